@@ -1,0 +1,75 @@
+"""What every backend provides. Backends are the only code that touches the network or the model
+runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..prompts import Prompt, PromptFormat
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_tokens: int
+    temperature: float = 0.0
+    seed: int | None = None
+
+
+@dataclass
+class Usage:
+    """Filled in by the backend while it generates (what the benchmarks and stats report)."""
+
+    prompt_tokens: int = 0
+    # Prompt tokens that had to be evaluated (not reused from the KV cache); equal to
+    # prompt_tokens where the backend cannot tell.
+    evaluated_tokens: int = 0
+    generated_tokens: int = 0
+
+
+class BackendError(Exception):
+    """A failure the user should hear about once: what happened, and what to do about it.
+    Messages never contain prompts, code or keys."""
+
+    def __init__(self, message: str, hint: str = "", retry_after_s: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.retry_after_s = retry_after_s
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+# Progress while a backend starts (loading a model): a message for the status line.
+Progress = Callable[[str], None]
+
+
+class Backend(Protocol):
+    """A source of completions.
+
+    `generate` is an async generator of text pieces (about one token each). The caller may stop
+    early: closing the generator (`aclose`, or cancelling the task that iterates it) must stop the
+    generation within one token, on the model or on the wire.
+    """
+
+    name: str
+    prompt_format: PromptFormat
+
+    async def start(self, progress: Progress) -> None:
+        """Load or connect. Raises BackendError with a message the user can act on."""
+
+    def count_tokens(self, text: str) -> int | None:
+        """Tokens in `text` with the model's tokenizer, or None when there is none at hand."""
+
+    def generate(
+        self, prompt: Prompt, params: GenerationParams, usage: Usage
+    ) -> AsyncIterator[str]:
+        """Streams the completion of `prompt`."""
+
+    async def check(self) -> list[str]:
+        """`doctor`: lines that describe a working backend; raises BackendError otherwise."""
+
+    async def close(self) -> None:
+        """Releases the model or the connections."""

@@ -1,0 +1,333 @@
+"""The one settings schema, its layered sources, and validation.
+
+Keys are camelCase in every source (TOML files, LSP initialization options, workspace/configuration)
+and snake_case in Python. Sources are merged in order, later wins. An unknown key or a bad value is
+reported once, in a warning that names the key, and that value is ignored (the earlier layer's value
+or the default stays in force). This is the only module that reads configuration files and
+environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+BACKEND_KINDS = ("embedded", "openai", "llamacpp", "ollama", "scripted")
+PROMPT_FORMATS = (
+    "auto",
+    "qwen2.5-coder",
+    "starcoder2",
+    "codellama",
+    "deepseek-coder",
+    "codestral",
+    "codegemma",
+    "chat",
+)
+DEFAULT_URLS = {
+    "openai": "http://127.0.0.1:8000",
+    "llamacpp": "http://127.0.0.1:8080",
+    "ollama": "http://127.0.0.1:11434",
+}
+# Keys that decide where code and keys are sent, or which files are loaded: a workspace's own
+# ghosttype.toml arrives with cloned code and may not set them.
+USER_ONLY_KEYS = frozenset(
+    {"backend.url", "backend.apiKeyEnv", "backend.modelPath", "backend.script"}
+)
+DEFAULT_EXCLUDE = ("**/.env", "**/*.pem", "**/*.key", "**/id_rsa*", "**/secrets/**")
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    kind: str = "embedded"
+    url: str = ""
+    model: str = ""
+    model_path: str = ""
+    api_key_env: str = ""
+    prompt_format: str = "auto"
+    timeout_ms: int = 10000
+    # scripted only: a JSON file with the tokens and delays to play back (tests, benchmarks).
+    script: str = ""
+    # embedded only: CPU threads for llama.cpp; 0 means one per core.
+    threads: int = 0
+
+    @property
+    def effective_url(self) -> str:
+        return (self.url or DEFAULT_URLS.get(self.kind, "")).rstrip("/")
+
+
+@dataclass(frozen=True)
+class CompletionSettings:
+    debounce_ms: int | str = "auto"
+    max_tokens: int = 128
+    multiline: str = "auto"
+    candidates: int = 1
+    temperature: float = 0.0
+
+
+@dataclass(frozen=True)
+class ContextSettings:
+    max_prompt_tokens: int = 1024
+    neighbours: bool = True
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+
+
+@dataclass(frozen=True)
+class EnableSettings:
+    languages: Mapping[str, bool] = field(
+        default_factory=lambda: {"*": True, "markdown": False, "plaintext": False, "gitcommit": False}
+    )
+
+    def allows(self, language_id: str) -> bool:
+        return bool(self.languages.get(language_id, self.languages.get("*", True)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: BackendSettings = field(default_factory=BackendSettings)
+    completion: CompletionSettings = field(default_factory=CompletionSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
+    enable: EnableSettings = field(default_factory=EnableSettings)
+
+
+def _enum(*allowed: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return check
+
+
+def _int(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+            raise ValueError("must be a whole number")
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return int(value)
+
+    return check
+
+
+def _float(low: float, high: float) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("must be a number")
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return float(value)
+
+    return check
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
+
+
+def _env_name(value: Any) -> str:
+    value = _str(value)
+    if value and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError("must be the name of an environment variable, not the key itself")
+    return value
+
+
+def _url(value: Any) -> str:
+    value = _str(value)
+    if value and not re.match(r"https?://[^\s/]+", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _debounce(value: Any) -> int | str:
+    if value == "auto":
+        return "auto"
+    return _int(0, 5000)(value)
+
+
+def _globs(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError("must be a list of glob strings")
+    return tuple(value)
+
+
+def _languages(value: Any) -> dict[str, bool]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, bool) for k, v in value.items()
+    ):
+        raise ValueError('must be a table of language ids to true/false, e.g. { "*" = true }')
+    return dict(value)
+
+
+# section -> camelCase key -> (field name, validator)
+SCHEMA: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
+    "backend": {
+        "kind": ("kind", _enum(*BACKEND_KINDS)),
+        "url": ("url", _url),
+        "model": ("model", _str),
+        "modelPath": ("model_path", _str),
+        "apiKeyEnv": ("api_key_env", _env_name),
+        "promptFormat": ("prompt_format", _enum(*PROMPT_FORMATS)),
+        "timeoutMs": ("timeout_ms", _int(100, 600_000)),
+        "script": ("script", _str),
+        "threads": ("threads", _int(0, 256)),
+    },
+    "completion": {
+        "debounceMs": ("debounce_ms", _debounce),
+        "maxTokens": ("max_tokens", _int(1, 2048)),
+        "multiline": ("multiline", _enum("auto", "always", "never")),
+        "candidates": ("candidates", _int(1, 5)),
+        "temperature": ("temperature", _float(0.0, 2.0)),
+    },
+    "context": {
+        "maxPromptTokens": ("max_prompt_tokens", _int(64, 32768)),
+        "neighbours": ("neighbours", _bool),
+        "exclude": ("exclude", _globs),
+    },
+    "enable": {
+        "languages": ("languages", _languages),
+    },
+}
+# Sections that belong to someone else (the clients' `server` section) and are ignored silently.
+IGNORED_SECTIONS = frozenset({"server"})
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One configuration source. `trusted` is False for a workspace's own ghosttype.toml."""
+
+    source: str
+    values: Mapping[str, Any]
+    trusted: bool = True
+
+
+@dataclass(frozen=True)
+class Resolved:
+    settings: Settings
+    warnings: tuple[str, ...]
+
+
+def resolve(layers: list[Layer]) -> Resolved:
+    """Merge the layers over the defaults; invalid entries become warnings and are skipped."""
+    sections: dict[str, dict[str, Any]] = {name: {} for name in SCHEMA}
+    warnings: list[str] = []
+    for layer in layers:
+        if not isinstance(layer.values, Mapping):
+            warnings.append(f"{layer.source}: settings must be a table of sections; ignored")
+            continue
+        for section, entries in layer.values.items():
+            if section in IGNORED_SECTIONS:
+                continue
+            if section not in SCHEMA:
+                warnings.append(f"{layer.source}: unknown setting '{section}'; ignored")
+                continue
+            if not isinstance(entries, Mapping):
+                warnings.append(f"{layer.source}: '{section}' must be a table; ignored")
+                continue
+            refused = []
+            for key, value in entries.items():
+                name = f"{section}.{key}"
+                if key not in SCHEMA[section]:
+                    warnings.append(f"{layer.source}: unknown setting '{name}'; ignored")
+                    continue
+                if not layer.trusted and name in USER_ONLY_KEYS:
+                    refused.append(name)
+                    continue
+                attribute, check = SCHEMA[section][key]
+                try:
+                    checked = check(value)
+                except ValueError as error:
+                    warnings.append(
+                        f"{layer.source}: '{name}' {error} (got {_shown(value)}); using the default"
+                    )
+                    continue
+                if attribute == "languages":
+                    checked = {**sections[section].get(attribute, {}), **checked}
+                sections[section][attribute] = checked
+            if refused:
+                warnings.append(
+                    f"{layer.source}: ignored {', '.join(refused)}: a workspace's own "
+                    "ghosttype.toml may not choose where code is sent or which files are loaded; "
+                    "set them in your user settings or --config file"
+                )
+    settings = Settings(
+        backend=BackendSettings(**sections["backend"]),
+        completion=CompletionSettings(**sections["completion"]),
+        context=ContextSettings(**sections["context"]),
+        enable=_enable(sections["enable"]),
+    )
+    return Resolved(settings, tuple(warnings))
+
+
+def _enable(values: dict[str, Any]) -> EnableSettings:
+    merged = {**EnableSettings().languages, **values.get("languages", {})}
+    return EnableSettings(languages=merged)
+
+
+def _shown(value: Any) -> str:
+    # Never echo long values: they might be a pasted key.
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def read_toml(path: Path, source: str | None = None, trusted: bool = True) -> tuple[Layer | None, str | None]:
+    """A layer from a TOML file, or a warning that says why it could not be read."""
+    name = source or str(path)
+    try:
+        with path.open("rb") as handle:
+            return Layer(name, tomllib.load(handle), trusted), None
+    except FileNotFoundError:
+        return None, None
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        return None, f"{name}: cannot read settings ({error}); file ignored"
+
+
+def workspace_layer(root: Path) -> tuple[Layer | None, str | None]:
+    return read_toml(root / "ghosttype.toml", f"{root / 'ghosttype.toml'}", trusted=False)
+
+
+def api_key(settings: BackendSettings) -> str | None:
+    """The API key from the environment variable the settings name (never from the settings)."""
+    if not settings.api_key_env:
+        return None
+    return os.environ.get(settings.api_key_env) or None
+
+
+def cache_dir() -> Path:
+    """Per-user cache folder for assembled model files."""
+    override = os.environ.get("GHOSTTYPE_CACHE_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ghosttype"
+
+
+def with_overrides(settings: Settings, **sections: Mapping[str, Any]) -> Settings:
+    """A copy with some snake_case fields replaced (for tests and benchmarks)."""
+    updated = settings
+    for section, values in sections.items():
+        updated = replace(updated, **{section: replace(getattr(updated, section), **values)})
+    return updated
+
+
+def describe(settings: Settings) -> list[str]:
+    """One line per setting in force, for `doctor` (no secrets: only the env variable's name)."""
+    lines = []
+    for section in SCHEMA:
+        values = getattr(settings, section)
+        for key, (attribute, _) in SCHEMA[section].items():
+            lines.append(f"{section}.{key} = {getattr(values, attribute)!r}")
+    return lines
+

@@ -1,0 +1,150 @@
+"""Immutable document snapshots and the store that applies LSP edits to them.
+
+This is the only module that converts between LSP positions (line + UTF-16 code units) and
+offsets into the text (Python code points). Everything below the LSP layer works with offsets.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+
+class PositionError(ValueError):
+    """A position that does not exist in the document (a line past the end)."""
+
+
+def utf16_len(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf16_to_codepoints(line: str, units: int) -> int:
+    """Code-point column for a UTF-16 column; a column past the end clamps to the line's end
+    (LSP: 'defaults back to the line length')."""
+    if line.isascii():
+        return min(units, len(line))
+    count = 0
+    for index, char in enumerate(line):
+        if count >= units:
+            return index
+        count += 2 if ord(char) > 0xFFFF else 1
+    return len(line)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One immutable version of a text document."""
+
+    uri: str
+    text: str
+    language_id: str = ""
+    version: int = 0
+    # Increases with every edit the store applies, so caches can key on (uri, revision).
+    revision: int = 0
+
+    @cached_property
+    def line_starts(self) -> tuple[int, ...]:
+        starts = [0]
+        find = self.text.find
+        index = find("\n")
+        while index != -1:
+            starts.append(index + 1)
+            index = find("\n", index + 1)
+        return tuple(starts)
+
+    @property
+    def line_count(self) -> int:
+        return len(self.line_starts)
+
+    def line(self, number: int) -> str:
+        starts = self.line_starts
+        start = starts[number]
+        end = starts[number + 1] - 1 if number + 1 < len(starts) else len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+    def offset_at(self, line: int, utf16_character: int) -> int:
+        """Offset for an LSP position. A line past the end raises PositionError; a character past
+        the end of its line clamps to the line's end."""
+        if line < 0 or utf16_character < 0:
+            raise PositionError(f"negative position {line}:{utf16_character}")
+        if line >= self.line_count:
+            raise PositionError(
+                f"line {line} is past the end of the document ({self.line_count} lines)"
+            )
+        return self.line_starts[line] + utf16_to_codepoints(self.line(line), utf16_character)
+
+    def position_at(self, offset: int) -> tuple[int, int]:
+        """LSP position (line, UTF-16 character) for an offset."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        start = self.line_starts[line]
+        return line, utf16_len(self.text[start:offset])
+
+    def with_edit(self, start: int, end: int, new_text: str, version: int) -> Document:
+        text = self.text[:start] + new_text + self.text[end:]
+        return Document(self.uri, text, self.language_id, version, self.revision + 1)
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """An LSP content change: a range in UTF-16 positions, or the whole text when range is None."""
+
+    text: str
+    start: tuple[int, int] | None = None
+    end: tuple[int, int] | None = None
+
+
+# Called for each applied ranged edit: (before, start offset, end offset, inserted text, after).
+# Incremental parsers subscribe to it.
+EditListener = Callable[[Document, int, int, str, Document], None]
+
+
+class DocumentStore:
+    """The open documents. Each edit replaces the snapshot; readers keep the one they took."""
+
+    def __init__(self) -> None:
+        self._documents: dict[str, Document] = {}
+        self.edit_listeners: list[EditListener] = []
+
+    def open(self, uri: str, text: str, language_id: str, version: int) -> Document:
+        document = Document(uri, text, language_id, version)
+        self._documents[uri] = document
+        return document
+
+    def close(self, uri: str) -> None:
+        self._documents.pop(uri, None)
+
+    def get(self, uri: str) -> Document | None:
+        return self._documents.get(uri)
+
+    def all(self) -> list[Document]:
+        return list(self._documents.values())
+
+    def change(self, uri: str, edits: list[TextEdit], version: int) -> Document:
+        document = self._documents.get(uri)
+        if document is None:
+            raise KeyError(uri)
+        for edit in edits:
+            if edit.start is None or edit.end is None:
+                document = Document(
+                    uri, edit.text, document.language_id, version, document.revision + 1
+                )
+                continue
+            start = _clamped_offset(document, *edit.start)
+            end = max(start, _clamped_offset(document, *edit.end))
+            before, document = document, document.with_edit(start, end, edit.text, version)
+            for listener in self.edit_listeners:
+                listener(before, start, end, edit.text, document)
+        self._documents[uri] = document
+        return document
+
+
+def _clamped_offset(document: Document, line: int, character: int) -> int:
+    # Edits at or past the end of the document (a client appending) land at the end.
+    if line >= document.line_count:
+        return len(document.text)
+    return document.offset_at(line, character)
