@@ -15,6 +15,8 @@ class GenerationParams:
     max_tokens: int
     temperature: float = 0.0
     seed: int | None = None
+    # Which of the request's candidates this is (0 is the greedy first one).
+    candidate: int = 0
 
 
 @dataclass

@@ -20,6 +20,9 @@ class Segment:
 class Prompt:
     segments: tuple[Segment, ...]
     format: PromptFormat
+    # What it was built from: backends whose servers assemble the prompt themselves (llama.cpp
+    # /infill, Ollama's suffix) and the scripted backend read the parts from here.
+    context: PromptContext
 
     def as_text(self) -> str:
         """One string for servers that take text. User text that spells a special token of the
@@ -66,7 +69,7 @@ def build_prompt(fmt: PromptFormat, context: PromptContext) -> Prompt:
             segments += _fill(fmt.file, {"path": snippet.path, "content": snippet.text})
         segments += _fill(fmt.current, {"path": context.path or "untitled"})
     segments += _fill(fmt.fim, {"prefix": context.prefix, "suffix": context.suffix})
-    return Prompt(tuple(_merge(segments)), fmt)
+    return Prompt(tuple(_merge(segments)), fmt, context)
 
 
 def _merge(segments: list[Segment]) -> list[Segment]:
