@@ -54,6 +54,10 @@ class BackendSettings:
     script: str = ""
     # embedded only: CPU threads for llama.cpp; 0 means one per core.
     threads: int = 0
+    # openai and ollama: "client" builds the fill-in-the-middle prompt here and sends it whole
+    # (works with every server); "server" sends prefix and suffix for the server's own template
+    # (`suffix` on llama-cpp-python's server and some hosted APIs, Ollama's model template).
+    fim: str = "client"
 
     @property
     def effective_url(self) -> str:
@@ -183,6 +187,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
         "timeoutMs": ("timeout_ms", _int(100, 600_000)),
         "script": ("script", _str),
         "threads": ("threads", _int(0, 256)),
+        "fim": ("fim", _enum("client", "server")),
     },
     "completion": {
         "debounceMs": ("debounce_ms", _debounce),
@@ -303,6 +308,16 @@ def api_key(settings: BackendSettings) -> str | None:
     if not settings.api_key_env:
         return None
     return os.environ.get(settings.api_key_env) or None
+
+
+def ca_bundle() -> str | None:
+    """A CA bundle for HTTPS backends from SSL_CERT_FILE or REQUESTS_CA_BUNDLE (what corporate
+    setups export); None leaves the choice to httpx (SSL_CERT_DIR, else certifi)."""
+    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+        value = os.environ.get(name)
+        if value and Path(value).is_file():
+            return value
+    return None
 
 
 def cache_dir() -> Path:

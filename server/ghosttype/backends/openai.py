@@ -1,0 +1,175 @@
+"""OpenAI-compatible servers: vLLM, SGLang, llama-cpp-python's server, LM Studio, hosted APIs.
+
+`/v1/completions` with the fill-in-the-middle prompt built here from the model family's template
+and sent whole as `prompt` (vLLM and SGLang reject `suffix`; every server takes a raw prompt).
+With `backend.fim = "server"` the prefix goes in `prompt` and the suffix in `suffix`, for servers
+that apply the model's template themselves. With `promptFormat = "chat"`, `/v1/chat/completions`
+with a fill-in-the-hole instruction, and the code is extracted from the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ..config import BackendSettings
+from ..prompts import Prompt, neutralise
+from ..prompts.chat import chat_messages, extract_code
+from .base import BackendError, GenerationParams, Progress, Usage
+from .http import (
+    HttpBackend,
+    StopCutter,
+    error_in_payload,
+    estimate_tokens,
+    sse_events,
+)
+
+log = logging.getLogger(__name__)
+
+# Models listed by `doctor` (hosted APIs serve hundreds).
+SHOWN_MODELS = 5
+
+
+class OpenAIBackend(HttpBackend):
+    what = "the OpenAI-compatible server"
+    kind = "openai"
+
+    def __init__(self, settings: BackendSettings):
+        self.chat = settings.prompt_format == "chat"  # before the name is made from it
+        super().__init__(settings)
+
+    @property
+    def format_name(self) -> str:
+        return "chat" if self.chat else self.prompt_format.name
+
+    async def start(self, progress: Progress) -> None:
+        if self.model:
+            return
+        # No model configured: ask the server which one it serves, so the prompt format can be
+        # picked from its name. A server that is down now is reported on the first request.
+        progress(f"asking {self.http.shown_url} for its model")
+        try:
+            models = await self._models()
+        except BackendError as error:
+            log.info("could not list the models: %s", error)
+            return
+        if models:
+            self.use_model(models[0])
+
+    async def _models(self) -> list[str]:
+        listing = await self.http.get_json("/v1/models")
+        data = listing.get("data") if isinstance(listing, dict) else None
+        if not isinstance(data, list):
+            raise self.http.malformed("/v1/models has no 'data' list")
+        return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
+
+    async def generate(
+        self, prompt: Prompt, params: GenerationParams, usage: Usage
+    ) -> AsyncIterator[str]:
+        if self.chat:
+            async for piece in self._chat(prompt, params, usage):
+                yield piece
+            return
+        body = self._body(params)
+        if self.settings.fim == "server":
+            fmt = self.prompt_format
+            body["prompt"] = neutralise(prompt.context.prefix, fmt)
+            body["suffix"] = neutralise(prompt.context.suffix, fmt)
+        else:
+            body["prompt"] = prompt.as_text()
+        body["stop"] = list(self.stops)
+        usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(str(body["prompt"]))
+        cutter = StopCutter(self.stops)
+        async with self.http.stream("/v1/completions", body) as response:
+            async for event in sse_events(response, self.http.malformed):
+                text = self._piece(event, usage, chat=False)
+                piece = cutter.feed(text)
+                if piece:
+                    usage.generated_tokens += 1
+                    yield piece
+                if cutter.stopped:
+                    return
+        tail = cutter.flush()
+        if tail:
+            yield tail
+
+    async def _chat(
+        self, prompt: Prompt, params: GenerationParams, usage: Usage
+    ) -> AsyncIterator[str]:
+        body = self._body(params)
+        body["messages"] = chat_messages(prompt.context)
+        usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(
+            "".join(m["content"] for m in body["messages"])
+        )
+        answer: list[str] = []
+        async with self.http.stream("/v1/chat/completions", body) as response:
+            async for event in sse_events(response, self.http.malformed):
+                text = self._piece(event, usage, chat=True)
+                if text:
+                    usage.generated_tokens += 1
+                    answer.append(text)
+        # The code can only be told from the prose once the answer is complete.
+        code = extract_code("".join(answer), prompt.context)
+        for line in code.splitlines(keepends=True):
+            yield line
+
+    def _body(self, params: GenerationParams) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "stream": True,
+        }
+        if self.model:
+            body["model"] = self.model
+        if params.seed is not None:
+            body["seed"] = params.seed
+        return body
+
+    def _piece(self, event: Any, usage: Usage, *, chat: bool) -> str:
+        if not isinstance(event, dict):
+            raise self.http.malformed("an event was not a JSON object")
+        error = error_in_payload(event)
+        if error is not None:
+            raise self.http.failed_midway(error)
+        counted = event.get("usage")
+        if isinstance(counted, dict) and isinstance(counted.get("prompt_tokens"), int):
+            usage.prompt_tokens = usage.evaluated_tokens = counted["prompt_tokens"]
+        choices = event.get("choices")
+        if not isinstance(choices, list):
+            raise self.http.malformed("an event has no 'choices' list")
+        if not choices:
+            return ""  # the usage-only chunk at the end
+        choice = choices[0]
+        if not isinstance(choice, dict):
+            raise self.http.malformed("a choice was not a JSON object")
+        if chat:
+            delta = choice.get("delta")
+            text = delta.get("content") if isinstance(delta, dict) else None
+        else:
+            text = choice.get("text")
+        if text is None:
+            return ""
+        if not isinstance(text, str):
+            raise self.http.malformed("a choice's text was not a string")
+        return text
+
+    async def check(self) -> list[str]:
+        models = await self._models()
+        lines = [f"{self.what} at {self.http.shown_url} answers"]
+        shown = ", ".join(models[:SHOWN_MODELS]) + (" …" if len(models) > SHOWN_MODELS else "")
+        if self.model and models and self.model not in models:
+            raise BackendError(
+                f"{self.what} at {self.http.shown_url} does not serve the model '{self.model}'",
+                f"set backend.model to one it serves: {shown}",
+            )
+        model = self.model or "(none set)"
+        lines.append(f"model: {model}; the server has: {shown or 'none listed'}")
+        lines.append(self.format_line())
+        if self.http.has_key:
+            lines.append(f"API key: from ${self.settings.api_key_env}")
+        return lines
+
+
+def create(settings: BackendSettings) -> OpenAIBackend:
+    return OpenAIBackend(settings)
