@@ -1,0 +1,448 @@
+// The ghosttype VS Code extension: starts `ghosttype serve`, hands it the `ghosttype.*` settings and
+// lets vscode-languageclient turn its `textDocument/inlineCompletion` answers into ghost text.
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as vscode from "vscode";
+import {
+  CloseAction,
+  DidChangeConfigurationNotification,
+  ErrorAction,
+  ExecuteCommandRequest,
+  LanguageClient,
+  RevealOutputChannelOn,
+  State,
+  TransportKind,
+  type ConfigurationParams,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from "vscode-languageclient/node";
+
+import { findServer, type Discovery } from "./discovery";
+import { RestartBudget } from "./restart";
+import { languageEnabled, needsRestart, pickSection, SERVER_KEYS, toServerSettings, withLanguage, type ServerSettings } from "./settings";
+import { describeStatus, parseStatus, type ServerState } from "./statusModel";
+
+const ACCEPTED_COMMAND = "ghosttype.accepted";
+
+function isExecutable(file: string): boolean {
+  try {
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) {
+      return false;
+    }
+    if (process.platform === "win32") {
+      return true;
+    }
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The server settings as VS Code has them for a scope (a folder or file URI, or none). */
+export function currentServerSettings(scope?: vscode.Uri): ServerSettings {
+  const config = vscode.workspace.getConfiguration("ghosttype", scope ?? null);
+  return toServerSettings((key) => {
+    const inspected = config.inspect(key);
+    const explicit =
+      inspected !== undefined &&
+      [inspected.globalValue, inspected.workspaceValue, inspected.workspaceFolderValue].some((v) => v !== undefined);
+    return { value: config.get(key), explicit };
+  });
+}
+
+class Controller implements vscode.Disposable {
+  private readonly output: vscode.LogOutputChannel;
+  private readonly item: vscode.StatusBarItem;
+  private readonly disposables: vscode.Disposable[] = [];
+  private client: LanguageClient | undefined;
+  private acceptedFallback: vscode.Disposable | undefined;
+  private serverState: { state: ServerState; message: string } = { state: "starting", message: "" };
+  private readonly restarts: RestartBudget;
+  private stopping = false;
+  private starting: Promise<void> | undefined;
+
+  constructor() {
+    this.output = vscode.window.createOutputChannel("ghosttype", { log: true });
+    this.item = vscode.window.createStatusBarItem("ghosttype.status", vscode.StatusBarAlignment.Right, 100);
+    this.item.name = "ghosttype";
+    this.item.command = "ghosttype.showMenu";
+    this.restarts = new RestartBudget(this.config().get<number>("server.maxRestarts", 5));
+    this.render();
+    this.item.show();
+
+    this.disposables.push(
+      this.output,
+      this.item,
+      vscode.commands.registerCommand("ghosttype.showMenu", () => this.showMenu()),
+      vscode.commands.registerCommand("ghosttype.restart", () => this.restart()),
+      vscode.commands.registerCommand("ghosttype.showLog", () => this.output.show(true)),
+      vscode.commands.registerCommand("ghosttype.enable", () => this.setEnabled("*", true)),
+      vscode.commands.registerCommand("ghosttype.disable", () => this.setEnabled("*", false)),
+      vscode.commands.registerCommand("ghosttype.toggleLanguage", () => {
+        const lang = vscode.window.activeTextEditor?.document.languageId;
+        if (lang !== undefined) {
+          return this.setEnabled(lang, !this.enabledFor(lang));
+        }
+        return undefined;
+      }),
+      vscode.commands.registerCommand("ghosttype.showStats", () => this.showStats()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.render()),
+      vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.restart()),
+    );
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.acceptedFallback?.dispose();
+    for (const d of this.disposables) {
+      d.dispose();
+    }
+  }
+
+  private config(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration("ghosttype");
+  }
+
+  private enabledFor(languageId: string): boolean {
+    return languageEnabled(this.config().get("enable.languages"), languageId);
+  }
+
+  private render(): void {
+    const languageId = vscode.window.activeTextEditor?.document.languageId;
+    const view = describeStatus({
+      state: this.serverState.state,
+      message: this.serverState.message,
+      languageId,
+      globalOn: this.enabledFor("*"),
+      languageOn: languageId === undefined ? this.enabledFor("*") : this.enabledFor(languageId),
+    });
+    this.item.text = view.text;
+    this.item.tooltip = view.tooltip;
+    this.item.accessibilityInformation = { label: view.ariaLabel, role: "button" };
+    this.item.backgroundColor = view.error ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
+  }
+
+  private setState(state: ServerState, message: string): void {
+    this.serverState = { state, message };
+    this.render();
+  }
+
+  private discover(): Discovery {
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => f.uri.fsPath);
+    return findServer({
+      configuredPath: this.config().get<string>("server.path", ""),
+      workspaceFolders: folders,
+      envPath: process.env["PATH"],
+      home: os.homedir(),
+      platform: process.platform,
+      isExecutable,
+      trustWorkspace: vscode.workspace.isTrusted,
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.starting !== undefined) {
+      return this.starting;
+    }
+    this.starting = this.doStart().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    this.stopping = false;
+    const found = this.discover();
+    if (!found.ok) {
+      this.output.error(found.reason);
+      this.output.info(`Looked for the server at:\n  ${found.tried.join("\n  ")}`);
+      this.setState("error", found.reason);
+      void this.offerHelp(`ghosttype: ${found.reason}`);
+      return;
+    }
+    const args = [...this.config().get<string[]>("server.args", []), "serve"];
+    this.output.info(`Starting ${found.command} ${args.join(" ")} (found via ${found.source})`);
+    const cwd = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === "file")?.uri.fsPath;
+    const serverOptions: ServerOptions = {
+      command: found.command,
+      args,
+      transport: TransportKind.stdio,
+      options: cwd !== undefined ? { cwd } : {},
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      outputChannel: this.output,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: () => currentServerSettings(),
+      errorHandler: {
+        error: (_error, _message, count) =>
+          (count ?? 0) <= 3 ? { action: ErrorAction.Continue } : { action: ErrorAction.Shutdown },
+        closed: () => this.onClosed(),
+      },
+      middleware: {
+        workspace: {
+          configuration: (params, token, next) => this.answerConfiguration(params, token, next),
+        },
+        provideInlineCompletionItems: async (document, position, context, token, next) => {
+          if (!this.enabledFor(document.languageId)) {
+            return null;
+          }
+          const result = await next(document, position, context, token);
+          if (this.output.logLevel <= vscode.LogLevel.Debug) {
+            const items = Array.isArray(result) ? result : (result?.items ?? []);
+            const first = items[0]?.insertText;
+            this.output.debug(
+              `inlineCompletion ${document.uri.fsPath}:${position.line + 1}:${position.character + 1}: ` +
+                `${items.length} item(s)${typeof first === "string" ? ` ${JSON.stringify(first)}` : ""}`,
+            );
+          }
+          return result;
+        },
+      },
+    };
+    const client = new LanguageClient("ghosttype", "ghosttype", serverOptions, clientOptions);
+    this.client = client;
+    client.onNotification("ghosttype/status", (params: unknown) => {
+      const status = parseStatus(params);
+      if (status === undefined) {
+        this.output.warn(`ignored a malformed ghosttype/status notification: ${JSON.stringify(params)}`);
+        return;
+      }
+      this.output.debug(`status ${status.state}${status.message ? `: ${status.message}` : ""}`);
+      this.setState(status.state, status.message);
+    });
+    client.onDidChangeState((event) => {
+      if (event.newState === State.Stopped && this.client === client && this.serverState.state !== "error") {
+        this.setState("stopped", "the server is not running");
+      }
+    });
+    this.setState("starting", `starting ${found.command}`);
+    try {
+      await client.start();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.output.error(`The ghosttype server did not start: ${reason}`);
+      this.setState("error", `the server did not start: ${reason}`);
+      void this.offerHelp(`ghosttype: the server (${found.command}) did not start: ${reason}`);
+      return;
+    }
+    if (this.serverState.state === "starting") {
+      // A server that sends no status yet counts as loading until it does.
+      this.setState("loading", "");
+    }
+    this.ensureAcceptedCommand(client);
+  }
+
+  /**
+   * VS Code runs an accepted item's `command`. vscode-languageclient registers a command for each
+   * name in the server's `executeCommandProvider` and forwards it as `workspace/executeCommand`; if
+   * the server does not list `ghosttype.accepted`, forward it here so an accept never fails.
+   */
+  private ensureAcceptedCommand(client: LanguageClient): void {
+    const listed = client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+    if (listed.includes(ACCEPTED_COMMAND)) {
+      this.acceptedFallback?.dispose();
+      this.acceptedFallback = undefined;
+      return;
+    }
+    this.output.warn(`the server does not list ${ACCEPTED_COMMAND} in executeCommandProvider; forwarding it from the extension`);
+    this.acceptedFallback ??= vscode.commands.registerCommand(ACCEPTED_COMMAND, async (...args: unknown[]) => {
+      const current = this.client;
+      if (current?.state !== State.Running) {
+        return undefined;
+      }
+      return current.sendRequest(ExecuteCommandRequest.type, { command: ACCEPTED_COMMAND, arguments: args });
+    });
+  }
+
+  private onClosed(): { action: CloseAction; message?: string; handled?: boolean } {
+    if (this.stopping) {
+      return { action: CloseAction.DoNotRestart, handled: true };
+    }
+    if (this.restarts.allowRestart()) {
+      const message = `The ghosttype server stopped; restarting it (${this.restarts.recent} of ${this.restarts.maxRestarts} in 3 minutes).`;
+      this.output.warn(message);
+      this.setState("starting", "restarting after a crash");
+      return { action: CloseAction.Restart, message, handled: true };
+    }
+    const message = `The ghosttype server stopped ${this.restarts.recent + 1} times in 3 minutes and will not be restarted.`;
+    this.output.error(message);
+    this.setState("error", message);
+    void this.offerHelp(`ghosttype: ${message}`);
+    return { action: CloseAction.DoNotRestart, message, handled: true };
+  }
+
+  private async offerHelp(message: string): Promise<void> {
+    const choice = await vscode.window.showErrorMessage(message, "Show Log", "Open Settings", "Restart");
+    if (choice === "Show Log") {
+      this.output.show(true);
+    } else if (choice === "Open Settings") {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "ghosttype.server");
+    } else if (choice === "Restart") {
+      await this.restart();
+    }
+  }
+
+  private async answerConfiguration(
+    params: ConfigurationParams,
+    token: vscode.CancellationToken,
+    next: (params: ConfigurationParams, token: vscode.CancellationToken) => unknown,
+  ): Promise<unknown[]> {
+    const ours = params.items.map((item) => item.section === "ghosttype" || (item.section ?? "").startsWith("ghosttype."));
+    let answers: unknown[] = params.items.map(() => null);
+    if (!ours.every(Boolean)) {
+      const result = await next(params, token);
+      if (Array.isArray(result)) {
+        answers = result;
+      }
+    }
+    return params.items.map((item, i) => {
+      if (!ours[i]) {
+        return answers[i] ?? null;
+      }
+      const scope = item.scopeUri !== undefined ? vscode.Uri.parse(item.scopeUri) : undefined;
+      return pickSection(currentServerSettings(scope), item.section) ?? null;
+    });
+  }
+
+  private onConfigurationChanged(event: vscode.ConfigurationChangeEvent): void {
+    if (!event.affectsConfiguration("ghosttype")) {
+      return;
+    }
+    this.restarts.maxRestarts = this.config().get<number>("server.maxRestarts", 5);
+    this.render();
+    if (needsRestart((section) => event.affectsConfiguration(section))) {
+      this.output.info("ghosttype.server changed; restarting the server");
+      void this.restart();
+      return;
+    }
+    const affectsServer = SERVER_KEYS.some((key) => event.affectsConfiguration(`ghosttype.${key}`));
+    const client = this.client;
+    if (affectsServer && client !== undefined && client.state === State.Running) {
+      const settings = currentServerSettings();
+      this.output.info(`settings changed; sending them to the server: ${JSON.stringify(settings)}`);
+      void client
+        .sendNotification(DidChangeConfigurationNotification.type, { settings: { ghosttype: settings } })
+        .catch((error: unknown) => this.output.error(`could not send the settings: ${String(error)}`));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client === undefined) {
+      return;
+    }
+    this.stopping = true;
+    try {
+      if (client.state !== State.Stopped) {
+        await client.stop(5000);
+      }
+    } catch (error) {
+      this.output.warn(`stopping the server: ${String(error)}`);
+    } finally {
+      await client.dispose().catch(() => undefined);
+    }
+  }
+
+  async restart(): Promise<void> {
+    this.output.info("restarting the server");
+    await this.starting?.catch(() => undefined);
+    await this.stop();
+    this.restarts.reset();
+    await this.start();
+  }
+
+  private async setEnabled(languageId: string, enabled: boolean): Promise<void> {
+    const config = this.config();
+    const inspected = config.inspect<Record<string, boolean>>("enable.languages");
+    // Write where the table is already set most specifically, so the change is the one in force.
+    let target = vscode.ConfigurationTarget.Global;
+    let current: unknown = inspected?.globalValue;
+    if (inspected?.workspaceFolderValue !== undefined && vscode.window.activeTextEditor !== undefined) {
+      target = vscode.ConfigurationTarget.WorkspaceFolder;
+      current = inspected.workspaceFolderValue;
+    } else if (inspected?.workspaceValue !== undefined) {
+      target = vscode.ConfigurationTarget.Workspace;
+      current = inspected.workspaceValue;
+    }
+    const table = withLanguage(current, languageId, enabled);
+    const scoped = target === vscode.ConfigurationTarget.WorkspaceFolder
+      ? vscode.workspace.getConfiguration("ghosttype", vscode.window.activeTextEditor?.document.uri)
+      : config;
+    await scoped.update("enable.languages", table, target);
+    const what = languageId === "*" ? "all languages" : languageId;
+    this.output.info(`completions ${enabled ? "enabled" : "disabled"} for ${what}`);
+  }
+
+  private async showStats(): Promise<void> {
+    const client = this.client;
+    if (client === undefined || client.state !== State.Running) {
+      void vscode.window.showWarningMessage("ghosttype: the server is not running.");
+      return;
+    }
+    try {
+      const stats = (await client.sendRequest(ExecuteCommandRequest.type, { command: "ghosttype.stats", arguments: [] })) as
+        | Record<string, unknown>
+        | null;
+      this.output.info(`stats ${JSON.stringify(stats)}`);
+      const s = stats ?? {};
+      const latency = (s["latencyMs"] ?? {}) as Record<string, unknown>;
+      void vscode.window.showInformationMessage(
+        `ghosttype: ${String(s["requests"] ?? 0)} requests, ${String(s["accepted"] ?? 0)} accepted, ` +
+          `${String(s["cacheHits"] ?? 0)} cache hits, ${String(s["cancelled"] ?? 0)} cancelled; ` +
+          `latency p50 ${String(latency["p50"] ?? "-")} ms, p95 ${String(latency["p95"] ?? "-")} ms`,
+      );
+    } catch (error) {
+      this.output.error(`ghosttype.stats failed: ${String(error)}`);
+      void vscode.window.showErrorMessage(`ghosttype: could not read statistics (${String(error)})`);
+    }
+  }
+
+  private async showMenu(): Promise<void> {
+    type Entry = vscode.QuickPickItem & { run?: () => unknown };
+    const languageId = vscode.window.activeTextEditor?.document.languageId;
+    const globalOn = this.enabledFor("*");
+    const entries: Entry[] = [
+      {
+        label: `$(info) ${this.item.tooltip?.toString().split("\n")[0] ?? "ghosttype"}`,
+        kind: vscode.QuickPickItemKind.Separator,
+      },
+      globalOn
+        ? { label: "$(circle-slash) Disable completions", description: "all languages", run: () => this.setEnabled("*", false) }
+        : { label: "$(check) Enable completions", description: "all languages", run: () => this.setEnabled("*", true) },
+    ];
+    if (languageId !== undefined) {
+      entries.push(
+        this.enabledFor(languageId)
+          ? { label: `$(circle-slash) Disable completions for ${languageId}`, run: () => this.setEnabled(languageId, false) }
+          : { label: `$(check) Enable completions for ${languageId}`, run: () => this.setEnabled(languageId, true) },
+      );
+    }
+    entries.push(
+      { label: "$(debug-restart) Restart server", run: () => this.restart() },
+      { label: "$(output) Show log", run: () => this.output.show(true) },
+      { label: "$(graph) Show statistics", run: () => this.showStats() },
+      { label: "$(settings-gear) Open settings", run: () => vscode.commands.executeCommand("workbench.action.openSettings", "ghosttype") },
+    );
+    const picked = await vscode.window.showQuickPick(entries, { title: "ghosttype", placeHolder: this.serverState.message || undefined });
+    await picked?.run?.();
+  }
+}
+
+let controller: Controller | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  controller = new Controller();
+  context.subscriptions.push(controller);
+  await controller.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await controller?.stop();
+  controller = undefined;
+}
