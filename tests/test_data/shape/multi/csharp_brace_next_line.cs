@@ -1,0 +1,7 @@
+class A
+{
+    int Twice(int x)
+    {
+        █
+    }
+}

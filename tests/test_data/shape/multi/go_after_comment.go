@@ -1,0 +1,7 @@
+package main
+
+func run() {
+	x := 1
+	// print x twice
+	█
+}

@@ -1,0 +1,3 @@
+function total(values) {
+  █
+}

@@ -1,0 +1,6 @@
+package main
+
+func run() {
+	x := 1
+	x++█
+}

@@ -1,0 +1,4 @@
+const options = {
+  verbose: true,
+  █
+};
