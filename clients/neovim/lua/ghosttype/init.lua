@@ -1,0 +1,137 @@
+-- ghosttype for Neovim: AI ghost-text completions from the ghosttype language server.
+-- `require("ghosttype").setup({...})` is all a user calls; see :help ghosttype.
+local config = require("ghosttype.config")
+local keymaps = require("ghosttype.keymaps")
+local server = require("ghosttype.server")
+local suggestion = require("ghosttype.suggestion")
+
+local M = {}
+
+local function define_highlights()
+  -- `default = true`: a colorscheme or the user's own :highlight wins. A real ctermfg, because
+  -- `Comment` has no terminal colour in 0.11 and the ghost would look like typed text.
+  vim.api.nvim_set_hl(0, "GhosttypeSuggestion", {
+    default = true,
+    fg = "#808080",
+    ctermfg = 244,
+    italic = true,
+    cterm = { italic = true },
+  })
+  vim.api.nvim_set_hl(0, "GhosttypeCount", { default = true, link = "GhosttypeSuggestion" })
+end
+
+local function on_attach(buf)
+  suggestion.attach(buf)
+  keymaps.attach(buf, server.config.keymaps)
+end
+
+local function on_detach(buf)
+  suggestion.detach(buf)
+  keymaps.detach(buf, server.config.keymaps)
+end
+
+--- Configures ghosttype and starts the server for matching buffers. Calling it again replaces the
+--- configuration (restart with `:Ghosttype restart` for a new `cmd`).
+---@param opts table|nil see :help ghosttype-setup
+function M.setup(opts)
+  if vim.fn.has("nvim-0.11") == 0 then
+    vim.notify("ghosttype needs Neovim 0.11 or newer", vim.log.levels.ERROR)
+    return
+  end
+  local resolved = config.resolve(opts)
+  local previous = server.config
+  server.config = resolved
+  suggestion.set_enabled(resolved.enabled)
+  if previous then
+    server.set_settings(resolved.settings)
+  end
+  define_highlights()
+
+  local group = vim.api.nvim_create_augroup("ghosttype", { clear = true })
+  vim.api.nvim_create_autocmd("ColorScheme", { group = group, callback = define_highlights })
+  vim.api.nvim_create_autocmd({ "FileType", "BufEnter" }, {
+    group = group,
+    callback = function(event)
+      server.start(event.buf)
+    end,
+  })
+  vim.api.nvim_create_autocmd("LspAttach", {
+    group = group,
+    callback = function(event)
+      local client = vim.lsp.get_client_by_id(event.data.client_id)
+      if client and client.name == server.NAME then
+        on_attach(event.buf)
+      end
+    end,
+  })
+  vim.api.nvim_create_autocmd("LspDetach", {
+    group = group,
+    callback = function(event)
+      local client = vim.lsp.get_client_by_id(event.data.client_id)
+      if client and client.name == server.NAME then
+        on_detach(event.buf)
+      end
+    end,
+  })
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(buf) then
+      server.start(buf)
+    end
+  end
+end
+
+--- Accepts the shown suggestion, or its next word or line. Returns false when none is shown, so
+--- it can sit inside a user's own <Tab> mapping.
+---@param how "all"|"word"|"line"|nil
+function M.accept(how)
+  return suggestion.accept(how or "all")
+end
+
+M.is_visible = suggestion.visible
+M.dismiss = suggestion.dismiss
+
+function M.next()
+  suggestion.cycle(1)
+end
+
+function M.prev()
+  suggestion.cycle(-1)
+end
+
+--- Asks for a suggestion now (insert mode).
+function M.suggest()
+  suggestion.request(nil, "invoked")
+end
+
+---@param on boolean|nil nil toggles
+function M.enable(on)
+  if on == nil then
+    on = not suggestion.enabled
+  end
+  suggestion.set_enabled(on)
+  vim.cmd.redrawstatus({ bang = true })
+end
+
+--- The last `ghosttype/status` the buffer's server sent, or nil when none serves it.
+---@param buf integer|nil
+---@return {state: string, message: string}|nil
+function M.status(buf)
+  local client = server.get_client(buf or vim.api.nvim_get_current_buf())
+  if not client then
+    return nil
+  end
+  if not suggestion.enabled then
+    return { state = "disabled", message = "turned off with :Ghosttype disable" }
+  end
+  return server.status[client.id] or { state = "loading", message = "starting" }
+end
+
+--- A statusline component: "ghosttype:ready", "ghosttype:busy", … or "" where ghosttype is not
+--- attached. Example: vim.o.statusline = "%f %= %{v:lua.require'ghosttype'.statusline()}"
+---@return string
+function M.statusline()
+  local status = M.status()
+  return status and ("ghosttype:" .. status.state) or ""
+end
+
+return M
