@@ -83,7 +83,12 @@ class ContextSettings:
 @dataclass(frozen=True)
 class EnableSettings:
     languages: Mapping[str, bool] = field(
-        default_factory=lambda: {"*": True, "markdown": False, "plaintext": False, "gitcommit": False}
+        default_factory=lambda: {
+            "*": True,
+            "markdown": False,
+            "plaintext": False,
+            "gitcommit": False,
+        }
     )
 
     def allows(self, language_id: str) -> bool:
@@ -132,27 +137,27 @@ def _float(low: float, high: float) -> Callable[[Any], float]:
 def _str(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string")
-    return value
+    return str(value)
 
 
 def _env_name(value: Any) -> str:
-    value = _str(value)
-    if value and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+    name = _str(value)
+    if name and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ValueError("must be the name of an environment variable, not the key itself")
-    return value
+    return name
 
 
 def _url(value: Any) -> str:
-    value = _str(value)
-    if value and not re.match(r"https?://[^\s/]+", value):
+    url = _str(value)
+    if url and not re.match(r"https?://[^\s/]+", url):
         raise ValueError("must be an http:// or https:// URL")
-    return value
+    return url
 
 
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
-    return value
+    return bool(value)
 
 
 def _debounce(value: Any) -> int | str:
@@ -287,7 +292,9 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def read_toml(path: Path, source: str | None = None, trusted: bool = True) -> tuple[Layer | None, str | None]:
+def read_toml(
+    path: Path, source: str | None = None, trusted: bool = True
+) -> tuple[Layer | None, str | None]:
     """A layer from a TOML file, or a warning that says why it could not be read."""
     name = source or str(path)
     try:
@@ -345,4 +352,3 @@ def describe(settings: Settings) -> list[str]:
         for key, (attribute, _) in SCHEMA[section].items():
             lines.append(f"{section}.{key} = {getattr(values, attribute)!r}")
     return lines
-

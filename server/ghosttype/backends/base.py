@@ -28,6 +28,8 @@ class Usage:
     # prompt_tokens where the backend cannot tell.
     evaluated_tokens: int = 0
     generated_tokens: int = 0
+    # Tokens generated after the request was cancelled (work nobody will see).
+    wasted_tokens: int = 0
 
 
 class BackendError(Exception):

@@ -36,6 +36,17 @@ def split_tokens(text: str, size: int = 4) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
+def read_script(name: str) -> dict[str, Any]:
+    path = Path(name).expanduser()
+    try:
+        script = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BackendError(f"cannot read the script {path}: {error}") from None
+    if not isinstance(script, dict):
+        raise BackendError(f"the script {path} must be a JSON object")
+    return script
+
+
 class ScriptedBackend:
     def __init__(self, settings: BackendSettings):
         self.settings = settings
@@ -50,14 +61,7 @@ class ScriptedBackend:
                 "backend.kind is 'scripted' but backend.script names no file",
                 "set backend.script to a JSON script",
             )
-        path = Path(self.settings.script).expanduser()
-        try:
-            script = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise BackendError(f"cannot read the script {path}: {error}") from None
-        if not isinstance(script, dict):
-            raise BackendError(f"the script {path} must be a JSON object")
-        self.script = script
+        self.script = await asyncio.to_thread(read_script, self.settings.script)
 
     def count_tokens(self, text: str) -> int | None:
         return None
@@ -77,9 +81,9 @@ class ScriptedBackend:
     ) -> AsyncIterator[str]:
         self.calls += 1
         rule = self._rule(prompt)
-        usage.prompt_tokens = usage.evaluated_tokens = sum(
-            len(s.text) for s in prompt.segments
-        ) // 4
+        usage.prompt_tokens = usage.evaluated_tokens = (
+            sum(len(s.text) for s in prompt.segments) // 4
+        )
         delay = rule.get("delayMs", self.script.get("delayMs", 0)) / 1000
         token_delay = rule.get("tokenDelayMs", self.script.get("tokenDelayMs", 0)) / 1000
         if delay:

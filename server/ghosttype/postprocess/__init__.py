@@ -1,0 +1,25 @@
+"""Post-processing: stream filters that stop generation early, and finalizers. Pure functions."""
+
+from .filters import (
+    CursorLine,
+    StopRule,
+    block_end,
+    first_cut,
+    repetition,
+    single_line,
+    suffix_reached,
+)
+from .finalize import Completion, decide_multiline, finalize
+
+__all__ = [
+    "Completion",
+    "CursorLine",
+    "StopRule",
+    "block_end",
+    "decide_multiline",
+    "finalize",
+    "first_cut",
+    "repetition",
+    "single_line",
+    "suffix_reached",
+]

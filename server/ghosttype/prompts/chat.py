@@ -19,7 +19,7 @@ SYSTEM = (
 
 SNIPPETS = "Related code from other files of the project:\n{snippets}\n\n"
 SNIPPET = "File {path}:\n```\n{text}\n```\n"
-USER = "{snippets}File {path} ({language}):\n```\n{prefix}" + HOLE + "{suffix}\n```"
+USER = "{snippets}File {path} ({language}):\n```\n{prefix}{hole}{suffix}\n```"
 
 
 def chat_messages(context: PromptContext) -> list[dict[str, str]]:
@@ -30,6 +30,7 @@ def chat_messages(context: PromptContext) -> list[dict[str, str]]:
         path=context.path or "untitled",
         language=context.language or "text",
         prefix=context.prefix,
+        hole=HOLE,
         suffix=context.suffix,
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

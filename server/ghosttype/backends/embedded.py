@@ -1,0 +1,237 @@
+"""The embedded backend: llama.cpp in-process through llama-cpp-python, no server needed.
+
+One `Llama` lives for the server's life and runs on one worker thread, so generations are
+serialised. Each generation reuses the KV cache for the longest token prefix it shares with the
+previous one (the prompt puts its stable part first), evaluates the rest in small batches, and
+checks for cancellation between batches and before every token: a cancelled request frees the
+model within one batch or one token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import os
+import threading
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from ..config import BackendSettings
+from ..prompts import Prompt, pick_format
+from .base import BackendError, GenerationParams, Progress, Usage
+from .model_store import DEFAULT_MODEL, check_model_file, ensure_model
+
+# Prompt tokens evaluated per batch: small enough that a cancelled request frees the model within
+# ~50 ms on two cores, large enough to keep most of the batched-evaluation speed.
+EVAL_BATCH = 16
+CONTEXT_TOKENS = 4096
+LLAMA_TOKEN_ATTR_CONTROL = 1 << 3
+
+Emit = Callable[[object], None]
+_DONE = object()
+
+
+class EmbeddedBackend:
+    def __init__(self, settings: BackendSettings):
+        self.settings = settings
+        self.model_name = settings.model or DEFAULT_MODEL
+        self.name = (
+            f"embedded:{Path(settings.model_path).name if settings.model_path else self.model_name}"
+        )
+        self.prompt_format = pick_format(settings.prompt_format, self.model_name)
+        self._llm: Any = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ghosttype-llama")
+        self._control_cache: dict[int, bool] = {}
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, progress: Progress) -> None:
+        loop = asyncio.get_running_loop()
+        self._llm = await loop.run_in_executor(self._executor, self._load, progress)
+
+    def _load(self, progress: Progress) -> Any:
+        if self.settings.model_path:
+            path = Path(self.settings.model_path).expanduser()
+        else:
+            path = ensure_model(self.model_name, progress)
+        check_model_file(path)
+        progress(f"loading {path.name}")
+        try:
+            from llama_cpp import Llama
+        except ImportError as error:
+            raise BackendError(
+                f"llama-cpp-python is not importable ({error})",
+                "reinstall it: pip install --force-reinstall llama-cpp-python==0.3.36",
+            ) from None
+        try:
+            return Llama(
+                model_path=str(path),
+                n_ctx=CONTEXT_TOKENS,
+                n_batch=256,
+                n_threads=self.settings.threads or os.cpu_count() or 2,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as error:
+            raise BackendError(
+                f"llama.cpp could not load the model file {path} ({error})",
+                "the file is damaged or not a model llama.cpp supports: "
+                "point backend.modelPath at a good GGUF file, or unset it",
+            ) from None
+
+    async def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._llm = None
+
+    async def check(self) -> list[str]:
+        if self._llm is None:
+            raise BackendError("the embedded model is not loaded")
+        return [f"embedded model loaded: {self.name} (n_ctx {CONTEXT_TOKENS})"]
+
+    # --- tokens ------------------------------------------------------------------------------
+
+    def count_tokens(self, text: str) -> int | None:
+        if self._llm is None:
+            return None
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def tokenize(self, prompt: Prompt) -> list[int]:
+        """Template text may hold special tokens; the user's text never does (a file that
+        contains `<|fim_suffix|>` is tokenized as plain text)."""
+        tokens: list[int] = []
+        for segment in prompt.segments:
+            data = segment.text.encode("utf-8")
+            tokens += self._llm.tokenize(data, add_bos=False, special=segment.special)
+        return tokens
+
+    def _is_control(self, token: int) -> bool:
+        known = self._control_cache.get(token)
+        if known is None:
+            import llama_cpp
+
+            vocab = self._llm._model.vocab
+            known = bool(
+                llama_cpp.llama_vocab_is_eog(vocab, token)
+                or llama_cpp.llama_vocab_get_attr(vocab, token) & LLAMA_TOKEN_ATTR_CONTROL
+            )
+            self._control_cache[token] = known
+        return known
+
+    # --- generation --------------------------------------------------------------------------
+
+    async def generate(
+        self, prompt: Prompt, params: GenerationParams, usage: Usage
+    ) -> AsyncIterator[str]:
+        if self._llm is None:
+            raise BackendError("the embedded model is not loaded")
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        stop = threading.Event()
+
+        def emit(item: object) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the event loop is gone (shutdown)
+                stop.set()
+
+        tokens = self.tokenize(prompt)
+        loop.run_in_executor(self._executor, self._run, tokens, params, usage, stop, emit)
+        try:
+            while True:
+                item = await queue.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                assert isinstance(item, str)
+                yield item
+        finally:
+            stop.set()
+
+    def _run(
+        self,
+        tokens: list[int],
+        params: GenerationParams,
+        usage: Usage,
+        stop: threading.Event,
+        emit: Emit,
+    ) -> None:
+        try:
+            if not stop.is_set():
+                self._evaluate_and_sample(tokens, params, usage, stop, emit)
+        except Exception as error:  # llama.cpp failures become one clear message
+            emit(BackendError(f"the embedded model failed: {error}"))
+        finally:
+            emit(_DONE)
+
+    def _evaluate_and_sample(
+        self,
+        tokens: list[int],
+        params: GenerationParams,
+        usage: Usage,
+        stop: threading.Event,
+        emit: Emit,
+    ) -> None:
+        llm = self._llm
+        room = CONTEXT_TOKENS - params.max_tokens - 1
+        if len(tokens) > room:  # never overflow the context: keep the end, nearest the cursor
+            tokens = tokens[-room:]
+        reused = self._reuse_prefix(tokens)
+        usage.prompt_tokens = len(tokens)
+        usage.evaluated_tokens = len(tokens) - reused
+        pending = tokens[reused:]
+        for start in range(0, len(pending), EVAL_BATCH):
+            if stop.is_set():
+                return
+            llm.eval(pending[start : start + EVAL_BATCH])
+
+        llm.set_seed(params.seed if params.seed is not None else 0)
+        llm._sampler = llm._init_sampler(temp=params.temperature, repeat_penalty=1.0)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        try:
+            for _ in range(params.max_tokens):
+                if stop.is_set():
+                    return
+                token = llm.sample()
+                if stop.is_set():
+                    usage.wasted_tokens += 1
+                    return
+                usage.generated_tokens += 1
+                if self._is_control(token):
+                    return
+                piece = decoder.decode(llm.detokenize([token], special=False))
+                if piece:
+                    emit(piece)
+                llm.eval([token])
+        finally:
+            llm._sampler = None
+
+    def _reuse_prefix(self, tokens: list[int]) -> int:
+        """Keeps the KV cache for the longest prefix shared with what is evaluated; returns its
+        length. At least one prompt token is always re-evaluated, for fresh logits."""
+        llm = self._llm
+        previous = llm.input_ids[: llm.n_tokens]
+        limit = min(len(previous), len(tokens) - 1)
+        common = 0
+        while common < limit and previous[common] == tokens[common]:
+            common += 1
+        if common > 0 and llm._ctx.kv_cache_seq_rm(-1, common, -1):
+            llm.n_tokens = common
+            return common
+        llm.reset()
+        return 0
+
+    async def warm(self, prompt: Prompt) -> None:
+        """Evaluates a prompt ahead of time (a file was opened), so the first request finds its
+        stable part in the KV cache. Low priority: any generation queued behind it waits at most
+        one batch, since a newer generation sets `stop` through cancellation of this one."""
+        if self._llm is None:
+            return
+        stream = self.generate(prompt, GenerationParams(max_tokens=1), Usage())
+        async for _ in stream:
+            break
+
+
+def create(settings: BackendSettings) -> EmbeddedBackend:
+    return EmbeddedBackend(settings)

@@ -1,0 +1,300 @@
+"""Command line: `serve` (the LSP server), `complete PATH:LINE:COL`, `doctor`.
+
+Exit codes: 0 success, 1 failure with a one-line reason on stderr, 2 usage error. No traceback
+reaches a user unless --log-level debug."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .config import Layer, Settings, describe, read_toml, resolve, workspace_layer
+from .languages import language_of
+
+log = logging.getLogger("ghosttype")
+
+
+class Failure(Exception):
+    """A failure the user can act on: printed as one line, exit code 1."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, metavar="FILE", help="a TOML settings file")
+    common.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["debug", "info", "warning", "error"],
+        help="what to log on stderr (default: warning)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="ghosttype",
+        description="AI ghost-text completions for any editor, over LSP.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"ghosttype {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve", parents=[common], help="run the LSP server on stdio (what editors start)"
+    )
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    complete = commands.add_parser(
+        "complete",
+        parents=[common],
+        help="complete a file on disk at PATH:LINE:COL (1-based) and print the completion",
+    )
+    complete.add_argument("location", metavar="PATH:LINE:COL")
+    commands.add_parser(
+        "doctor", parents=[common], help="check the model, the backend, the grammars, the settings"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    command = args.command or "serve"
+    try:
+        if command == "serve":
+            return serve(args.config, getattr(args, "tcp", None))
+        if command == "complete":
+            return complete(args.location, args.config)
+        return doctor(args.config)
+    except Failure as failure:
+        print(f"ghosttype: {failure}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        if args.log_level == "debug":
+            raise
+        print(
+            f"ghosttype: unexpected error: {error} (rerun with --log-level debug)", file=sys.stderr
+        )
+        return 1
+
+
+def serve(config: Path | None, tcp: str | None) -> int:
+    if config is not None and not config.is_file():
+        raise Failure(f"--config {config}: no such file")
+    from .lsp.server import create_server  # pygls costs ~0.8 s to import: only when serving
+
+    server = create_server(config)
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        if not host or not port.isdigit():
+            raise Failure(f"--tcp expects HOST:PORT, got {tcp!r}")
+        server.start_tcp(host, int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+@dataclass(frozen=True)
+class Location:
+    path: Path
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+
+
+def parse_location(text: str) -> Location:
+    parts = text.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise Failure(f"expected PATH:LINE:COL with 1-based numbers, got {text!r}")
+    line, column = int(parts[1]), int(parts[2])
+    if line < 1 or column < 1:
+        raise Failure(f"LINE and COL count from 1, got {line}:{column}")
+    return Location(Path(parts[0]), line, column)
+
+
+def workspace_root(path: Path) -> Path:
+    """The enclosing git root, else the file's folder."""
+    folder = path.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def settings_for(root: Path | None, config: Path | None) -> Settings:
+    layers: list[Layer] = []
+    if root is not None:
+        layer, problem = workspace_layer(root)
+        if problem:
+            log.warning(problem)
+        layers += [layer] if layer else []
+    if config is not None:
+        if not config.is_file():
+            raise Failure(f"--config {config}: no such file")
+        layer, problem = read_toml(config)
+        if problem:
+            raise Failure(problem)
+        layers += [layer] if layer else []
+    resolved = resolve(layers)
+    for warning in resolved.warnings:
+        print(f"ghosttype: warning: {warning}", file=sys.stderr)
+    return resolved.settings
+
+
+def read_source(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise Failure(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise Failure(f"{path}: is a folder, not a file") from None
+    except OSError as error:
+        raise Failure(f"{path}: cannot read ({error.strerror})") from None
+    if b"\x00" in data[:65536]:
+        raise Failure(f"{path}: looks like a binary file; nothing to complete")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Failure(
+            f"{path}: not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})"
+        ) from None
+
+
+def complete(location_text: str, config: Path | None) -> int:
+    location = parse_location(location_text)
+    text = read_source(location.path)
+    from .documents import Document
+
+    lines = text.split("\n")
+    if location.line > len(lines):
+        raise Failure(
+            f"{location.path} has {len(lines)} lines; line {location.line} is past the end"
+        )
+    line_text = lines[location.line - 1].rstrip("\r")
+    if location.column > len(line_text) + 1:
+        raise Failure(
+            f"line {location.line} of {location.path} has {len(line_text)} characters; "
+            f"column {location.column} is past its end"
+        )
+    root = workspace_root(location.path)
+    settings = settings_for(root, config)
+    document = Document(location.path.resolve().as_uri(), text, language_of(location.path))
+    offset = document.line_starts[location.line - 1] + location.column - 1
+    return asyncio.run(_complete(settings, root, document, offset))
+
+
+async def _complete(settings: Settings, root: Path, document: object, offset: int) -> int:
+    from .documents import Document
+    from .engine import Engine
+
+    assert isinstance(document, Document)
+    engine = Engine(settings, status=_print_progress, workspace_root=root)
+    try:
+        error = await engine.wait_ready()
+        if error is not None:
+            raise Failure(str(error))
+        engine.documents.open(document.uri, document.text, document.language_id, 0)
+        reply = await engine.complete(document, offset, invoked=True)
+        if reply.source == "error":
+            raise Failure(engine.last_error() or "the backend failed")
+        if reply.items:
+            sys.stdout.write(reply.items[0].text + "\n")
+        return 0
+    finally:
+        await engine.close()
+
+
+def _print_progress(state: str, message: str) -> None:
+    if state == "loading":
+        log.info(message)
+
+
+def doctor(config: Path | None) -> int:
+    root = workspace_root(Path.cwd() / "ghosttype.toml")
+    settings = settings_for(root, config)
+    return asyncio.run(_doctor(settings))
+
+
+async def _doctor(settings: Settings) -> int:
+    problems = 0
+
+    def report(ok: bool, line: str) -> None:
+        nonlocal problems
+        problems += 0 if ok else 1
+        print(f"{'ok  ' if ok else 'FAIL'} {line}")
+
+    print(f"ghosttype {__version__}")
+    backend = settings.backend
+    if backend.kind == "embedded" and not backend.model_path:
+        from .backends.base import BackendError
+        from .backends.model_store import model_named, verify
+
+        try:
+            path, size, matches = await asyncio.to_thread(verify, backend.model or "")
+            model = model_named(backend.model or "")
+            report(
+                matches,
+                f"model file {path} ({size:,} bytes, SHA-256 "
+                f"{'verified' if matches else 'MISMATCH: expected ' + model.sha256})",
+            )
+        except BackendError as error:
+            report(False, f"model file: {error}")
+    from .engine import Engine
+
+    engine = Engine(settings)
+    try:
+        failed = await engine.wait_ready()
+        if failed is not None:
+            report(False, f"backend {backend.kind}: {failed}")
+        else:
+            for line in await engine.check_backend():
+                report(True, f"backend {backend.kind}: {line}")
+            report(True, f"prompt format: {engine.prompt_format_name()}")
+    except Exception as failure:
+        report(False, f"backend {backend.kind}: {failure}")
+    finally:
+        await engine.close()
+    ok, line = await asyncio.to_thread(_grammars)
+    report(ok, line)
+    for line in describe(settings):
+        print(f"     {line}")
+    return 1 if problems else 0
+
+
+def _grammars() -> tuple[bool, str]:
+    names = [
+        "python",
+        "javascript",
+        "typescript",
+        "tsx",
+        "go",
+        "rust",
+        "java",
+        "c",
+        "cpp",
+        "csharp",
+        "ruby",
+        "php",
+        "swift",
+        "kotlin",
+        "lua",
+        "bash",
+    ]
+    try:
+        from tree_sitter_language_pack import get_parser
+    except ImportError as error:
+        return False, f"tree-sitter grammars: {error}"
+    missing = []
+    for name in names:
+        try:
+            get_parser(name)  # type: ignore[arg-type]
+        except Exception:
+            missing.append(name)
+    if missing:
+        return False, f"tree-sitter grammars: cannot load {', '.join(missing)}"
+    return True, f"tree-sitter grammars: {len(names)} languages load"

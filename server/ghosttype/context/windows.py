@@ -1,0 +1,101 @@
+"""Prefix and suffix windows around the cursor, within a token budget.
+
+The prefix window starts at a line boundary (the anchor) that stays put while the person types, so
+consecutive prompts share the longest possible token prefix and the model's KV cache is reused. The
+anchor moves only when the prefix outgrows its budget (then it jumps forward, leaving room to grow)
+or when the cursor moves above it.
+
+The suffix window is small on purpose: in the fill-in-the-middle layout the suffix follows the
+prefix, so every keystroke re-evaluates the whole suffix; its length sets the per-keystroke cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+TokenCounter = Callable[[str], int]
+
+# After a jump the prefix fills this share of its budget, leaving the rest to grow into.
+REFILL_SHARE = 0.7
+SUFFIX_MAX_LINES = 12
+
+
+def estimate_tokens(text: str) -> int:
+    """A conservative token count for when the model's tokenizer is not at hand: code tokenizes at
+    3-4 ASCII characters per token; count 3, and one token per non-ASCII character."""
+    if text.isascii():
+        return len(text) // 3 + 1
+    ascii_count = sum(1 for c in text if c < "\x80")
+    return ascii_count // 3 + (len(text) - ascii_count) + 1
+
+
+@dataclass(frozen=True)
+class Windows:
+    prefix: str
+    suffix: str
+    # Offset in the document where the prefix window starts (a line start): the anchor to pass back
+    # for the next keystroke.
+    anchor: int
+    prefix_tokens: int
+    suffix_tokens: int
+
+
+def suffix_window(text: str, offset: int, budget: int, count: TokenCounter) -> tuple[str, int]:
+    """Whole lines after the cursor (the rest of the cursor's line always), within `budget`."""
+    end = offset
+    for _ in range(SUFFIX_MAX_LINES + 1):
+        newline = text.find("\n", end)
+        candidate_end = len(text) if newline == -1 else newline + 1
+        if end > offset and count(text[offset:candidate_end]) > budget:
+            break
+        end = candidate_end
+        if newline == -1:
+            break
+    suffix = text[offset:end]
+    tokens = count(suffix)
+    if tokens > budget:  # the cursor's own line alone is too long: cut it by characters
+        suffix = suffix[: max(0, budget * 3)]
+        tokens = count(suffix)
+    return suffix, tokens
+
+
+def prefix_window(
+    text: str, offset: int, budget: int, count: TokenCounter, anchor: int | None
+) -> tuple[str, int, int]:
+    """(prefix, its tokens, anchor). Keeps `anchor` when it still fits."""
+    if anchor is not None and 0 <= anchor <= offset and (anchor == 0 or text[anchor - 1] == "\n"):
+        prefix = text[anchor:offset]
+        tokens = count(prefix)
+        if tokens <= budget:
+            return prefix, tokens, anchor
+    # Pick a new anchor: a line start such that the prefix fills about REFILL_SHARE of the budget.
+    target = max(1, int(budget * REFILL_SHARE))
+    guess = max(0, offset - target * 4)
+    start = text.rfind("\n", 0, guess) + 1 if guess > 0 else 0
+    while True:
+        prefix = text[start:offset]
+        tokens = count(prefix)
+        if tokens <= budget:
+            return prefix, tokens, start
+        # Drop the excess share of characters, then move to the next line start.
+        drop = len(prefix) * (tokens - target) // tokens
+        newline = text.find("\n", start + max(drop, 1) - 1, offset)
+        if newline == -1:
+            # No line boundary left before the cursor: cut the cursor's line by characters.
+            prefix = prefix[-target * 3 :]
+            return prefix, count(prefix), offset - len(prefix)
+        start = newline + 1
+
+
+def windows(
+    text: str,
+    offset: int,
+    prefix_budget: int,
+    suffix_budget: int,
+    count: TokenCounter = estimate_tokens,
+    anchor: int | None = None,
+) -> Windows:
+    suffix, suffix_tokens = suffix_window(text, offset, suffix_budget, count)
+    prefix, prefix_tokens, anchor = prefix_window(text, offset, prefix_budget, count, anchor)
+    return Windows(prefix, suffix, anchor, prefix_tokens, suffix_tokens)

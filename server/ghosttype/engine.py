@@ -1,0 +1,513 @@
+"""One pass of the completion flow per request; the newest request per document wins.
+
+    request -> supersede the document's older request -> typed-through cache -> context and prompt
+    -> exact cache / in-flight prefetch -> debounce -> backend stream with stop rules -> finalize
+    -> cache -> reply -> speculative prefetch of the next suggestion
+
+Every request gets exactly one Reply. Backend failures become an empty reply and one status
+message; cancellation (a newer request, or the client's $/cancelRequest) stops the generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from cachetools import LRUCache
+
+from .backends import Backend, BackendError, GenerationParams, Usage, create_backend
+from .config import Settings
+from .context import ContextBuilder
+from .debounce import AdaptiveDebounce
+from .documents import Document, DocumentStore
+from .postprocess import (
+    Completion,
+    CursorLine,
+    StopRule,
+    block_end,
+    decide_multiline,
+    finalize,
+    first_cut,
+    repetition,
+    single_line,
+    suffix_reached,
+)
+from .prompts import Prompt, PromptFormat, build_prompt, pick_format, strip_special
+from .stats import Stats
+
+log = logging.getLogger(__name__)
+
+StatusSink = Callable[[str, str], None]
+SAMPLED_TEMPERATURE = 0.8  # candidates beyond the first are sampled (as Tabby does)
+BACKOFF_MAX_S = 30.0
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    id: str
+    text: str
+    # Characters after the cursor that `text` replaces (auto-closed brackets), 0 for none.
+    replace_after: int = 0
+
+
+@dataclass(frozen=True)
+class Reply:
+    items: tuple[Suggestion, ...] = ()
+    source: str = "none"  # model | cache | typed-through | none | superseded | error
+
+
+@dataclass
+class _Shown:
+    """The last suggestions shown for a document, for serving typed-through keystrokes."""
+
+    before: str
+    after: str
+    completions: tuple[Completion, ...]
+
+
+@dataclass
+class _Prefetch:
+    key: object
+    task: asyncio.Task[tuple[Completion, ...] | None]
+
+
+@dataclass
+class _Backoff:
+    failures: int = 0
+    until_s: float = 0.0
+
+
+@dataclass
+class _Plan:
+    """Everything a model call needs, derived from the document state."""
+
+    prompt: Prompt
+    cursor: CursorLine
+    suffix: str
+    multiline: bool
+    key: object = field(default=None)
+    # The cursor line's indentation, left out of the prompt when nothing else precedes the cursor:
+    # models complete `def f():\n` with the indentation included and would double it otherwise.
+    indent: str = ""
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        status: StatusSink | None = None,
+        workspace_root: Path | None = None,
+        backend_factory: Callable[..., Backend] = create_backend,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.settings = settings
+        self.documents = DocumentStore()
+        self.stats = Stats()
+        self.workspace_root = workspace_root
+        self.context = ContextBuilder(self.documents, workspace_root)
+        self._status_sink = status or (lambda state, message: None)
+        self._last_status: tuple[str, str] | None = None
+        self._backend_factory = backend_factory
+        self._clock = clock
+        self._backend: Backend | None = None
+        self._backend_error: BackendError | None = None
+        self._ready = asyncio.Event()
+        self._load_task: asyncio.Task[None] | None = None
+        self._inflight: dict[str, asyncio.Task[Reply]] = {}
+        self._shown: dict[str, _Shown] = {}
+        self._debounce: dict[str, AdaptiveDebounce] = {}
+        self._cache: LRUCache[object, tuple[Completion, ...]] = LRUCache(maxsize=512)
+        self._prefetch: _Prefetch | None = None
+        self._backoff = _Backoff()
+        self._cancelled_usages: list[Usage] = []
+        self._ids = itertools.count(1)
+        self._last_error = ""
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> asyncio.Task[None]:
+        """Loads the backend in the background; requests wait for it."""
+        if self._load_task is None:
+            self._load_task = asyncio.create_task(self._load())
+        return self._load_task
+
+    async def wait_ready(self) -> BackendError | None:
+        await self.start()
+        return self._backend_error
+
+    async def _load(self) -> None:
+        self._ready.clear()
+        self._backend_error = None
+        self.status("loading", f"starting the {self.settings.backend.kind} backend")
+        try:
+            backend = self._backend_factory(self.settings.backend)
+            await backend.start(lambda message: self.status("loading", message))
+        except BackendError as error:
+            self._backend_error = error
+            self._last_error = str(error)
+            self.status("error", str(error))
+        except Exception as error:  # a broken model runtime must not take the server down
+            log.exception("backend failed to start")
+            self._backend_error = BackendError(f"the backend failed to start: {error}")
+            self._last_error = str(self._backend_error)
+            self.status("error", self._last_error)
+        else:
+            self._backend = backend
+            self.status("ready", backend.name)
+        finally:
+            self._ready.set()
+
+    async def apply_settings(self, settings: Settings) -> None:
+        """New settings take effect at once; a changed backend is restarted."""
+        backend_changed = settings.backend != self.settings.backend
+        self.settings = settings
+        self._cache.clear()
+        self._shown.clear()
+        self._debounce.clear()
+        if backend_changed and self._load_task is not None:
+            await self._restart_backend()
+
+    async def _restart_backend(self) -> None:
+        for task in list(self._inflight.values()):
+            task.cancel()
+        self._cancel_prefetch()
+        if self._load_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._load_task
+        if self._backend is not None:
+            await self._backend.close()
+            self._backend = None
+        self._backoff = _Backoff()
+        self._load_task = asyncio.create_task(self._load())
+
+    async def close(self) -> None:
+        self._cancel_prefetch()
+        for task in list(self._inflight.values()):
+            task.cancel()
+        if self._load_task is not None:
+            self._load_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._load_task
+        if self._backend is not None:
+            await self._backend.close()
+
+    def status(self, state: str, message: str) -> None:
+        if (state, message) != self._last_status:
+            self._last_status = (state, message)
+            self._status_sink(state, message)
+
+    def last_error(self) -> str:
+        return self._last_error
+
+    def prompt_format_name(self) -> str:
+        return self._prompt_format().name
+
+    async def check_backend(self) -> list[str]:
+        """`doctor`: what the backend says about itself (raises BackendError when unwell)."""
+        await self.start()
+        if self._backend is None:
+            raise self._backend_error or BackendError("the backend did not start")
+        return await self._backend.check()
+
+    # --- requests --------------------------------------------------------------------------
+
+    async def complete(self, document: Document, offset: int, invoked: bool = False) -> Reply:
+        """The reply for one request. A newer request for the same document supersedes this one:
+        it then returns at once with source 'superseded'."""
+        started = self._clock()
+        self.stats.requests += 1
+        uri = document.uri
+        older = self._inflight.pop(uri, None)
+        if older is not None:
+            older.cancel()
+        debounce = self._debounce.setdefault(uri, self._new_debounce())
+        debounce.observe(started)
+        task = asyncio.create_task(self._complete(document, offset, invoked, debounce))
+        self._inflight[uri] = task
+        try:
+            reply = await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                self.stats.cancelled += 1
+                raise  # the client cancelled this request
+            self.stats.cancelled += 1
+            return Reply(source="superseded")
+        finally:
+            if self._inflight.get(uri) is task:
+                del self._inflight[uri]
+        if reply.items:
+            self.stats.latencies_ms.append((self._clock() - started) * 1000)
+        return reply
+
+    def _new_debounce(self) -> AdaptiveDebounce:
+        setting = self.settings.completion.debounce_ms
+        return AdaptiveDebounce(fixed_ms=None if setting == "auto" else float(setting))
+
+    async def _complete(
+        self, document: Document, offset: int, invoked: bool, debounce: AdaptiveDebounce
+    ) -> Reply:
+        if not self.settings.enable.allows(document.language_id):
+            return Reply(source="none")
+        typed = self._typed_through(document, offset)
+        if typed is not None:
+            # The prefetch (for the state after the whole suggestion) stays: this is the way there.
+            self.stats.cache_hits += 1
+            return self._reply(document, offset, typed, "typed-through")
+        plan = self._plan(document, offset)
+        cached = self._cache.get(plan.key)
+        if cached is not None:
+            self.stats.cache_hits += 1
+            self._cancel_prefetch()
+            return self._reply(document, offset, cached, "cache", prefetch_from=plan)
+        prefetch = self._prefetch
+        if prefetch is not None and prefetch.key == plan.key:
+            # The speculative request for exactly this state is under way: wait for it.
+            with contextlib.suppress(asyncio.CancelledError):
+                completions = await asyncio.shield(prefetch.task)
+                if completions is not None:
+                    self.stats.cache_hits += 1
+                    return self._reply(document, offset, completions, "cache", prefetch_from=plan)
+            if not prefetch.task.cancelled():
+                raise asyncio.CancelledError  # this request itself was cancelled
+        self._cancel_prefetch()
+        if not invoked:
+            await asyncio.sleep(debounce.delay_ms() / 1000)
+        if self._load_task is None:
+            self.start()
+        await self._ready.wait()
+        if self._backend is None or self._clock() < self._backoff.until_s:
+            return Reply(source="error")
+        completions = await self._model_completions(plan)
+        if completions is None:
+            return Reply(source="error")
+        return self._reply(document, offset, completions, "model", prefetch_from=plan)
+
+    def _reply(
+        self,
+        document: Document,
+        offset: int,
+        completions: tuple[Completion, ...],
+        source: str,
+        prefetch_from: _Plan | None = None,
+    ) -> Reply:
+        if not completions:
+            self._shown.pop(document.uri, None)
+            return Reply(source=source if source != "model" else "none")
+        self._shown[document.uri] = _Shown(
+            document.text[:offset], document.text[offset:], completions
+        )
+        items = tuple(
+            Suggestion(f"gt-{next(self._ids)}", c.text, c.replace_after) for c in completions
+        )
+        if prefetch_from is not None and source != "typed-through":
+            self._start_prefetch(document, offset, completions[0])
+        return Reply(items, source)
+
+    def _typed_through(self, document: Document, offset: int) -> tuple[Completion, ...] | None:
+        """The rest of the shown suggestions when the person typed their start."""
+        shown = self._shown.get(document.uri)
+        if shown is None:
+            return None
+        text = document.text
+        start = len(shown.before)
+        if offset < start or not text.startswith(shown.before):
+            return None
+        typed = text[start:offset]
+        after = text[offset:]
+        if not typed or not after.endswith(shown.after):
+            return None
+        cursor = _cursor_line(text, offset)
+        remaining = []
+        for completion in shown.completions:
+            if completion.text.startswith(typed) and len(completion.text) > len(typed):
+                finished = finalize(completion.text[len(typed) :], cursor, after)
+                if finished is not None:
+                    remaining.append(finished)
+        return tuple(remaining) or None
+
+    def _plan(self, document: Document, offset: int) -> _Plan:
+        settings = self.settings
+        backend = self._backend
+        counter = backend.count_tokens if backend is not None else None
+        context = self.context.build(document, offset, settings.context, counter)
+        cursor = _cursor_line(document.text, offset)
+        indent = cursor.before if cursor.before and not cursor.before.strip() else ""
+        if indent and context.prefix.endswith(indent):
+            context = replace(context, prefix=context.prefix[: -len(indent)])
+        fmt = self._prompt_format()
+        prompt = build_prompt(fmt, context)
+        multiline = decide_multiline(settings.completion.multiline, cursor)
+        completion = settings.completion
+        key = (
+            prompt.segments,
+            fmt.name,
+            multiline,
+            completion.candidates,
+            completion.max_tokens,
+            completion.temperature,
+        )
+        return _Plan(prompt, cursor, document.text[offset:], multiline, key, indent)
+
+    def _prompt_format(self) -> PromptFormat:
+        if self._backend is not None:
+            return self._backend.prompt_format
+        backend = self.settings.backend
+        return pick_format(backend.prompt_format, backend.model)
+
+    async def _model_completions(self, plan: _Plan) -> tuple[Completion, ...] | None:
+        """The finished candidates, cached; None when the backend failed (nothing cached)."""
+        completion = self.settings.completion
+        results: list[Completion] = []
+        for candidate in range(completion.candidates):
+            temperature = completion.temperature
+            if candidate > 0:
+                temperature = max(temperature, SAMPLED_TEMPERATURE)
+            params = GenerationParams(
+                max_tokens=completion.max_tokens,
+                temperature=temperature,
+                seed=candidate,
+                candidate=candidate,
+            )
+            raw = await self._generate(plan, params)
+            if raw is None:
+                return None
+            raw = _drop_indent(raw, plan.indent)
+            finished = finalize(raw, plan.cursor, plan.suffix)
+            if finished is not None and finished not in results:
+                results.append(finished)
+        completions = tuple(results)
+        self._cache[plan.key] = completions
+        return completions
+
+    def _stop_rules(self, plan: _Plan) -> list[StopRule]:
+        fmt = plan.prompt.format
+        rules = [_stop_strings(fmt.special_tokens + fmt.stop), repetition()]
+        if plan.multiline:
+            rules += [block_end(plan.cursor), suffix_reached(plan.cursor)]
+        else:
+            rules.append(single_line())
+        return rules
+
+    async def _generate(self, plan: _Plan, params: GenerationParams) -> str | None:
+        """The raw completion, stopped early by the stop rules; None when the backend failed."""
+        assert self._backend is not None
+        self._fold_waste()
+        rules = self._stop_rules(plan)
+        usage = Usage()
+        text = ""
+        self.stats.model_calls += 1
+        self.status("busy", self._backend.name)
+        stream = self._backend.generate(plan.prompt, params, usage)
+        finished = False
+        try:
+            async for piece in stream:
+                text += piece
+                cut = first_cut(rules, text)
+                if cut is not None:
+                    text = text[:cut]
+                    break
+            finished = True
+        except BackendError as error:
+            self._failed(error)
+            return None
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+            self.stats.generated_tokens += usage.generated_tokens
+            self.stats.prompt_tokens += usage.prompt_tokens
+            self.stats.evaluated_tokens += usage.evaluated_tokens
+            if not finished:
+                self._cancelled_usages.append(usage)
+        self._backoff = _Backoff()
+        self.status("ready", self._backend.name)
+        cut = first_cut(rules, text)
+        return strip_special(text if cut is None else text[:cut], plan.prompt.format)
+
+    def _failed(self, error: BackendError) -> None:
+        """One status message per distinct error; back off so a dead server is not hammered."""
+        self.stats.errors += 1
+        self._backoff.failures += 1
+        delay = min(BACKOFF_MAX_S, 0.5 * 2 ** (self._backoff.failures - 1))
+        if error.retry_after_s is not None:
+            delay = max(delay, error.retry_after_s)
+        self._backoff.until_s = self._clock() + delay
+        self._last_error = str(error)
+        self.status("error", self._last_error)
+
+    def _fold_waste(self) -> None:
+        # Tokens a backend produced after its request was cancelled; counted once the backend has
+        # finished with them (the embedded model's worker stops within one token).
+        for usage in self._cancelled_usages:
+            self.stats.wasted_tokens += usage.wasted_tokens
+        self._cancelled_usages.clear()
+
+    def stats_snapshot(self) -> dict[str, object]:
+        self._fold_waste()
+        return self.stats.as_dict()
+
+    def accepted(self, suggestion_id: str) -> None:
+        self.stats.accepted += 1
+
+    # --- speculative prefetch ---------------------------------------------------------------
+
+    def _start_prefetch(self, document: Document, offset: int, shown: Completion) -> None:
+        """Computes the suggestion for the state after accepting `shown`, at low priority (it
+        waits for idle time and any keystroke cancels it), so an accept shows the next one at once."""
+        if self._backend is None or self.settings.completion.candidates > 1:
+            return
+        accepted_text = (
+            document.text[:offset] + shown.text + document.text[offset + shown.replace_after :]
+        )
+        future = Document(document.uri, accepted_text, document.language_id, -1, -1)
+        future_offset = offset + len(shown.text)
+        plan = self._plan(future, future_offset)
+        if plan.key in self._cache:
+            return
+        self._cancel_prefetch()
+        self.stats.prefetches += 1
+        self._prefetch = _Prefetch(plan.key, asyncio.create_task(self._model_completions(plan)))
+
+    def _cancel_prefetch(self) -> None:
+        if self._prefetch is not None:
+            if not self._prefetch.task.done():
+                self._prefetch.task.cancel()
+            self._prefetch = None
+
+
+def _cursor_line(text: str, offset: int) -> CursorLine:
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    if line_end == -1:
+        line_end = len(text)
+    following: list[str] = []
+    position = line_end + 1
+    while position < len(text) and len(following) < 3:
+        end = text.find("\n", position)
+        end = len(text) if end == -1 else end
+        line = text[position:end]
+        if line.strip():
+            following.append(line)
+        position = end + 1
+    return CursorLine(text[line_start:offset], text[offset:line_end].rstrip("\r"), tuple(following))
+
+
+def _drop_indent(text: str, indent: str) -> str:
+    """Removes from the first line the indentation the cursor's line already has."""
+    if not indent:
+        return text
+    leading = len(text) - len(text.lstrip(" \t"))
+    return text[min(leading, len(indent)) :]
+
+
+def _stop_strings(stops: tuple[str, ...]) -> StopRule:
+    def rule(text: str) -> int | None:
+        cuts = [index for stop in stops if (index := text.find(stop)) != -1]
+        return min(cuts) if cuts else None
+
+    return rule

@@ -1,0 +1,271 @@
+"""The LSP server: the only code that knows pygls and lsprotocol.
+
+Handlers translate LSP messages to engine calls and back; all decisions live in the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+
+from .. import __version__
+from ..config import Layer, Settings, read_toml, resolve, workspace_layer
+from ..context import uri_to_path
+from ..documents import PositionError, TextEdit
+from ..engine import Engine, Reply
+
+log = logging.getLogger(__name__)
+
+STATUS_NOTIFICATION = "ghosttype/status"
+ACCEPTED_COMMAND = "ghosttype.accepted"
+STATS_COMMAND = "ghosttype.stats"
+# Documents larger than this get no completions (a note says so once): editing a 50 MB log is not
+# what ghost text is for, and copying it per keystroke would cost everyone latency.
+MAX_DOCUMENT_CHARS = 8_000_000
+_ANSWERED = object()  # a message whose reply was already sent while parsing it
+
+
+class GhosttypeProtocol(LanguageServerProtocol):
+    """Answers every request, also one whose params do not parse (pygls would drop it), and
+    keeps positions in UTF-16 whatever encodings the client offers."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        if data.get("method") == types.INITIALIZE:
+            general = (data.get("params") or {}).get("capabilities", {}).get("general")
+            if isinstance(general, dict):
+                general.pop("positionEncodings", None)
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if "id" in data and "method" in data:
+                reply = JsonRpcInvalidParams(
+                    f"invalid params for {data['method']}: {error.__cause__ or error}"
+                )
+                self._send_response(data["id"], None, reply.to_response_error())
+                return _ANSWERED
+            raise
+
+    def handle_message(self, message: Any) -> None:
+        if message is _ANSWERED:
+            return
+        super().handle_message(message)
+
+
+class GhosttypeServer(LanguageServer):
+    def __init__(self, config_file: Path | None = None) -> None:
+        super().__init__("ghosttype", __version__, protocol_cls=GhosttypeProtocol)
+        self.config_file = config_file
+        self.engine: Engine | None = None
+        self.root: Path | None = None
+        self.init_options: dict[str, Any] = {}
+        self.client_settings: dict[str, Any] = {}
+        self._warned: set[str] = set()
+        self._noted: set[str] = set()
+
+    # --- settings ----------------------------------------------------------------------------
+
+    def layers(self) -> tuple[list[Layer], list[str]]:
+        layers: list[Layer] = []
+        problems: list[str] = []
+        if self.root is not None:
+            layer, problem = workspace_layer(self.root)
+            layers += [layer] if layer else []
+            problems += [problem] if problem else []
+        if self.config_file is not None:
+            layer, problem = read_toml(self.config_file)
+            layers += [layer] if layer else []
+            problems += [problem] if problem else []
+        if self.init_options:
+            layers.append(Layer("initializationOptions", self.init_options))
+        if self.client_settings:
+            layers.append(Layer("workspace/configuration", self.client_settings))
+        return layers, problems
+
+    def resolve_settings(self) -> Settings:
+        layers, problems = self.layers()
+        resolved = resolve(layers)
+        for warning in [*problems, *resolved.warnings]:
+            self.warn_once(warning)
+        return resolved.settings
+
+    def warn_once(self, message: str) -> None:
+        if message in self._warned:
+            return
+        self._warned.add(message)
+        log.warning(message)
+        self.window_show_message(
+            types.ShowMessageParams(types.MessageType.Warning, f"ghosttype: {message}")
+        )
+
+    def note_once(self, key: str, message: str) -> None:
+        if key not in self._noted:
+            self._noted.add(key)
+            log.info(message)
+            self.window_log_message(types.LogMessageParams(types.MessageType.Info, message))
+
+    def send_status(self, state: str, message: str) -> None:
+        self.protocol.notify(STATUS_NOTIFICATION, {"state": state, "message": message})
+
+    async def pull_client_settings(self) -> None:
+        capabilities = self.client_capabilities.workspace
+        if not (capabilities and capabilities.configuration):
+            return
+        try:
+            result = await asyncio.wait_for(
+                self.workspace_configuration_async(
+                    types.ConfigurationParams([types.ConfigurationItem(section="ghosttype")])
+                ),
+                timeout=5,
+            )
+        except (TimeoutError, JsonRpcException) as error:
+            log.info("workspace/configuration failed: %s", error)
+            return
+        section = result[0] if result else None
+        self.client_settings = section if isinstance(section, dict) else {}
+
+
+def unwrap_settings(value: Any) -> dict[str, Any]:
+    """Settings objects arrive as the schema itself or nested under "ghosttype"."""
+    if isinstance(value, dict) and isinstance(value.get("ghosttype"), dict):
+        return dict(value["ghosttype"])
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def create_server(config_file: Path | None = None) -> GhosttypeServer:
+    server = GhosttypeServer(config_file)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: GhosttypeServer, params: types.InitializeParams) -> None:
+        folders = params.workspace_folders or []
+        root_uri = folders[0].uri if folders else params.root_uri
+        ls.root = uri_to_path(root_uri) if root_uri else None
+        ls.init_options = unwrap_settings(params.initialization_options)
+        ls.engine = Engine(ls.resolve_settings(), ls.send_status, ls.root)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: GhosttypeServer, params: types.InitializedParams) -> None:
+        await ls.pull_client_settings()
+        engine = _engine(ls)
+        await engine.apply_settings(ls.resolve_settings())
+        engine.start()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: GhosttypeServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        pushed = unwrap_settings(params.settings)
+        if pushed:
+            ls.client_settings = pushed
+        else:
+            await ls.pull_client_settings()
+        await _engine(ls).apply_settings(ls.resolve_settings())
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: GhosttypeServer, params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        _engine(ls).documents.open(item.uri, item.text, item.language_id, item.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: GhosttypeServer, params: types.DidChangeTextDocumentParams) -> None:
+        edits = []
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                start, end = change.range.start, change.range.end
+                edits.append(
+                    TextEdit(change.text, (start.line, start.character), (end.line, end.character))
+                )
+            else:
+                edits.append(TextEdit(change.text))
+        uri = params.text_document.uri
+        try:
+            _engine(ls).documents.change(uri, edits, params.text_document.version)
+        except KeyError:
+            ls.note_once(f"unknown:{uri}", f"ghosttype: change for a document never opened: {uri}")
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: GhosttypeServer, params: types.DidCloseTextDocumentParams) -> None:
+        engine = _engine(ls)
+        engine.documents.close(params.text_document.uri)
+        engine.context.forget(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(
+        ls: GhosttypeServer, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList:
+        engine = _engine(ls)
+        uri = params.text_document.uri
+        document = engine.documents.get(uri)
+        if document is None:
+            ls.note_once(f"unknown:{uri}", f"ghosttype: completion asked for an unopened {uri}")
+            return types.InlineCompletionList(items=[])
+        if len(document.text) > MAX_DOCUMENT_CHARS or "\x00" in document.text[:65536]:
+            kind = "binary" if "\x00" in document.text[:65536] else "too large"
+            ls.note_once(f"skip:{uri}", f"ghosttype: no completions for {uri}: the file is {kind}")
+            return types.InlineCompletionList(items=[])
+        position = params.position
+        try:
+            offset = document.offset_at(position.line, position.character)
+        except PositionError as error:
+            ls.note_once(f"position:{uri}:{error}", f"ghosttype: {error} ({uri})")
+            return types.InlineCompletionList(items=[])
+        invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+        try:
+            reply = await engine.complete(document, offset, invoked)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug must cost one suggestion, not the server
+            log.exception("completion failed")
+            return types.InlineCompletionList(items=[])
+        return _to_lsp(reply, document, offset)
+
+    @server.command(ACCEPTED_COMMAND)
+    def accepted(ls: GhosttypeServer, arguments: Any = None) -> None:
+        ident = ""
+        if isinstance(arguments, list) and arguments and isinstance(arguments[0], dict):
+            ident = str(arguments[0].get("id", ""))
+        _engine(ls).accepted(ident)
+
+    @server.command(STATS_COMMAND)
+    def stats(ls: GhosttypeServer, arguments: Any = None) -> dict[str, object]:
+        return _engine(ls).stats_snapshot()
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: GhosttypeServer, params: Any = None) -> None:
+        if ls.engine is not None:
+            await ls.engine.close()
+
+    return server
+
+
+def _engine(ls: GhosttypeServer) -> Engine:
+    if ls.engine is None:  # a client that skipped initialize
+        ls.engine = Engine(ls.resolve_settings(), ls.send_status, ls.root)
+    return ls.engine
+
+
+def _to_lsp(reply: Reply, document: Any, offset: int) -> types.InlineCompletionList:
+    items = []
+    for suggestion in reply.items:
+        completion_range = None
+        if suggestion.replace_after:
+            start = document.position_at(offset)
+            end = document.position_at(offset + suggestion.replace_after)
+            completion_range = types.Range(types.Position(*start), types.Position(*end))
+        items.append(
+            types.InlineCompletionItem(
+                insert_text=suggestion.text,
+                range=completion_range,
+                command=types.Command(
+                    title="ghosttype: accepted",
+                    command=ACCEPTED_COMMAND,
+                    arguments=[{"id": suggestion.id}],
+                ),
+            )
+        )
+    return types.InlineCompletionList(items=items)

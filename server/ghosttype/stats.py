@@ -1,0 +1,55 @@
+"""Counters since start, as `ghosttype.stats` reports them."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+LATENCY_WINDOW = 2000  # the most recent replies the percentiles describe
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    model_calls: int = 0
+    cache_hits: int = 0
+    cancelled: int = 0
+    accepted: int = 0
+    generated_tokens: int = 0
+    wasted_tokens: int = 0
+    prompt_tokens: int = 0
+    evaluated_tokens: int = 0
+    prefetches: int = 0
+    errors: int = 0
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
+
+    def as_dict(self) -> dict[str, Any]:
+        latencies = list(self.latencies_ms)
+        return {
+            "requests": self.requests,
+            "modelCalls": self.model_calls,
+            "cacheHits": self.cache_hits,
+            "cancelled": self.cancelled,
+            "accepted": self.accepted,
+            "latencyMs": {
+                "p50": round(percentile(latencies, 0.50), 2),
+                "p95": round(percentile(latencies, 0.95), 2),
+                "p99": round(percentile(latencies, 0.99), 2),
+            },
+            "generatedTokens": self.generated_tokens,
+            "wastedTokens": self.wasted_tokens,
+            # Beyond the contract: what explains latency independent of the machine.
+            "promptTokens": self.prompt_tokens,
+            "evaluatedPromptTokens": self.evaluated_tokens,
+            "prefetches": self.prefetches,
+            "errors": self.errors,
+        }
