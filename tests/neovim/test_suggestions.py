@@ -1,0 +1,223 @@
+"""The Neovim plugin in headless Neovim 0.11 against the real `ghosttype serve` (scripted backend):
+ghost text, accepting all / a word / a line, dismissing, cycling, multibyte ranges, insert mode only,
+and <Tab> staying a Tab. Each test types through the real typeahead (see lua/ghosttype_test.lua)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.editor
+
+
+def test_ghost_text_appears_and_tab_accepts_it(editor):
+    settings = editor.scripted([{"endsWith": "x = ", "text": "compute(1, 2)"}])
+    editor.run(
+        """
+        T.type("Gox = ")
+        local ghost = T.expect_ghost("compute(1, 2)")
+        T.eq(ghost.pos, "inline", "drawn inline")
+        T.eq(ghost.hl, "GhosttypeSuggestion", "highlight group")
+        T.eq({ ghost.row, ghost.col }, { 2, 4 }, "anchored at the cursor")
+        T.eq(T.line(3), "x = ", "ghost text is not in the buffer")
+        T.type("<Tab>")
+        T.wait("the accepted text", function() return T.line(3) == "x = compute(1, 2)" end)
+        T.eq(T.mode(), "i", "still in insert mode")
+        T.eq(vim.api.nvim_win_get_cursor(0), { 3, 17 }, "cursor after the accepted text")
+        -- The item's command reached the server: its counters show the acceptance.
+        local stats
+        T.client:request("workspace/executeCommand", { command = "ghosttype.stats" }, function(_, result)
+          stats = result
+        end)
+        T.wait("ghosttype.stats", function() return stats end)
+        T.eq(stats.accepted, 1, "accepted counter")
+        T.type("<Esc>")
+        """,
+        content="import os\n\n",
+        settings=settings,
+    )
+
+
+def test_accept_word_then_line_walks_a_multiline_suggestion(editor):
+    settings = editor.scripted(
+        [{"endsWith": "    total = ", "text": "compute_total(items, tax)\n    return total"}],
+        multiline="always",
+    )
+    editor.run(
+        """
+        T.type("Go    total = ")
+        local ghost = T.expect_ghost("compute_total(items, tax)")
+        T.eq(ghost.lines, { "compute_total(items, tax)", "    return total" }, "virtual lines")
+        T.type("<M-Right>")
+        T.wait("one word accepted", function() return T.line(2) == "    total = compute_total" end)
+        T.expect_ghost("(items, tax)")
+        T.type("<M-Right>")
+        T.wait("the bracket accepted", function() return T.line(2) == "    total = compute_total(" end)
+        T.type("<M-Down>")
+        T.wait("the line accepted", function() return T.line(2) == "    total = compute_total(items, tax)" end)
+        local rest = T.expect_ghost("")
+        T.eq(rest.lines, { "", "    return total" }, "the second line still shown")
+        T.type("<M-Down>")
+        T.wait("the last line accepted", function() return T.line(3) == "    return total" end)
+        T.eq(T.lines(), { "def f(items, tax):", "    total = compute_total(items, tax)", "    return total" }, "buffer")
+        T.eq(vim.api.nvim_win_get_cursor(0), { 3, 16 }, "cursor at the end")
+        """,
+        content="def f(items, tax):\n",
+        settings=settings,
+    )
+
+
+def test_dismiss_hides_the_suggestion_until_the_next_change(editor):
+    settings = editor.scripted(
+        [{"endsWith": "x = ", "text": "compute(1, 2)"}, {"endsWith": "x = c", "text": "ompute(3)"}]
+    )
+    editor.run(
+        """
+        T.type("ox = ")
+        T.expect_ghost("compute(1, 2)")
+        T.type("<C-]>")
+        T.wait("the ghost text to go", function() return T.ghost() == nil end, 2000)
+        T.expect_no_ghost(400, "after dismiss")
+        T.eq(T.line(2), "x = ", "dismiss leaves the buffer alone")
+        T.type("c")
+        T.expect_ghost("ompute(3)")
+        T.type("<Esc>")
+        """,
+        content="import os\n",
+        settings=settings,
+    )
+
+
+def test_cycling_through_several_candidates(editor):
+    settings = editor.scripted([{"endsWith": "y = ", "candidates": ["1", "2", "3"]}], candidates=3)
+    editor.run(
+        """
+        T.type("oy = ")
+        local seen = { T.wait("a first candidate", function() return T.ghost() end).text }
+        T.eq(#vim.api.nvim_buf_get_extmarks(0, require("ghosttype.suggestion").count_ns, 0, -1, {}), 1,
+          "a candidate counter")
+        for _ = 1, 2 do
+          local before = T.ghost().text
+          T.type("<M-]>")
+          seen[#seen + 1] = T.wait("the next candidate", function()
+            local ghost = T.ghost()
+            return ghost and ghost.text ~= before and ghost.text
+          end, 2000)
+        end
+        table.sort(seen)
+        T.eq(seen, { "1", "2", "3" }, "every candidate shown once")
+        local third = T.ghost().text
+        T.type("<M-]>")  -- wraps around to the first
+        T.type("<M-[>")  -- and back to the third
+        T.wait("the previous candidate", function() return T.ghost() and T.ghost().text == third end, 2000)
+        T.type("<Tab>")
+        T.wait("the shown candidate accepted", function() return T.line(2) == "y = " .. third end)
+        T.type("<Esc>")
+        """,
+        content="import os\n",
+        settings=settings,
+    )
+
+
+def test_multibyte_line_with_a_range_replacing_the_closing_bracket(editor):
+    # Tabs, 3-byte CJK and a 4-byte emoji (two UTF-16 units) before the cursor: the item's range
+    # (UTF-16 columns) must land on the auto-closed ")" and nowhere else.
+    settings = editor.scripted(
+        [
+            {"endsWith": 'print(s, "é', "text": 'ж", 2)'},
+            {"endsWith": "print(s, ", "text": '"éж", 1)'},
+        ]
+    )
+    editor.run(
+        """
+        T.type("j$i")  -- insert mode between "(" and the auto-closed ")"
+        T.type("s, ")
+        local ghost = T.expect_ghost('"éж", 1')
+        T.eq(T.line(2), '\\ts = "日本😀"; print(s, )', "buffer unchanged while shown")
+        T.type('"é')  -- typing what is suggested keeps the rest on screen
+        T.expect_ghost('ж", 2')
+        T.type("<Tab>")
+        T.wait("the range replaced", function() return T.line(2) == '\\ts = "日本😀"; print(s, "éж", 2)' end)
+        T.eq(vim.api.nvim_win_get_cursor(0)[2], #'\\ts = "日本😀"; print(s, "éж", 2)', "cursor after the ')'")
+        T.type("<Esc>")
+        """,
+        content='if True:\n\ts = "日本😀"; print()\n',
+        settings=settings,
+    )
+
+
+def test_no_ghost_text_outside_insert_mode(editor):
+    settings = editor.scripted(
+        [
+            {"endsWith": "slow = ", "text": "answer()", "delayMs": 500},
+            {"endsWith": "x = ", "text": "compute(1, 2)"},
+        ]
+    )
+    editor.run(
+        """
+        -- An answer arriving after <Esc> is dropped.
+        T.type("oslow = ")
+        T.type("<Esc>")
+        T.expect_no_ghost(1200, "an answer that arrived in normal mode")
+        -- Ghost text shown in insert mode goes with it.
+        T.type("ox = ")
+        T.expect_ghost("compute(1, 2)")
+        T.type("<Esc>")
+        T.wait("the ghost text to go", function() return T.ghost() == nil end, 1000)
+        T.eq(T.mode(), "n", "normal mode")
+        T.expect_no_ghost(500, "in normal mode")
+        -- <C-o> runs one normal-mode command: no ghost text meanwhile either.
+        T.type("A")
+        T.type("<C-o>")
+        T.wait("insert-normal mode", function() return T.mode() == "niI" end, 1000)
+        T.expect_no_ghost(500, "in insert-normal mode")
+        T.type("<Esc>")
+        """,
+        content="import os\n",
+        settings=settings,
+    )
+
+
+def test_stale_answers_are_dropped(editor):
+    # The first answer is slow; by the time it comes the text has changed, so it is never drawn.
+    settings = editor.scripted(
+        [
+            {"endsWith": "w = ", "text": "STALE", "delayMs": 600},
+            {"endsWith": "w = q", "text": "uick()"},
+        ]
+    )
+    editor.run(
+        """
+        T.type("ow = ")
+        T.sleep(100)
+        T.type("q")
+        T.expect_ghost("uick()")
+        T.sleep(900)
+        T.eq(T.ghost().text, "uick()", "the fresh answer stays")
+        T.type("<Esc>")
+        """,
+        content="import os\n",
+        settings=settings,
+    )
+
+
+def test_tab_is_a_normal_tab_when_nothing_is_shown(editor):
+    settings = editor.scripted([{"endsWith": "x = ", "text": "compute(1, 2)"}])
+    editor.run(
+        """
+        vim.bo.expandtab, vim.bo.softtabstop = false, 0
+        T.type("o")
+        T.expect_no_ghost(400, "nothing suggested on an empty line")
+        T.type("<Tab>")
+        T.wait("a Tab character", function() return T.line(2) == "\\t" end, 2000)
+        -- After a dismiss, <Tab> is a Tab again.
+        T.type("x = ")
+        T.expect_ghost("compute(1, 2)")
+        T.type("<C-]>")
+        T.wait("the ghost text to go", function() return T.ghost() == nil end, 2000)
+        T.type("<Tab>")
+        T.wait("a second Tab", function() return T.line(2) == "\\tx = \\t" end, 2000)
+        T.type("<Esc>")
+        """,
+        content="import os\n",
+        settings=settings,
+    )
