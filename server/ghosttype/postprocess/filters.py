@@ -48,21 +48,23 @@ def _indent_width(line: str) -> int:
 
 
 def block_end(cursor: CursorLine) -> StopRule:
-    """Ends before the first complete line indented less than the block the cursor is in (the
-    model has left the block), so a multi-line suggestion does not run on into the code after it."""
-    base = (
-        _indent_width(cursor.before) if cursor.before.strip() else len(cursor.before.expandtabs(4))
-    )
-    first_line_continues = bool(cursor.before.strip())
+    """Ends before the first complete line that leaves the block the cursor is in, so a multi-line
+    suggestion does not run on into the code after it. After a line that opens a block (`:` or
+    `{`), the block is its body: a line back at the opener's indentation ends it (a closing `}`
+    there is kept when the code after the cursor does not already close the block)."""
+    code = cursor.before.strip()
+    opens = code.endswith((":", "{"))
+    base = _indent_width(cursor.before) if code else len(cursor.before.expandtabs(4))
+    closed_after = bool(cursor.next_lines) and cursor.next_lines[0].strip().startswith("}")
 
     def rule(text: str) -> int | None:
-        lines = text.split("\n")
         position = 0
-        for index, line in enumerate(lines[:-1]):  # only complete lines
-            if index == 0 and first_line_continues:
-                position += len(line) + 1
-                continue
-            if line.strip() and _indent_width(line) < base:
+        for index, line in enumerate(text.split("\n")[:-1]):  # only complete lines
+            width = _indent_width(line)
+            leaves = line.strip() and (width <= base if opens else width < base)
+            if leaves and not (index == 0 and code):
+                if opens and line.strip().startswith("}") and not closed_after:
+                    return position + len(line)
                 return max(0, position - 1)
             position += len(line) + 1
         return None
@@ -90,21 +92,23 @@ def suffix_reached(cursor: CursorLine) -> StopRule:
 
 
 def repetition(times: int = 3) -> StopRule:
-    """Ends when the same non-empty line comes `times` times in a row (a model stuck in a loop)."""
+    """Ends when the same non-empty line comes `times` times in a row (a model stuck in a loop),
+    keeping the first copy."""
 
     def rule(text: str) -> int | None:
         lines = text.split("\n")[:-1]
-        run = 1
+        starts = []
         position = 0
-        for index, line in enumerate(lines):
-            if index and line.strip() and line == lines[index - 1]:
-                run += 1
-                if run >= times:
-                    # Keep the first occurrence only.
-                    return position - (len(line) + 1) * (times - 1) - 1
-            else:
-                run = 1
+        for line in lines:
+            starts.append(position)
             position += len(line) + 1
+        run = 1
+        for index in range(1, len(lines)):
+            same = lines[index].strip() and lines[index] == lines[index - 1]
+            run = run + 1 if same else 1
+            if run >= times:
+                first = index - times + 1
+                return starts[first] + len(lines[first])
         return None
 
     return rule

@@ -26,7 +26,7 @@ def decide_multiline(setting: str, cursor: CursorLine) -> bool:
     before = cursor.before.rstrip()
     if not before:
         return True
-    return before.endswith((":", "{", "(", "[", "=>", "->", " do", " then"))
+    return before.endswith((":", "{", "=>", " do", " then"))
 
 
 def finalize(raw: str, cursor: CursorLine, suffix: str) -> Completion | None:

@@ -1,0 +1,185 @@
+"""The engine's flow, deterministic: the scripted backend plays tokens, delays and errors."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from ghosttype.config import Settings, with_overrides
+from ghosttype.engine import Engine
+from tests.conftest import write_script
+
+RULES = [
+    {"endsWith": "x = ", "text": "compute(1, 2)"},
+    {"endsWith": "slow = ", "text": "a" * 400, "tokenDelayMs": 5},
+    {"endsWith": "boom = ", "error": "the scripted server failed"},
+    {"endsWith": "call(", "text": "a, b)"},
+    {"endsWith": "y = ", "candidates": ["1", "2", "3"]},
+    {"regex": "^def add\\(a, b\\):$", "text": "\n    return a + b\n\n\ndef other():\n    pass\n"},
+]
+
+
+def make_engine(tmp_path: Path, statuses: list | None = None, **completion) -> Engine:
+    script = write_script(tmp_path, {"rules": RULES})
+    settings = with_overrides(
+        Settings(),
+        backend={"kind": "scripted", "script": str(script)},
+        completion={"debounce_ms": 0, **completion},
+    )
+    sink = (lambda state, message: statuses.append((state, message))) if statuses is not None else None
+    return Engine(settings, status=sink)
+
+
+def open_doc(engine: Engine, text: str, uri: str = "file:///w/a.py"):
+    return engine.documents.open(uri, text, "python", 1)
+
+
+async def test_completes_from_the_backend(tmp_path):
+    engine = make_engine(tmp_path)
+    document = open_doc(engine, "x = ")
+    reply = await engine.complete(document, 4)
+    assert [i.text for i in reply.items] == ["compute(1, 2)"]
+    assert reply.source == "model" and engine.stats.model_calls >= 1
+
+
+async def test_newer_request_supersedes_the_older_one_which_stops_generating(tmp_path):
+    engine = make_engine(tmp_path)
+    await engine.wait_ready()
+    document = open_doc(engine, "slow = ")
+    older = asyncio.create_task(engine.complete(document, 7))
+    await asyncio.sleep(0.05)  # the older one is generating
+    newer_document = open_doc(engine, "x = ")
+    newer = await engine.complete(newer_document, 4)
+    assert (await older).source == "superseded"
+    assert newer.items[0].text == "compute(1, 2)"
+    stats = engine.stats_snapshot()
+    assert stats["cancelled"] == 1
+    # It stopped at once: far fewer than the 100 tokens it would have streamed.
+    assert stats["generatedTokens"] < 40
+    assert stats["wastedTokens"] <= 1
+
+
+async def test_client_cancellation_propagates(tmp_path):
+    engine = make_engine(tmp_path)
+    await engine.wait_ready()
+    task = asyncio.create_task(engine.complete(open_doc(engine, "slow = "), 7))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert engine.stats.cancelled == 1
+
+
+async def test_typing_the_start_of_a_suggestion_is_served_without_a_model_call(tmp_path):
+    engine = make_engine(tmp_path)
+    await engine.complete(open_doc(engine, "x = "), 4)
+    calls = engine.stats.model_calls
+    for typed in ["c", "co", "com", "comp"]:
+        document = open_doc(engine, "x = " + typed)
+        reply = await engine.complete(document, len(document.text))
+        assert reply.source == "typed-through"
+        assert reply.items[0].text == "compute(1, 2)"[len(typed) :]
+    assert engine.stats.model_calls == calls
+
+
+async def test_typing_something_else_asks_the_model_again(tmp_path):
+    engine = make_engine(tmp_path)
+    await engine.complete(open_doc(engine, "x = "), 4)
+    reply = await engine.complete(open_doc(engine, "x = q"), 5)
+    assert reply.source != "typed-through"
+
+
+async def test_same_state_again_is_an_exact_cache_hit(tmp_path):
+    engine = make_engine(tmp_path)
+    await engine.complete(open_doc(engine, "x = "), 4)
+    engine._shown.clear()  # only the exact cache can answer now
+    reply = await engine.complete(open_doc(engine, "x = "), 4)
+    assert reply.source == "cache" and reply.items[0].text == "compute(1, 2)"
+
+
+async def test_accepting_shows_the_prefetched_next_suggestion(tmp_path):
+    engine = make_engine(tmp_path)
+    await engine.complete(open_doc(engine, "x = "), 4)
+    assert engine.stats.prefetches == 1
+    await asyncio.sleep(0.05)  # the prefetch runs in the background
+    accepted = open_doc(engine, "x = compute(1, 2)")
+    engine._shown.clear()
+    reply = await engine.complete(accepted, len(accepted.text))
+    assert reply.source == "cache"
+
+
+async def test_backend_error_is_one_status_message_and_backs_off(tmp_path):
+    statuses: list = []
+    engine = make_engine(tmp_path, statuses)
+    document = open_doc(engine, "boom = ")
+    first = await engine.complete(document, 7)
+    assert first.source == "error" and first.items == ()
+    errors = [s for s in statuses if s[0] == "error"]
+    assert errors == [("error", "the scripted server failed")]
+    calls = engine.stats.model_calls
+    second = await engine.complete(open_doc(engine, "boom = 1\nboom = "), 16)
+    assert second.source == "error" and engine.stats.model_calls == calls  # backing off
+    # A healthy request after the backoff recovers by itself.
+    engine._backoff.until_s = 0
+    reply = await engine.complete(open_doc(engine, "x = "), 4)
+    assert reply.items and statuses[-1][0] == "ready"
+
+
+async def test_auto_closed_bracket_is_replaced_not_doubled(tmp_path):
+    engine = make_engine(tmp_path)
+    document = open_doc(engine, "call()\n")
+    reply = await engine.complete(document, 5)
+    (item,) = reply.items
+    assert item.text == "a, b)" and item.replace_after == 1
+
+
+async def test_several_candidates_for_cycling(tmp_path):
+    engine = make_engine(tmp_path, candidates=3)
+    reply = await engine.complete(open_doc(engine, "y = "), 4)
+    assert [i.text for i in reply.items] == ["1", "2", "3"]
+
+
+async def test_multiline_body_stops_at_the_end_of_the_function(tmp_path):
+    engine = make_engine(tmp_path)
+    text = "def add(a, b):\n\nprint(add(1, 2))\n"
+    reply = await engine.complete(open_doc(engine, text), len("def add(a, b):"))
+    assert reply.items[0].text == "\n    return a + b"
+
+
+async def test_disabled_language_gets_nothing(tmp_path):
+    engine = make_engine(tmp_path)
+    document = engine.documents.open("file:///w/notes.md", "x = ", "markdown", 1)
+    reply = await engine.complete(document, 4)
+    assert reply.items == () and engine.stats.model_calls == 0
+
+
+async def test_keystrokes_faster_than_the_debounce_make_one_model_call(tmp_path):
+    engine = make_engine(tmp_path, debounce_ms=80)
+    await engine.wait_ready()
+    tasks = []
+    for typed in ["q", "qu", "qua", "quar"]:
+        document = open_doc(engine, "z = " + typed)
+        tasks.append(asyncio.create_task(engine.complete(document, len(document.text))))
+        await asyncio.sleep(0.02)
+    replies = await asyncio.gather(*tasks)
+    assert [r.source for r in replies[:-1]] == ["superseded"] * 3
+    assert engine.stats.model_calls == 1  # the last one, after the pause
+
+
+async def test_invoked_requests_skip_the_debounce(tmp_path):
+    engine = make_engine(tmp_path, debounce_ms=5000)
+    await engine.wait_ready()
+    reply = await asyncio.wait_for(engine.complete(open_doc(engine, "x = "), 4, invoked=True), 2)
+    assert reply.items
+
+
+async def test_missing_script_is_a_clear_startup_error(tmp_path):
+    statuses: list = []
+    settings = with_overrides(Settings(), backend={"kind": "scripted", "script": str(tmp_path / "none.json")})
+    engine = Engine(settings, status=lambda s, m: statuses.append((s, m)))
+    error = await engine.wait_ready()
+    assert error is not None and "cannot read the script" in str(error)
+    reply = await engine.complete(open_doc(engine, "x = "), 4, invoked=True)
+    assert reply.items == () and statuses[-1][0] == "error"

@@ -1,0 +1,86 @@
+import pytest
+
+from ghosttype.postprocess import (
+    CursorLine,
+    block_end,
+    decide_multiline,
+    finalize,
+    first_cut,
+    repetition,
+    single_line,
+    suffix_reached,
+)
+
+
+def apply(rules, text):
+    cut = first_cut(rules, text)
+    return text if cut is None else text[:cut]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "setting", "multiline"),
+    [
+        pytest.param("    x = foo(", ")", "auto", False, id="open-call-mid-expression"),
+        pytest.param("    x = ", " + 1", "auto", False, id="code-after-cursor"),
+        pytest.param("def f():", "", "auto", True, id="after-signature"),
+        pytest.param("    ", "", "auto", True, id="blank-line"),
+        pytest.param("if (x) {", "}", "auto", True, id="brace-block"),
+        pytest.param("    ", "", "never", False, id="never"),
+        pytest.param("x = ", " + 1", "always", True, id="always"),
+    ],
+)
+def test_multiline_decision(before, after, setting, multiline):
+    assert decide_multiline(setting, CursorLine(before, after)) is multiline
+
+
+def test_single_line_stops_at_end_of_first_line_with_content():
+    rule = single_line()
+    assert apply([rule], "a + b\n    return c") == "a + b"
+    assert apply([rule], "\n    next_line()\nmore") == "\n    next_line()"
+
+
+def test_block_end_cuts_when_the_model_leaves_the_block():
+    cursor = CursorLine("    ", "")
+    text = "    y = 1\n    return y\n\ndef other():\n    pass\n"
+    assert apply([block_end(cursor)], text) == "    y = 1\n    return y\n"
+
+
+def test_suffix_reached_cuts_before_copying_the_following_code():
+    cursor = CursorLine("    ", "", next_lines=("    return total",))
+    text = "    total = sum(xs)\n    return total\n"
+    assert apply([suffix_reached(cursor)], text) == "    total = sum(xs)"
+
+
+def test_repetition_keeps_one_copy():
+    assert apply([repetition()], "x += 1\nx += 1\nx += 1\nx += 1\n") == "x += 1"
+
+
+def test_auto_closed_bracket_becomes_a_replaced_range_not_a_duplicate():
+    completion = finalize("a, b)", CursorLine("foo(", ")"), suffix=")\n")
+    assert completion is not None
+    assert completion.text == "a, b)" and completion.replace_after == 1
+
+
+def test_completion_already_present_after_the_cursor_is_dropped():
+    assert finalize("return x", CursorLine("    ", ""), suffix="\n    return x\n") is None
+
+
+def test_whitespace_only_completion_is_dropped():
+    assert finalize("   \n  ", CursorLine("x = ", ""), suffix="") is None
+
+
+def test_trailing_whitespace_is_trimmed():
+    completion = finalize("value  \n", CursorLine("x = ", ""), suffix="")
+    assert completion is not None and completion.text == "value"
+
+
+def test_block_end_after_a_signature_keeps_only_the_body():
+    cursor = CursorLine("def add(a, b):", "")
+    assert apply([block_end(cursor)], "\n    return a + b\n\n\ndef other():\n") == "\n    return a + b\n\n"
+
+
+def test_block_end_keeps_the_closing_brace_unless_the_code_after_has_it():
+    body = "\n  return a + b;\n}\nfunction other() {\n"
+    assert apply([block_end(CursorLine("function add(a, b) {", ""))], body) == "\n  return a + b;\n}"
+    closed = CursorLine("function add(a, b) {", "", next_lines=("}",))
+    assert apply([block_end(closed)], body) == "\n  return a + b;"
