@@ -59,10 +59,15 @@ class Reply:
     async def chunk(self, data: str | bytes) -> None:
         """One chunk; raises ConnectionError once the client has gone."""
         if self.fake.client_gone(self.writer):
+            self.fake.mark_gone(self.writer)
             raise ConnectionResetError("client went away")
         raw = data.encode() if isinstance(data, str) else data
-        self.writer.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
-        await self.writer.drain()
+        try:
+            self.writer.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
+            await self.writer.drain()
+        except ConnectionError:
+            self.fake.mark_gone(self.writer)
+            raise
 
     async def sse(self, payload: Any) -> None:
         text = payload if isinstance(payload, str) else json.dumps(payload)
@@ -103,6 +108,11 @@ class ProtocolFake:
 
     def route(self, method: str, path: str, handler: Handler) -> None:
         self.routes[(method, path)] = handler
+
+    def mark_gone(self, writer: asyncio.StreamWriter) -> None:
+        if id(writer) not in self._gone:
+            self._gone.add(id(writer))
+            self.disconnects += 1
 
     def client_gone(self, writer: asyncio.StreamWriter) -> bool:
         return id(writer) in self._gone or writer.is_closing()
@@ -147,8 +157,7 @@ class ProtocolFake:
         with contextlib.suppress(ConnectionError):
             data = await reader.read(1)
             if not data:
-                self._gone.add(id(writer))
-                self.disconnects += 1
+                self.mark_gone(writer)
 
 
 async def _read_request(reader: asyncio.StreamReader) -> Request | None:
