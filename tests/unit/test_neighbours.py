@@ -1,0 +1,228 @@
+"""Neighbour snippets: ranking, import resolution, exclusions, budget and stability."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ghosttype.context.exclude import Excluder
+from ghosttype.context.neighbours import (
+    MAX_SNIPPETS,
+    MIN_SCORE,
+    NeighbourIndex,
+    best_windows,
+    identifiers,
+    import_candidates,
+    index_text,
+    jaccard,
+)
+from ghosttype.documents import Document, DocumentStore, TextEdit
+
+
+def count(text: str) -> int:
+    return len(text) // 4 + 1
+
+
+def test_jaccard_over_identifiers_without_keywords() -> None:
+    a = identifiers("def load(path): return open(path).read()")
+    b = identifiers("def save(path, data): open(path, 'w').write(data)")
+    assert "def" not in a and "return" not in a
+    assert jaccard(a, b) == pytest.approx(2 / 8)  # {path, open} shared, 8 in all
+    assert jaccard(a, frozenset()) == 0.0
+
+
+def test_best_window_is_the_similar_one() -> None:
+    filler = "\n".join(f"unrelated_{i} = {i}" for i in range(200))
+    target = "def parse_header(buffer, offset):\n    magic = buffer[offset:offset + 4]\n"
+    indexed = index_text("lib.py", filler + "\n" + target + filler)
+    query = identifiers("header = parse_header(buffer, offset)\nmagic = header.magic")
+    (score, window), *_ = best_windows(indexed, query)
+    assert score >= MIN_SCORE
+    assert "parse_header" in indexed.text(window.start, window.end)
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "family", "expected"),
+    [
+        pytest.param(
+            "/ws/pkg/mod.py", "from .util import helper\n", "python", "/ws/pkg/util.py", id="py-rel"
+        ),
+        pytest.param(
+            "/ws/pkg/mod.py", "from ..core import x\n", "python", "/ws/core.py", id="py-parent"
+        ),
+        pytest.param(
+            "/ws/app.py", "import pkg.util as u\n", "python", "/ws/pkg/util.py", id="py-absolute"
+        ),
+        pytest.param(
+            "/ws/app.py", "from pkg import util\n", "python", "/ws/pkg/util.py", id="py-from-pkg"
+        ),
+        pytest.param(
+            "/ws/src/a.ts", 'import { b } from "./b";\n', "js", "/ws/src/b.ts", id="ts-relative"
+        ),
+        pytest.param(
+            "/ws/src/a.ts", 'import b from "../lib/b.js";\n', "js", "/ws/lib/b.ts", id="ts-js-ext"
+        ),
+        pytest.param(
+            "/ws/src/a.js",
+            'const u = require("./util");\n',
+            "js",
+            "/ws/src/util/index.js",
+            id="js-require-index",
+        ),
+        pytest.param(
+            "/ws/cmd/main.go",
+            'import (\n\t"fmt"\n\tst "example.com/app/store"\n)\n',
+            "go",
+            "/ws/store/",
+            id="go-module",
+        ),
+    ],
+)
+def test_import_candidates(path: str, text: str, family: str, expected: str) -> None:
+    found = import_candidates(path, text, family, ("/ws",), {"example.com/app": "/ws"})
+    assert expected in found
+
+
+def test_package_imports_are_not_resolved() -> None:
+    assert import_candidates("/ws/a.ts", 'import x from "react";\n', "js", ("/ws",), {}) == []
+
+
+def write(root: Path, relative: str, text: str) -> str:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    write(
+        tmp_path,
+        "app/models.py",
+        "class Invoice:\n    def total_amount(self, tax_rate):\n"
+        "        return sum(line.amount for line in self.lines) * (1 + tax_rate)\n",
+    )
+    write(tmp_path, "app/.env", "SECRET_KEY=do-not-read\n")
+    write(tmp_path, "app/secret_settings.py", "invoice_total_amount_tax_rate = 'excluded'\n")
+    write(tmp_path, "app/generated.py", "def total_amount_tax_rate_invoice(): pass\n")
+    write(tmp_path, ".gitignore", "generated.py\n")
+    write(
+        tmp_path,
+        "app/sibling.py",
+        "def format_total(invoice, tax_rate):\n"
+        "    return f'{invoice.total_amount(tax_rate):.2f}'\n",
+    )
+    write(tmp_path, "app/main.py", "")
+    return tmp_path
+
+
+def current(workspace: Path, text: str) -> Document:
+    return Document(f"file://{workspace}/app/main.py", text, "python", 1, 1)
+
+
+MAIN = (
+    "from .models import Invoice\nfrom . import secret_settings\n\n"
+    "def report(invoice: Invoice, tax_rate):\n    amount = invoice.total_amount(tax_rate)\n    "
+)
+
+
+def test_imports_and_folder_files_become_snippets(workspace: Path) -> None:
+    excluder = Excluder((str(workspace),), ("**/secret_*.py", "**/.env"))
+    index = NeighbourIndex((str(workspace),), excluder)
+    document = current(workspace, MAIN)
+    snippets = index.select(document, len(MAIN), [document], 0.0, 1000, count)
+    paths = [s.path for s in snippets]
+    assert "app/models.py" in paths and "app/sibling.py" in paths
+    assert "app/secret_settings.py" not in paths  # excluded by a glob
+    assert "app/generated.py" not in paths  # ignored by git
+    assert all(s.score > 0 for s in snippets)
+    assert [s.score for s in snippets] == sorted(s.score for s in snippets)  # best last
+
+
+def test_excluded_and_ignored_files_are_never_opened(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def spy(file: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", spy)
+    excluder = Excluder((str(workspace),), ("**/secret_*.py", "**/.env"))
+    index = NeighbourIndex((str(workspace),), excluder)
+    document = current(workspace, MAIN)
+    index.select(document, len(MAIN), [document], 0.0, 1000, count)
+    assert not [p for p in opened if p.endswith(("secret_settings.py", ".env", "generated.py"))]
+
+
+def test_excluded_open_document_is_not_used(workspace: Path) -> None:
+    excluder = Excluder((str(workspace),), ("**/secret_*.py",), gitignore=False)
+    index = NeighbourIndex((str(workspace),), excluder)
+    secret = Document(f"file://{workspace}/app/secret_settings.py", MAIN * 3, "python", 1, 1)
+    document = current(workspace, MAIN)
+    snippets = index.select(document, len(MAIN), [document, secret], 0.0, 1000, count)
+    assert "app/secret_settings.py" not in [s.path for s in snippets]
+
+
+def open_documents(n: int) -> list[Document]:
+    return [
+        Document(
+            f"file:///ws/m{i}.py",
+            "\n".join(
+                f"def handler_{i}(request, session_{i}):\n    return session_{i}.get(request, {j})"
+                for j in range(40)
+            ),
+            "python",
+            1,
+            1,
+        )
+        for i in range(n)
+    ]
+
+
+def test_budget_dedup_and_limits() -> None:
+    index = NeighbourIndex(("/ws",), Excluder(("/ws",), (), gitignore=False))
+    others = open_documents(10)
+    duplicate = Document("file:///ws/copy.py", others[0].text, "python", 1, 1)
+    text = "def view(request, session_3):\n    return session_3.get(request)\n"
+    document = Document("file:///ws/current.py", text, "python", 1, 1)
+    snippets = index.select(document, len(text), [document, *others, duplicate], 0.0, 600, count)
+    assert sum(count(s.text) + count(s.path) + 2 for s in snippets) <= 600
+    assert len({s.text for s in snippets}) == len(snippets)
+    assert len(snippets) <= MAX_SNIPPETS
+    assert snippets
+
+
+def test_stable_while_typing_reranked_in_pauses_and_far_moves() -> None:
+    store = DocumentStore()
+    index = NeighbourIndex(("/ws",), Excluder(("/ws",), (), gitignore=False))
+    store.edit_listeners.append(index.on_edit)
+    for other in open_documents(4):
+        store.open(other.uri, other.text, "python", 1)
+    text = "def view(request, session_3):\n    x = 1\n" + "\n" * 200
+    document = store.open("file:///ws/current.py", text, "python", 1)
+    first = index.select(document, 10, store.all(), 100.0, 800, count)
+    # Typing something that would rank differently: the selection stays while the person types.
+    now = 100.0
+    for version, char in enumerate(" handler_2(request) handler_1", start=2):
+        offset = len("def view(request, session_3):\n    x = 1")
+        position = document.position_at(offset)
+        document = store.change(document.uri, [TextEdit(char, position, position)], version)
+        now += 0.3
+        assert index.select(document, offset, store.all(), now, 800, count) is first
+    paused = index.select(document, offset, store.all(), now + 5.0, 800, count)
+    assert paused != first
+    far = index.select(document, len(document.text) - 1, store.all(), now + 5.1, 800, count)
+    assert index._selections[document.uri].line > 100  # re-ranked for the new place
+    assert index.select(document, len(document.text) - 1, store.all(), now + 5.2, 800, count) is far
+
+
+def test_unknown_scheme_and_empty_workspace() -> None:
+    index = NeighbourIndex((), Excluder((), (), gitignore=False))
+    document = Document("untitled:Untitled-1", "x = 1\n", "python", 1, 1)
+    assert index.select(document, 3, [document], 0.0, 500, count) == ()
