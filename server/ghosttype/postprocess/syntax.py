@@ -1,0 +1,201 @@
+"""Syntax-aware clean-up of a finished completion. Pure functions on strings.
+
+`line_before` is the text of the cursor's line before the cursor; `suffix` is the text after the
+cursor. The first line of a completion continues the cursor's line; later lines carry their own
+indentation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+_QUOTES = "\"'`"
+_LONG_LINE = 200
+_INLINE_REPEAT = re.compile(r"(.{4,}?)\1{4,}")
+
+
+def indent_width(line: str, tab: int = 4) -> int:
+    width = 0
+    for char in line:
+        if char == " ":
+            width += 1
+        elif char == "\t":
+            width += tab
+        else:
+            break
+    return width
+
+
+def _scan(text: str, depth: int = 0) -> list[tuple[int, int, str]]:
+    """(index, depth after, char) for each bracket outside string literals (a rough lexer:
+    quotes pair up within a line, a backslash escapes)."""
+    events = []
+    quote = ""
+    escaped = False
+    for index, char in enumerate(text):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote or (char == "\n" and quote != "`"):
+                quote = ""
+            continue
+        if char in _QUOTES:
+            quote = char
+        elif char in _OPENERS:
+            depth += 1
+            events.append((index, depth, char))
+        elif char in _CLOSERS:
+            depth -= 1
+            events.append((index, depth, char))
+    return events
+
+
+def open_brackets(text: str) -> str:
+    """The brackets still open at the end of `text`, innermost last."""
+    stack: list[str] = []
+    for _, _, char in _scan(text):
+        if char in _OPENERS:
+            stack.append(char)
+        elif stack and stack[-1] == _CLOSERS[char]:
+            stack.pop()
+    return "".join(stack)
+
+
+def cut_at_block_end(completion: str, line_before: str, suffix: str) -> str:
+    """Ends the completion where the block around the cursor ends: at a line indented less than
+    the cursor's line, or at a bracket that closes one opened before the cursor. A closer that the
+    suffix already has is left to the suffix; one it lacks is kept."""
+    base = indent_width(line_before) if line_before.strip() else len(line_before.expandtabs(4))
+    after = suffix.lstrip()
+    # Brackets: the first closer that closes something opened before the cursor.
+    for index, depth, char in _scan(completion):
+        if depth < 0:
+            if after.startswith(char):
+                return completion[:index].rstrip()
+            line_end = completion.find("\n", index)
+            return completion if line_end == -1 else completion[:line_end].rstrip()
+    # Indentation: a dedent below the cursor's level ends the block.
+    lines = completion.split("\n")
+    for number in range(1, len(lines)):
+        line = lines[number]
+        if line.strip() and indent_width(line) < base:
+            return "\n".join(lines[:number]).rstrip()
+    return completion
+
+
+def balance_brackets(completion: str, prefix: str) -> str:
+    """Cuts the completion before a closer that matches nothing (neither in the completion nor
+    open in the prefix) or the wrong kind: the model ran past the code it was asked for."""
+    stack = list(open_brackets(prefix))
+    for index, _, char in _scan(completion):
+        if char in _OPENERS:
+            stack.append(char)
+        elif stack and stack[-1] == _CLOSERS[char]:
+            stack.pop()
+        else:
+            return completion[:index].rstrip()
+    return completion
+
+
+def drop_suffix_repeats(completion: str, suffix: str) -> str:
+    """Cuts the completion where it starts repeating the lines that follow the cursor's line."""
+    following = [line.rstrip() for line in suffix.split("\n")[1:] if line.strip()]
+    if not following:
+        return completion
+    lines = completion.split("\n")
+    for number in range(1, len(lines)):
+        tail = [line.rstrip() for line in lines[number:] if line.strip()]
+        if not tail or tail[0] != following[0]:
+            continue
+        # A lone bracket repeats by chance; require it to be the last line or followed by more
+        # of the suffix.
+        matching = all(a == b for a, b in zip(tail, following, strict=False))
+        if len(following[0].strip()) > 2 or matching:
+            return "\n".join(lines[:number]).rstrip()
+    return completion
+
+
+def remove_repetition(completion: str, min_repeats: int = 3) -> str:
+    """Keeps the first occurrence of a line or block of lines that the model repeats
+    `min_repeats` times in a row, and cuts a very long line that loops on itself."""
+    lines = completion.split("\n")
+    count = len(lines)
+    for period in range(1, count // min_repeats + 1):
+        for start in range(0, count - min_repeats * period + 1):
+            block = lines[start : start + period]
+            if not any(line.strip() for line in block):
+                continue
+            if all(
+                lines[start + k * period : start + (k + 1) * period] == block
+                for k in range(1, min_repeats)
+            ):
+                return "\n".join(lines[: start + period]).rstrip()
+    for number, line in enumerate(lines):
+        if len(line) > _LONG_LINE:
+            match = _INLINE_REPEAT.search(line)
+            if match:
+                kept = line[: match.start() + len(match.group(1))]
+                return "\n".join([*lines[:number], kept]).rstrip()
+    return completion
+
+
+def detect_indent(text: str) -> str:
+    """The file's indentation unit: a tab, or the most common step between space indentations
+    (4 when the file says nothing)."""
+    tabs = spaces = 0
+    steps: Counter[int] = Counter()
+    previous = 0
+    for line in text.split("\n"):
+        if not line.strip():
+            # An indented blank line (the cursor's own) still tells tabs from spaces.
+            tabs += line.startswith("\t")
+            spaces += line.startswith(" ")
+            continue
+        if line.startswith("\t"):
+            tabs += 1
+            continue
+        width = len(line) - len(line.lstrip(" "))
+        if width:
+            spaces += 1
+        if width > previous:
+            steps[width - previous] += 1
+        previous = width
+    if tabs > spaces:
+        return "\t"
+    return " " * (steps.most_common(1)[0][0] if steps else 4)
+
+
+def normalise_indentation(completion: str, unit: str) -> str:
+    """Converts the indentation of the completion's later lines between tabs and spaces to match
+    the file's unit (space widths are left alone: the model follows the file's width)."""
+    lines = completion.split("\n")
+    if len(lines) < 2:
+        return completion
+    if unit == "\t":
+        widths = [indent_width(line) for line in lines[1:] if line.startswith(" ") and line.strip()]
+        step = min((w for w in widths if w), default=4)
+        step = 4 if step not in (2, 3, 4, 8) else step
+        converted = [_spaces_to_tabs(line, step) for line in lines[1:]]
+    else:
+        converted = [_tabs_to_spaces(line, unit) for line in lines[1:]]
+    return "\n".join([lines[0], *converted])
+
+
+def _spaces_to_tabs(line: str, step: int) -> str:
+    stripped = line.lstrip(" \t")
+    leading = line[: len(line) - len(stripped)]
+    if " " not in leading:
+        return line
+    width = indent_width(leading, step)
+    return "\t" * (width // step) + " " * (width % step) + stripped
+
+
+def _tabs_to_spaces(line: str, unit: str) -> str:
+    stripped = line.lstrip("\t")
+    tabs = len(line) - len(stripped)
+    return unit * tabs + stripped if tabs else line

@@ -1,0 +1,113 @@
+"""Syntax-aware post-processing: golden cases from tests/test_data/postprocess, and the
+comment-to-function cases: a model that runs on past the body is cut back to the body."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ghosttype.context.syntax import parses_cleanly
+from ghosttype.postprocess.syntax import (
+    balance_brackets,
+    cut_at_block_end,
+    detect_indent,
+    drop_suffix_repeats,
+    normalise_indentation,
+    open_brackets,
+    remove_repetition,
+)
+
+DATA = Path(__file__).resolve().parent.parent / "test_data"
+CURSOR = "█"
+GOLDEN = sorted((DATA / "postprocess").glob("*.txt"))
+FUNCTIONS = sorted(
+    p for p in (DATA / "comment_to_function").iterdir() if not p.name.endswith(".expected")
+)
+LANGUAGES = {
+    ".py": "python", ".js": "javascript", ".ts": "typescript", ".tsx": "typescriptreact",
+    ".go": "go", ".rs": "rust", ".java": "java", ".c": "c", ".cpp": "cpp", ".cs": "csharp",
+    ".rb": "ruby", ".php": "php", ".swift": "swift", ".kt": "kotlin", ".lua": "lua",
+    ".sh": "shellscript",
+}  # fmt: skip
+
+
+def read_golden(path: Path) -> tuple[str, dict[str, str]]:
+    """(function name, sections): a `function:` header, then `--- name` sections."""
+    header, *parts = path.read_text(encoding="utf-8").split("\n--- ")
+    sections = {}
+    for part in parts:
+        name, _, body = part.partition("\n")
+        sections[name.strip()] = body.removesuffix("\n")
+    return header.removeprefix("function:").strip(), sections
+
+
+def apply(function: str, document: str, completion: str) -> str:
+    offset = document.index(CURSOR)
+    prefix, suffix = document[:offset], document[offset + 1 :]
+    line_before = prefix[prefix.rfind("\n") + 1 :]
+    calls: dict[str, Callable[[], str]] = {
+        "cut_at_block_end": lambda: cut_at_block_end(completion, line_before, suffix),
+        "balance_brackets": lambda: balance_brackets(completion, prefix),
+        "drop_suffix_repeats": lambda: drop_suffix_repeats(completion, suffix),
+        "remove_repetition": lambda: remove_repetition(completion),
+        "normalise_indentation": lambda: normalise_indentation(
+            completion, detect_indent(prefix + suffix)
+        ),
+    }
+    return calls[function]()
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=[p.stem for p in GOLDEN])
+def test_golden(path: Path) -> None:
+    function, sections = read_golden(path)
+    assert apply(function, sections["document"], sections["completion"]) == sections["expected"]
+
+
+@pytest.mark.parametrize("path", FUNCTIONS, ids=[p.stem for p in FUNCTIONS])
+def test_body_cut_at_function_end(path: Path) -> None:
+    """The raw model output runs on into the code after the gap (it repeats the suffix); the
+    clean-up returns exactly the body, and the result parses."""
+    marked = path.read_text(encoding="utf-8")
+    body = path.with_name(path.name + ".expected").read_text(encoding="utf-8")
+    offset = marked.index(CURSOR)
+    prefix, suffix = marked[:offset], marked[offset + 1 :]
+    line_before = prefix[prefix.rfind("\n") + 1 :]
+    raw = body + suffix.lstrip(" \t")
+    cleaned = cut_at_block_end(raw, line_before, suffix)
+    cleaned = drop_suffix_repeats(cleaned, suffix)
+    cleaned = remove_repetition(cleaned)
+    cleaned = normalise_indentation(cleaned, detect_indent(prefix + suffix))
+    assert cleaned == body
+    assert parses_cleanly(LANGUAGES[path.suffix], prefix + cleaned + suffix)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("f(a, [1, {", "([{", id="nested"),
+        pytest.param("f(')')", "", id="string"),
+        pytest.param("x = {'a': (1,", "{(", id="dict"),
+    ],
+)
+def test_open_brackets(text: str, expected: str) -> None:
+    assert open_brackets(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [
+        pytest.param("a\n\tb\n\t\tc\n", "\t", id="tabs"),
+        pytest.param("a\n  b\n    c\n  d\n", "  ", id="two"),
+        pytest.param("a\n    b\n", "    ", id="four"),
+        pytest.param("a\nb\n", "    ", id="flat-default"),
+    ],
+)
+def test_detect_indent(text: str, unit: str) -> None:
+    assert detect_indent(text) == unit
+
+
+def test_long_looping_line_is_cut() -> None:
+    looping = "values = [" + "0xFF, " * 60
+    assert remove_repetition(looping) == "values = [0xFF,"
