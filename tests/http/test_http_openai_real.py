@@ -1,0 +1,93 @@
+"""The `openai` backend against a real OpenAI-compatible server: llama-cpp-python's
+`python -m llama_cpp.server` on 127.0.0.1, serving the embedded GGUF."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from real_servers import ServerProcess, llama_cpp_python_server, model_file
+
+from conftest import collect, make_backend, make_context, make_prompt
+from ghosttype.backends.base import BackendError, GenerationParams, Usage
+
+pytestmark = [pytest.mark.model, pytest.mark.usefixtures("no_proxy_env")]
+
+# A prompt the model continues for a long time (a list that keeps counting).
+ENDLESS = make_context(prefix="numbers = [\n    1,\n    2,\n    3,\n    4,\n", suffix="")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    log = tmp_path_factory.mktemp("llama-cpp-python") / "server.log"
+    process = llama_cpp_python_server(model_file(), log)
+    process.start()
+    yield process
+    process.stop()
+
+
+async def test_completes_with_a_client_built_fim_prompt(server: ServerProcess) -> None:
+    backend = make_backend("openai", server.url, timeout_ms=60000)
+    await backend.start(lambda message: None)  # discovers the model, picks its format
+    assert backend.prompt_format.name == "qwen2.5-coder"
+    usage = Usage()
+    text = await collect(backend, max_tokens=8, usage=usage)
+    lines = await backend.check()
+    await backend.close()
+    assert text.startswith("a + b")
+    assert "<|" not in text
+    assert 0 < usage.generated_tokens <= 8
+    assert any("prompt format: qwen2.5-coder (picked from the model name" in x for x in lines)
+
+
+async def test_cancellation_stops_the_server_generating(server: ServerProcess) -> None:
+    backend = make_backend("openai", server.url, timeout_ms=60000)
+    prompt = make_prompt(backend, ENDLESS)
+    generation = backend.generate(prompt, GenerationParams(max_tokens=1500), Usage())
+    await anext(generation)
+    busy_cpu, busy_wall = server.cpu_seconds(), time.monotonic()
+    pieces = [await anext(generation) for _ in range(15)]
+    busy_rate = (server.cpu_seconds() - busy_cpu) / (time.monotonic() - busy_wall)
+    await generation.aclose()  # type: ignore[attr-defined]
+
+    await asyncio.sleep(0.5)  # the server notices at its next token
+    idle_cpu = server.cpu_seconds()
+    await asyncio.sleep(1.5)
+    idle_rate = (server.cpu_seconds() - idle_cpu) / 1.5
+    assert "".join(pieces).count(",") >= 3  # it was really counting
+    assert idle_rate < 0.15 and idle_rate < busy_rate / 4, (busy_rate, idle_rate)
+
+    # And it serves the next request at once (not after 1,500 tokens).
+    started = time.monotonic()
+    assert (await collect(backend, max_tokens=4)).startswith("a + b")
+    assert time.monotonic() - started < 10
+    await backend.close()
+
+
+async def test_server_restarted_mid_session(server: ServerProcess) -> None:
+    backend = make_backend("openai", server.url, timeout_ms=30000)
+    assert (await collect(backend, max_tokens=4)).startswith("a + b")
+
+    server.stop()
+    with pytest.raises(BackendError) as raised:
+        await collect(backend, max_tokens=4)
+    assert "refused" in raised.value.message or "closed the connection" in raised.value.message
+
+    server.start()  # the same port; the same backend object carries on by itself
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            text = await collect(backend, max_tokens=4)
+            break
+        except BackendError:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.2)
+    await backend.close()
+    assert text.startswith("a + b")
+
+
+def test_model_file_is_the_embedded_default() -> None:
+    assert model_file().name.startswith("qwen2.5-coder-0.5b") and Path(model_file()).stat().st_size
