@@ -38,6 +38,7 @@ from .postprocess import (
     single_line,
     suffix_reached,
 )
+from .postprocess.syntax import polish
 from .prompts import Prompt, PromptFormat, build_prompt, pick_format, strip_special
 from .stats import Stats
 
@@ -336,7 +337,8 @@ class Engine:
         settings = self.settings
         backend = self._backend
         counter = backend.count_tokens if backend is not None else None
-        context = self.context.build(document, offset, settings.context, counter)
+        # issue 4 (context/syntax): neighbours need the clock to re-rank only in pauses.
+        context = self.context.build(document, offset, settings.context, counter, self._clock())
         cursor = _cursor_line(document.text, offset)
         indent = cursor.before if cursor.before and not cursor.before.strip() else ""
         if indent and context.prefix.endswith(indent):
@@ -344,6 +346,10 @@ class Engine:
         fmt = self._prompt_format()
         prompt = build_prompt(fmt, context)
         multiline = decide_multiline(settings.completion.multiline, cursor)
+        # issue 4 (context/syntax): the tree decides single vs multi-line where a grammar exists.
+        shape = self.context.shape(document, offset)
+        if settings.completion.multiline == "auto" and shape is not None:
+            multiline = shape == "multi"
         completion = settings.completion
         key = (
             prompt.segments,
@@ -379,6 +385,9 @@ class Engine:
             if raw is None:
                 return None
             raw = _drop_indent(raw, plan.indent)
+            if plan.multiline:  # issue 4 (context/syntax): block end, brackets, repeats, indent
+                context = plan.prompt.context
+                raw = polish(raw, plan.cursor.before, context.prefix, plan.suffix)
             finished = finalize(raw, plan.cursor, plan.suffix)
             if finished is not None and finished not in results:
                 results.append(finished)

@@ -111,3 +111,10 @@ def test_detect_indent(text: str, unit: str) -> None:
 def test_long_looping_line_is_cut() -> None:
     looping = "values = [" + "0xFF, " * 60
     assert remove_repetition(looping) == "values = [0xFF,"
+
+
+def test_polish_chain_on_a_run_on_body() -> None:
+    from ghosttype.postprocess.syntax import polish
+
+    raw = "return a + b;\n}\n\nfunction next() {\n  return 0;\n}"
+    assert polish(raw, "  ", "function add(a, b) {\n", "\n}\n") == "return a + b;"

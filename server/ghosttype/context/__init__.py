@@ -9,6 +9,10 @@ from urllib.parse import unquote, urlparse
 
 from ..config import ContextSettings
 from ..documents import Document, DocumentStore
+from .exclude import Excluder
+from .neighbours import NeighbourIndex
+from .secrets import redact, redact_prefix
+from .syntax import Shape, SyntaxIndex, completion_shape, enclosing_scopes, imports, used_signatures
 from .types import PromptContext, Snippet
 from .windows import estimate_tokens, windows
 
@@ -17,6 +21,10 @@ SUFFIX_SHARE = 0.15
 SUFFIX_MAX_TOKENS = 64
 # Room for the template's own markers and file headers.
 TEMPLATE_TOKENS = 16
+# Share of the budget reserved for neighbour snippets and the file outline (a fixed share, so the
+# prefix window's anchor does not move with the neighbours' sizes).
+NEIGHBOUR_SHARE = 0.3
+OUTLINE_MAX_TOKENS = 160
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -46,6 +54,29 @@ class ContextBuilder:
         self.documents = documents
         self.workspace_root = workspace_root
         self._anchors: dict[str, int] = {}
+        # Syntax trees and neighbour indexes follow the store's edits (incremental).
+        self.syntax = SyntaxIndex()
+        self.syntax.attach(documents)
+        roots = (workspace_root.as_posix(),) if workspace_root else ()
+        self._roots = roots
+        self._neighbours: NeighbourIndex | None = None
+        self._exclude: tuple[str, ...] | None = None
+        # Per document: the neighbour selection the outline was built with, and the outline.
+        self._outlines: dict[str, tuple[tuple[Snippet, ...], Snippet | None]] = {}
+        documents.edit_listeners.append(self._on_edit)
+
+    def _on_edit(self, before: Document, start: int, end: int, text: str, after: Document) -> None:
+        if self._neighbours is not None:
+            self._neighbours.on_edit(before, start, end, text, after)
+
+    def excluder(self, settings: ContextSettings) -> Excluder:
+        return self._neighbour_index(settings).excluder
+
+    def _neighbour_index(self, settings: ContextSettings) -> NeighbourIndex:
+        if self._neighbours is None or self._exclude != settings.exclude:
+            self._neighbours = NeighbourIndex(self._roots, Excluder(self._roots, settings.exclude))
+            self._exclude = settings.exclude
+        return self._neighbours
 
     def build(
         self,
@@ -53,9 +84,14 @@ class ContextBuilder:
         offset: int,
         settings: ContextSettings,
         count_tokens: Callable[[str], int | None] | None = None,
+        now: float | None = None,
     ) -> PromptContext:
+        """`now` (the caller's monotonic clock, seconds) turns on neighbour snippets: they are
+        re-ranked only in pauses, which needs a clock this pure module does not read."""
         count = _counter(count_tokens)
         budget = settings.max_prompt_tokens - TEMPLATE_TOKENS
+        neighbour_budget = int(budget * NEIGHBOUR_SHARE) if settings.neighbours and now else 0
+        budget -= neighbour_budget
         suffix_budget = min(SUFFIX_MAX_TOKENS, int(budget * SUFFIX_SHARE))
         prefix_budget = budget - suffix_budget
         found = windows(
@@ -68,17 +104,85 @@ class ContextBuilder:
         )
         self._anchors[document.uri] = found.anchor
         root = self.workspace_root
+        path = relative_path(document.uri, root)
+        snippets: tuple[Snippet, ...] = ()
+        if neighbour_budget and now is not None:
+            snippets = self._snippets(
+                document, offset, found.anchor, path, settings, now, count, neighbour_budget
+            )
         return PromptContext(
-            path=relative_path(document.uri, root),
+            path=path,
             language=document.language_id,
-            prefix=found.prefix,
-            suffix=found.suffix,
-            snippets=(),
+            prefix=redact_prefix(found.prefix),
+            suffix=redact(found.suffix),
+            snippets=snippets,
             repo_name=root.name if root else "",
         )
 
+    def _snippets(
+        self,
+        document: Document,
+        offset: int,
+        anchor: int,
+        path: str,
+        settings: ContextSettings,
+        now: float,
+        count: Callable[[str], int],
+        budget: int,
+    ) -> tuple[Snippet, ...]:
+        """Neighbours (stable while typing) and, last, an outline of the current file: imports
+        and signatures that the prefix window no longer shows. Both redacted."""
+        index = self._neighbour_index(settings)
+        outline_budget = min(OUTLINE_MAX_TOKENS, budget // 4)
+        chosen = index.select(
+            document, offset, self.documents.all(), now, budget - outline_budget, count
+        )
+        previous = self._outlines.get(document.uri)
+        if previous is not None and previous[0] is chosen:
+            outline = previous[1]  # same selection: same outline, so the KV cache keeps both
+        else:
+            outline = self._outline(document, offset, anchor, path, outline_budget, count)
+            self._outlines[document.uri] = (chosen, outline)
+        snippets = tuple(Snippet(s.path, redact(s.text), s.score) for s in chosen)
+        return (*snippets, outline) if outline is not None else snippets
+
+    def _outline(
+        self,
+        document: Document,
+        offset: int,
+        anchor: int,
+        path: str,
+        budget: int,
+        count: Callable[[str], int],
+    ) -> Snippet | None:
+        parsed = self.syntax.parsed(document)
+        if parsed is None or anchor == 0:
+            return None  # unknown language, or the prefix window shows the whole file start
+        lines = [i for i in imports(parsed) if document.text.find(i, anchor) == -1]
+        scopes = [s.signature for s in enclosing_scopes(parsed, offset) if s.start < anchor]
+        known = self.syntax.definitions(document)
+        lines += [
+            s for s in used_signatures(parsed, offset, known, anchor, offset) if s not in scopes
+        ]
+        lines += scopes
+        kept: list[str] = []
+        for line in lines:
+            if count("\n".join([*kept, line])) > budget:
+                break
+            kept.append(line)
+        return Snippet(path, redact("\n".join(kept))) if kept else None
+
+    def shape(self, document: Document, offset: int) -> Shape | None:
+        """Single or multi-line from the syntax tree; None for a language without a grammar."""
+        parsed = self.syntax.parsed(document)
+        return completion_shape(parsed, offset) if parsed is not None else None
+
     def forget(self, uri: str) -> None:
         self._anchors.pop(uri, None)
+        self._outlines.pop(uri, None)
+        self.syntax.forget(uri)
+        if self._neighbours is not None:
+            self._neighbours.forget(uri)
 
 
 def _counter(count_tokens: Callable[[str], int | None] | None) -> Callable[[str], int]:

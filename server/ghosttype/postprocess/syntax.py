@@ -199,3 +199,14 @@ def _tabs_to_spaces(line: str, unit: str) -> str:
     stripped = line.lstrip("\t")
     tabs = len(line) - len(stripped)
     return unit * tabs + stripped if tabs else line
+
+
+def polish(raw: str, line_before: str, prefix: str, suffix: str) -> str:
+    """The syntax-aware clean-up of a multi-line completion, in order: stop at the enclosing
+    block's end, at an unmatched closer, before lines the suffix already has, at repetition;
+    then the file's tabs or spaces (judged from the prefix and suffix windows)."""
+    text = cut_at_block_end(raw, line_before, suffix)
+    text = balance_brackets(text, prefix[-4000:])
+    text = drop_suffix_repeats(text, suffix)
+    text = remove_repetition(text)
+    return normalise_indentation(text, detect_indent(prefix[-8000:] + line_before + suffix))
