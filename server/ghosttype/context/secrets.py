@@ -8,6 +8,7 @@ and shape-keeping: the key's name, quotes and the block markers stay, only the s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 REDACTED = "REDACTED"
 
@@ -80,22 +81,56 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# Cheap tests first: this runs on every prompt, and most lines mention no secret.
+_NAME_HINT = re.compile(
+    r"(?i)passw|passphrase|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key"
+    r"|authorization|auth[_\-]?token|credential"
+)
+
+
 def redact(text: str) -> str:
     """The text with anything that looks like a secret replaced by REDACTED."""
     if not text:
         return text
-    text = _KEY_BLOCK.sub(_key_block, text)
+    if "PRIVATE KEY" in text:
+        text = _KEY_BLOCK.sub(_key_block, text)
     text = _TOKENS.sub(REDACTED, text)
-    text = _QUOTED_ASSIGNMENT.sub(_quoted, text)
-    text = _ENV_ASSIGNMENT.sub(_plain, text)
-    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}{REDACTED}@", text)
+    text = _by_line(text, _assignments)
+    if "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: f"{m['head']}{REDACTED}@", text)
     return text
+
+
+def _assignments(line: str) -> str:
+    line = _QUOTED_ASSIGNMENT.sub(_quoted, line)
+    return _ENV_ASSIGNMENT.sub(_plain, line)
+
+
+def _by_line(text: str, change: Callable[[str], str]) -> str:
+    """Applies `change` only to the lines that mention a secret-like name."""
+    parts: list[str] = []
+    position = 0
+    for match in _NAME_HINT.finditer(text):
+        if match.start() < position:
+            continue  # same line as the previous hit
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        end = len(text) if end == -1 else end
+        parts += [text[position:start], change(text[start:end])]
+        position = end
+    if not parts:
+        return text
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def redact_prefix(text: str) -> str:
     """`redact`, and also a secret literal still being typed at the end of the text."""
     text = redact(text)
-    return _OPEN_ASSIGNMENT.sub(_open, text)
+    last_line = text.rfind("\n") + 1
+    if not _NAME_HINT.search(text, last_line):
+        return text
+    return text[:last_line] + _OPEN_ASSIGNMENT.sub(_open, text[last_line:])
 
 
 def _key_block(match: re.Match[str]) -> str:
