@@ -78,7 +78,11 @@ class Editor:
             "completion": {"debounceMs": 0, **completion},
         }
 
-    def init_lua(self, body: str, settings: dict, setup: dict | None = None) -> Path:
+    def init_lua(
+        self, body: str | None, settings: dict, setup: dict | None = None, extra: str = ""
+    ) -> Path:
+        """An init.lua that loads the plugin and calls setup(); with a `body`, it also runs that
+        Lua test body (headless runs); `extra` is Lua run right after setup()."""
         config = {"cmd": self.cmd, "settings": settings, **(setup or {})}
         config_path = self.root / "setup.json"
         config_path.write_text(json.dumps(config), encoding="utf-8")
@@ -94,10 +98,17 @@ class Editor:
                     "vim.o.shortmess = vim.o.shortmess .. 'I'",
                     f"local config = vim.json.decode(io.open({json.dumps(str(config_path))}):read('*a'))",
                     "require('ghosttype').setup(config)",
-                    "local T = require('ghosttype_test')",
-                    "T.run(function(T)",
-                    textwrap.dedent(body),
-                    "end)",
+                    extra,
+                    *(
+                        []
+                        if body is None
+                        else [
+                            "local T = require('ghosttype_test')",
+                            "T.run(function(T)",
+                            textwrap.dedent(body),
+                            "end)",
+                        ]
+                    ),
                 ]
             ),
             encoding="utf-8",
