@@ -192,8 +192,14 @@ class Controller implements vscode.Disposable {
             return null;
           }
           const result = await next(document, position, context, token);
+          const items = Array.isArray(result) ? result : (result?.items ?? []);
+          for (const item of items) {
+            // An LSP item without a range is inserted at the cursor. VS Code's default for a missing
+            // range is "from the start of the word at the cursor to the end of the line", which
+            // turns an insertion after `return a` into a replacement of `a` and hides the ghost text.
+            item.range ??= new vscode.Range(position, position);
+          }
           if (this.output.logLevel <= vscode.LogLevel.Debug) {
-            const items = Array.isArray(result) ? result : (result?.items ?? []);
             const first = items[0]?.insertText;
             this.output.debug(
               `inlineCompletion ${document.uri.fsPath}:${position.line + 1}:${position.character + 1}: ` +
