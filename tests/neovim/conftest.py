@@ -95,6 +95,7 @@ class Editor:
                     "vim.o.swapfile = false",
                     # Typed text lands exactly as typed: no filetype indent adding spaces after o.
                     "vim.cmd('filetype indent off')",
+                    "vim.o.autoindent = false",
                     "vim.o.shortmess = vim.o.shortmess .. 'I'",
                     f"local config = vim.json.decode(io.open({json.dumps(str(config_path))}):read('*a'))",
                     "require('ghosttype').setup(config)",
