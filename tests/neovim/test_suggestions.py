@@ -121,9 +121,7 @@ def test_cycling_through_several_candidates(editor):
 def test_multibyte_line_with_a_range_replacing_the_closing_bracket(editor):
     # Tabs, 3-byte CJK and a 4-byte emoji (two UTF-16 units) before the cursor: the item's range
     # (UTF-16 columns) must land on the auto-closed ")" and nowhere else.
-    settings = editor.scripted(
-        [{"endsWith": "print(s, ", "text": '"éж", 1)'}]
-    )
+    settings = editor.scripted([{"endsWith": "print(s, ", "text": '"éж", 1)'}])
     editor.run(
         """
         T.type("j$i")  -- insert mode between "(" and the auto-closed ")"

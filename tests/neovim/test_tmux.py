@@ -78,11 +78,17 @@ def test_ghost_text_is_drawn_in_its_colour_and_tab_makes_it_real(editor, termina
     command = " ".join(
         [
             "env",
-            *(shlex.quote(f"{name}={env[name]}") for name in sorted(env) if name.startswith("XDG_")),
+            *(
+                shlex.quote(f"{name}={env[name]}")
+                for name in sorted(env)
+                if name.startswith("XDG_")
+            ),
             *map(shlex.quote, editor.argv(init, file, headless=False)),
         ]
     )
-    terminal("new-session", "-d", "-s", "test", "-x", "100", "-y", "30", "-c", str(editor.root), command)
+    terminal(
+        "new-session", "-d", "-s", "test", "-x", "100", "-y", "30", "-c", str(editor.root), command
+    )
     terminal.wait_for("the statusline to say ghosttype is ready", lambda s: "ghosttype:ready" in s)
 
     terminal("send-keys", "-t", "test", "-l", "ox = ")
@@ -102,8 +108,9 @@ def test_ghost_text_is_drawn_in_its_colour_and_tab_makes_it_real(editor, termina
     terminal("send-keys", "-t", "test", "Escape")
     terminal.wait_for(
         "the accepted text, back in normal mode",
-        lambda s: re.search(r"^x = compute\(1, 2\)\s*$", s, re.MULTILINE)
-        and "-- INSERT --" not in s,
+        lambda s: (
+            re.search(r"^x = compute\(1, 2\)\s*$", s, re.MULTILINE) and "-- INSERT --" not in s
+        ),
         timeout=20,
     )
     screen = terminal.screen(colours=True)
