@@ -4,12 +4,4 @@ if vim.g.loaded_ghosttype then
 end
 vim.g.loaded_ghosttype = true
 
-vim.api.nvim_create_user_command("Ghosttype", function(args)
-  require("ghosttype.commands").run(args)
-end, {
-  nargs = "?",
-  complete = function(lead)
-    return require("ghosttype.commands").complete(lead)
-  end,
-  desc = "ghosttype: status|enable|disable|toggle|restart|log",
-})
+require("ghosttype.commands").define()

@@ -98,9 +98,21 @@ function M.run(args)
 end
 
 function M.complete(lead)
-  return vim.tbl_filter(function(name)
+  local names = vim.tbl_filter(function(name)
     return vim.startswith(name, lead)
   end, vim.tbl_keys(M.subcommands))
+  table.sort(names)
+  return names
+end
+
+--- Defines :Ghosttype (from plugin/ at startup, and from setup() for plugin managers that add
+--- clients/neovim to the runtimepath after startup).
+function M.define()
+  vim.api.nvim_create_user_command("Ghosttype", M.run, {
+    nargs = "?",
+    complete = M.complete,
+    desc = "ghosttype: status|enable|disable|toggle|restart|log",
+  })
 end
 
 return M

@@ -46,6 +46,7 @@ function M.setup(opts)
     server.set_settings(resolved.settings)
   end
   define_highlights()
+  require("ghosttype.commands").define()
 
   local group = vim.api.nvim_create_augroup("ghosttype", { clear = true })
   vim.api.nvim_create_autocmd("ColorScheme", { group = group, callback = define_highlights })

@@ -254,7 +254,8 @@ local function on_result(buf, seq, tick, err, result, ctx)
   local row, col, line = cursor_line()
   local candidates = candidates_from(result, encoding, row, col, line)
   if #candidates == 0 then
-    M.clear(buf)
+    -- What is left of a suggestion after a partial accept or typing it stays (sync keeps it in
+    -- step); the server having nothing new to add is no reason to take it away.
     return
   end
   -- Stay on the candidate the user cycled to if it is still offered.
