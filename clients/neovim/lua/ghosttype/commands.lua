@@ -8,6 +8,10 @@ local function echo(lines)
 end
 
 local function status()
+  if not server.config then
+    echo({ "ghosttype: not set up; call require('ghosttype').setup({})" })
+    return
+  end
   local ghosttype = require("ghosttype")
   local lines = {
     ("ghosttype: suggestions %s"):format(

@@ -20,7 +20,12 @@ local function define_highlights()
   vim.api.nvim_set_hl(0, "GhosttypeCount", { default = true, link = "GhosttypeSuggestion" })
 end
 
-local function on_attach(buf)
+local function on_attach(buf, client_id)
+  -- Neovim 0.12's built-in inline completion would draw a second ghost for the same server.
+  local builtin = vim.lsp.inline_completion
+  if builtin and builtin.enable then
+    pcall(builtin.enable, false, { bufnr = buf, client_id = client_id })
+  end
   suggestion.attach(buf)
   keymaps.attach(buf, server.config.keymaps)
 end
@@ -61,7 +66,7 @@ function M.setup(opts)
     callback = function(event)
       local client = vim.lsp.get_client_by_id(event.data.client_id)
       if client and client.name == server.NAME then
-        on_attach(event.buf)
+        on_attach(event.buf, client.id)
       end
     end,
   })
