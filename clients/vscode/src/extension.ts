@@ -8,11 +8,12 @@ import {
   CloseAction,
   DidChangeConfigurationNotification,
   ErrorAction,
+  ErrorCodes,
+  ResponseError,
   ExecuteCommandRequest,
   LanguageClient,
   RevealOutputChannelOn,
   State,
-  TransportKind,
   type ConfigurationParams,
   type LanguageClientOptions,
   type ServerOptions,
@@ -62,6 +63,8 @@ class Controller implements vscode.Disposable {
   private serverState: { state: ServerState; message: string } = { state: "starting", message: "" };
   private readonly restarts: RestartBudget;
   private stopping = false;
+  /** Clients that reached the running state at least once (only those are restarted on a crash). */
+  private readonly running = new WeakSet<LanguageClient>();
   private starting: Promise<void> | undefined;
 
   constructor() {
@@ -167,12 +170,14 @@ class Controller implements vscode.Disposable {
     const args = [...this.config().get<string[]>("server.args", []), "serve"];
     this.output.info(`Starting ${found.command} ${args.join(" ")} (found via ${found.source})`);
     const cwd = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === "file")?.uri.fsPath;
+    // No `transport`: with TransportKind.stdio vscode-languageclient appends `--stdio` to the
+    // arguments; leaving it out gives the same pipes with the command line as written.
     const serverOptions: ServerOptions = {
       command: found.command,
       args,
-      transport: TransportKind.stdio,
       options: cwd !== undefined ? { cwd } : {},
     };
+    let client: LanguageClient | undefined;
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: this.output,
@@ -181,7 +186,7 @@ class Controller implements vscode.Disposable {
       errorHandler: {
         error: (_error, _message, count) =>
           (count ?? 0) <= 3 ? { action: ErrorAction.Continue } : { action: ErrorAction.Shutdown },
-        closed: () => this.onClosed(),
+        closed: () => this.onClosed(client),
       },
       middleware: {
         workspace: {
@@ -210,7 +215,7 @@ class Controller implements vscode.Disposable {
         },
       },
     };
-    const client = new LanguageClient("ghosttype", "ghosttype", serverOptions, clientOptions);
+    client = new LanguageClient("ghosttype", "ghosttype", serverOptions, clientOptions);
     this.client = client;
     client.onNotification("ghosttype/status", (params: unknown) => {
       const status = parseStatus(params);
@@ -222,6 +227,9 @@ class Controller implements vscode.Disposable {
       this.setState(status.state, status.message);
     });
     client.onDidChangeState((event) => {
+      if (event.newState === State.Running) {
+        this.running.add(client);
+      }
       if (event.newState === State.Stopped && this.client === client && this.serverState.state !== "error") {
         this.setState("stopped", "the server is not running");
       }
@@ -232,8 +240,8 @@ class Controller implements vscode.Disposable {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.output.error(`The ghosttype server did not start: ${reason}`);
-      this.setState("error", `the server did not start: ${reason}`);
-      void this.offerHelp(`ghosttype: the server (${found.command}) did not start: ${reason}`);
+      this.setState("error", `the server did not start: ${reason} (the log has its output)`);
+      void this.offerHelp(`ghosttype: the server (${found.command}) did not start: ${reason}. The log (ghosttype: Show Log) has its output.`);
       return;
     }
     if (this.serverState.state === "starting") {
@@ -265,8 +273,12 @@ class Controller implements vscode.Disposable {
     });
   }
 
-  private onClosed(): { action: CloseAction; message?: string; handled?: boolean } {
+  private onClosed(client: LanguageClient | undefined): { action: CloseAction; message?: string; handled?: boolean } {
     if (this.stopping) {
+      return { action: CloseAction.DoNotRestart, handled: true };
+    }
+    if (client === undefined || !this.running.has(client)) {
+      // It never got through `initialize`: restarting would fail the same way. start() reports it.
       return { action: CloseAction.DoNotRestart, handled: true };
     }
     if (this.restarts.allowRestart()) {
@@ -392,9 +404,21 @@ class Controller implements vscode.Disposable {
       return;
     }
     try {
-      const stats = (await client.sendRequest(ExecuteCommandRequest.type, { command: "ghosttype.stats", arguments: [] })) as
-        | Record<string, unknown>
-        | null;
+      let stats: Record<string, unknown> | null;
+      try {
+        stats = (await client.sendRequest(ExecuteCommandRequest.type, { command: "ghosttype.stats", arguments: [] })) as
+          | Record<string, unknown>
+          | null;
+      } catch (error) {
+        // A pygls command handler declared with one parameter rejects an empty argument list
+        // (InvalidParams); one empty object satisfies it and means the same.
+        if (!(error instanceof ResponseError) || error.code !== ErrorCodes.InvalidParams) {
+          throw error;
+        }
+        stats = (await client.sendRequest(ExecuteCommandRequest.type, { command: "ghosttype.stats", arguments: [{}] })) as
+          | Record<string, unknown>
+          | null;
+      }
       this.output.info(`stats ${JSON.stringify(stats)}`);
       const s = stats ?? {};
       const latency = (s["latencyMs"] ?? {}) as Record<string, unknown>;
