@@ -107,6 +107,7 @@ const baseSettings = {
   "editor.suggestOnTriggerCharacters": false,
   "editor.wordBasedSuggestions": "off",
   "editor.minimap.enabled": false,
+  "workbench.secondarySideBar.defaultVisibility": "hidden",
 };
 // code-server is a remote window: settings with machine scope (ghosttype.server.path,
 // backend.url, backend.script, ...) come from the remote ("Machine") settings, not the user's.
@@ -312,6 +313,19 @@ try {
   await page.screenshot({ path: path.join(ARTIFACTS, "vscode-e2e-live-settings.png") });
   log("PASS scenario 2: settings change applied without a restart");
 
+  // ---------- Scenario 3: the status bar menu switches completions off for the language ----------
+  await clickStatus(page);
+  await pickMenuEntry(page, "Disable completions for python");
+  await waitFor("the status item to show disabled", async () => statusNow().startsWith("ghosttype disabled"), 10_000, 100);
+  const userSettings = JSON.parse(fs.readFileSync(path.join(userData, "User", "settings.json"), "utf8"));
+  if (userSettings["ghosttype.enable.languages"]?.python !== false) {
+    throw new Error(`the menu did not write enable.languages.python = false: ${JSON.stringify(userSettings["ghosttype.enable.languages"])}`);
+  }
+  await clickStatus(page);
+  await pickMenuEntry(page, "Enable completions for python");
+  await waitFor("the status item to leave disabled", async () => !statusNow().startsWith("ghosttype disabled"), 10_000, 100);
+  log(`PASS scenario 3: status bar menu switched python off and on (${statusNow()})`);
+
   statusWatch = false;
   await statusLoop;
   if (consoleErrors.length) log(`browser console errors (not fatal): ${consoleErrors.length}`);
@@ -397,6 +411,17 @@ function assertEqualLines(actual, expected, what) {
   if (a !== e) {
     throw new Error(`${what}: mismatch\n--- expected (with ghost text)\n${e}\n--- actual (after Tab)\n${a}`);
   }
+}
+
+async function clickStatus(page) {
+  const item = page.locator('.part.statusbar [aria-label^="ghosttype "]').first();
+  await item.click();
+}
+
+async function pickMenuEntry(page, label) {
+  const row = page.locator(".quick-input-widget .monaco-list-row", { hasText: label }).first();
+  await row.waitFor({ timeout: 10_000 });
+  await row.click();
 }
 
 async function runCommand(page, title) {
