@@ -63,6 +63,8 @@ class Controller implements vscode.Disposable {
   private serverState: { state: ServerState; message: string } = { state: "starting", message: "" };
   private readonly restarts: RestartBudget;
   private stopping = false;
+  /** The close handler asked vscode-languageclient for a restart that has not completed yet. */
+  private restartPending = false;
   /** Clients that reached the running state at least once (only those are restarted on a crash). */
   private readonly running = new WeakSet<LanguageClient>();
   private starting: Promise<void> | undefined;
@@ -229,8 +231,14 @@ class Controller implements vscode.Disposable {
     client.onDidChangeState((event) => {
       if (event.newState === State.Running) {
         this.running.add(client);
+        this.restartPending = false;
       }
-      if (event.newState === State.Stopped && this.client === client && this.serverState.state !== "error") {
+      if (
+        event.newState === State.Stopped &&
+        this.client === client &&
+        !this.restartPending &&
+        this.serverState.state !== "error"
+      ) {
         this.setState("stopped", "the server is not running");
       }
     });
@@ -284,6 +292,7 @@ class Controller implements vscode.Disposable {
     if (this.restarts.allowRestart()) {
       const message = `The ghosttype server stopped; restarting it (${this.restarts.recent} of ${this.restarts.maxRestarts} in 3 minutes).`;
       this.output.warn(message);
+      this.restartPending = true;
       this.setState("starting", "restarting after a crash");
       return { action: CloseAction.Restart, message, handled: true };
     }

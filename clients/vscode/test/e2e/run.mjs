@@ -326,6 +326,20 @@ try {
   await waitFor("the status item to leave disabled", async () => !statusNow().startsWith("ghosttype disabled"), 10_000, 100);
   log(`PASS scenario 3: status bar menu switched python off and on (${statusNow()})`);
 
+  // ---------- Scenario 4: a crashed server is restarted ----------
+  const victim = descendants(codeServer.pid).find((p) => /ghosttype\S*\s+serve\b/.test(p.cmd));
+  if (!victim) throw new Error("could not find the ghosttype serve process under code-server");
+  const seenBefore = statusSeen.length;
+  process.kill(victim.pid, "SIGKILL");
+  log(`killed the server (pid ${victim.pid})`);
+  await waitFor("the server to come back", async () => {
+    const restarted = statusSeen.slice(seenBefore).some((l) => l.startsWith("ghosttype starting"));
+    return restarted && statusNow().startsWith("ghosttype ready");
+  }, 60_000, 200);
+  const again = descendants(codeServer.pid).find((p) => /ghosttype\S*\s+serve\b/.test(p.cmd));
+  if (!again || again.pid === victim.pid) throw new Error("no new server process after the crash");
+  log(`PASS scenario 4: server restarted after a crash (new pid ${again.pid}; ${statusNow()})`);
+
   statusWatch = false;
   await statusLoop;
   if (consoleErrors.length) log(`browser console errors (not fatal): ${consoleErrors.length}`);
@@ -411,6 +425,30 @@ function assertEqualLines(actual, expected, what) {
   if (a !== e) {
     throw new Error(`${what}: mismatch\n--- expected (with ghost text)\n${e}\n--- actual (after Tab)\n${a}`);
   }
+}
+
+/** Processes below `pid` (from /proc), with their command lines. */
+function descendants(pid) {
+  const children = new Map();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ");
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push({ pid: Number(entry), cmd });
+    } catch {}
+  }
+  const out = [];
+  const queue = [pid];
+  while (queue.length) {
+    for (const child of children.get(queue.shift()) ?? []) {
+      out.push(child);
+      queue.push(child.pid);
+    }
+  }
+  return out;
 }
 
 async function clickStatus(page) {
