@@ -8,8 +8,6 @@ import {
   CloseAction,
   DidChangeConfigurationNotification,
   ErrorAction,
-  ErrorCodes,
-  ResponseError,
   ExecuteCommandRequest,
   LanguageClient,
   RevealOutputChannelOn,
@@ -413,21 +411,11 @@ class Controller implements vscode.Disposable {
       return;
     }
     try {
-      let stats: Record<string, unknown> | null;
-      try {
-        stats = (await client.sendRequest(ExecuteCommandRequest.type, { command: "ghosttype.stats", arguments: [] })) as
-          | Record<string, unknown>
-          | null;
-      } catch (error) {
-        // A pygls command handler declared with one parameter rejects an empty argument list
-        // (InvalidParams); one empty object satisfies it and means the same.
-        if (!(error instanceof ResponseError) || error.code !== ErrorCodes.InvalidParams) {
-          throw error;
-        }
-        stats = (await client.sendRequest(ExecuteCommandRequest.type, { command: "ghosttype.stats", arguments: [{}] })) as
-          | Record<string, unknown>
-          | null;
-      }
+      // No `arguments` at all: pygls maps an argument list onto the handler's parameters and
+      // rejects an empty list for a handler that declares one (InvalidParams).
+      const stats = (await client.sendRequest(ExecuteCommandRequest.type, { command: "ghosttype.stats" })) as
+        | Record<string, unknown>
+        | null;
       this.output.info(`stats ${JSON.stringify(stats)}`);
       const s = stats ?? {};
       const latency = (s["latencyMs"] ?? {}) as Record<string, unknown>;
