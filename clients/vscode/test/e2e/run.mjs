@@ -83,6 +83,10 @@ for (const d of [userData, extensions, workspace, path.join(userData, "User"), p
   fs.mkdirSync(d, { recursive: true });
 }
 fs.mkdirSync(ARTIFACTS, { recursive: true });
+// Evidence of an earlier failed run would mislead: start clean.
+for (const stale of ["vscode-e2e-failure.png", "vscode-e2e-logs"]) {
+  fs.rmSync(path.join(ARTIFACTS, stale), { recursive: true, force: true });
+}
 
 const FILE = "calc.py";
 fs.writeFileSync(
