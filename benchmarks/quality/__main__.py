@@ -80,6 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     run.add_argument("--model", type=Path, help="GGUF file (default: ghosttype's model store)")
     run.add_argument("--out", type=Path, default=DATA / "results.json")
+    run.add_argument("--resume", action="store_true",
+                     help="keep the outcomes already logged for these tasks; run the rest")  # fmt: skip
+    rep = sub.add_parser(
+        "report", help="the table and JSON from the logged outcomes (partial runs)"
+    )
+    for option in ("--seed", "--kinds", "--projects", "--limit", "--runners", "--out"):
+        rep._add_action(next(a for a in run._actions if option in a.option_strings))
     args = parser.parse_args(argv)
 
     if args.command == "fetch":
@@ -92,12 +99,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len({t.project for t in tasks})} projects (of {len(PROJECTS)} pinned), "
               f"{len({t.language for t in tasks})} languages")  # fmt: skip
         return 0
-    from .run import run_benchmark
+    from .run import load_outcomes, report, run_benchmark
 
-    fetch_all(verbose=False)
     tasks = select(get_tasks(args.seed), args.kinds, args.projects, args.limit)
+    if args.command == "report":
+        return report(tasks, args.runners, load_outcomes(args.out, tasks), args.out)
+    fetch_all(verbose=False)
     print(describe(tasks), file=sys.stderr)
-    return run_benchmark(tasks, args.runners, args.model, args.out)
+    return run_benchmark(tasks, args.runners, args.model, args.out, args.resume)
 
 
 if __name__ == "__main__":

@@ -72,9 +72,7 @@ class Executor:
         CACHE_FILE.write_text(json.dumps(self._cache))
 
     def passes(self, project_name: str, path: str, content: str, tests: list[str]) -> bool:
-        key = hashlib.sha256(
-            json.dumps([project_name, path, content, tests]).encode()
-        ).hexdigest()
+        key = hashlib.sha256(json.dumps([project_name, path, content, tests]).encode()).hexdigest()
         if key not in self._cache:
             self._cache[key] = self._run(BY_NAME[project_name], path, content, tests)
         return self._cache[key]

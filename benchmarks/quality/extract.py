@@ -389,8 +389,11 @@ def _js_span(lines: list[str], mask: list[bool], i: int) -> int | None:
         count = j - i + 1
         ends = _code(line).endswith((";", "}"))
         nxt = lines[j + 1].strip() if j + 1 < len(lines) else ""
-        if depth == 0 and ends and count >= MULTI_LINES[0] and not nxt.startswith(
-            ("else", "catch", "finally", ".", "?", ":", "&&", "||", "+")
+        if (
+            depth == 0
+            and ends
+            and count >= MULTI_LINES[0]
+            and not nxt.startswith(("else", "catch", "finally", ".", "?", ":", "&&", "||", "+"))
         ):
             return j + 1
     return None
@@ -442,9 +445,7 @@ def _selection(project: Project, cand: Candidate) -> list[list[str]]:
     return [s for s in (narrow, files) if s]
 
 
-def _verify(
-    project: Project, text: str, cand: Candidate, executor: Executor
-) -> list[str] | None:
+def _verify(project: Project, text: str, cand: Candidate, executor: Executor) -> list[str] | None:
     """The test selection that passes the original and fails the empty gap, or None."""
     for tests in _selection(project, cand):
         task = make_task(project, text, cand, tests)

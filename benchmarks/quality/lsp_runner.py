@@ -25,7 +25,7 @@ from .fetch import DATA, source_dir
 from .projects import BY_NAME
 from .tasks import Task
 
-REQUEST_TIMEOUT_S = 180
+REQUEST_TIMEOUT_S = 900
 RAW_COMMAND = "ghosttype.bench.raw"
 
 
@@ -237,7 +237,9 @@ def rounds(tasks: list[Task]) -> list[list[Task]]:
     return [[v[k] for v in by_file.values() if k < len(v)] for k in range(depth)]
 
 
-async def run_ghosttype(tasks: list[Task], modes: list[str], on_answer: Any = None) -> ServerAnswers:
+async def run_ghosttype(
+    tasks: list[Task], modes: list[str], on_answer: Any = None
+) -> ServerAnswers:
     """In-file tasks through servers whose workspace holds only the task's file; cross-file tasks
     through servers whose workspace holds the project's files. Tasks are batched into rounds (see
     `rounds`), one server process per round (and per project for cross-file tasks)."""

@@ -45,7 +45,9 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def bootstrap_mean(values: Sequence[float], resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+def bootstrap_mean(
+    values: Sequence[float], resamples: int = 2000, seed: int = 0
+) -> tuple[float, float]:
     if not values:
         return (0.0, 0.0)
     rng = random.Random(seed)

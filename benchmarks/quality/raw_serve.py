@@ -44,8 +44,11 @@ def _create_server(*args: Any, **kwargs: Any) -> Any:
     server = _original_create(*args, **kwargs)
 
     @server.command(RAW_COMMAND)
-    def raw(ls: Any, arguments: Any = None) -> bool:
-        _state["raw"] = bool(arguments and arguments[0])
+    def raw(ls: Any, *arguments: Any) -> bool:
+        value = arguments[0] if arguments else False
+        if isinstance(value, list):  # pygls versions differ in how they pass the arguments
+            value = value[0] if value else False
+        _state["raw"] = bool(value)
         engine = ls.engine
         if engine is not None:  # nothing computed in the other mode may be served in this one
             engine._cache.clear()

@@ -9,6 +9,7 @@ import platform
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -100,7 +101,10 @@ def score(task: Task, outcome: Outcome, result: str, executor: Executor) -> Outc
 # ---------------------------------------------------------------------------- runners
 
 
-def run_plain(tasks: list[Task], model: Path, executor: Executor) -> list[Outcome]:
+Sink = Callable[[Outcome], None]
+
+
+def run_plain(tasks: list[Task], model: Path, executor: Executor, sink: Sink) -> list[Outcome]:
     from .plain_fim import PlainFim
 
     fim = PlainFim(model)
@@ -112,11 +116,14 @@ def run_plain(tasks: list[Task], model: Path, executor: Executor) -> list[Outcom
         outcome = Outcome(task.id, "plain", gen.text, 0, not gen.text, gen.seconds)
         result = task.prefix + gen.text + task.suffix
         outcomes.append(score(task, outcome, result, executor))
+        sink(outcomes[-1])
         _progress("plain", index, len(tasks))
     return outcomes
 
 
-def run_server(tasks: list[Task], runners: list[str], executor: Executor) -> list[Outcome]:
+def run_server(
+    tasks: list[Task], runners: list[str], executor: Executor, sink: Sink
+) -> list[Outcome]:
     from .lsp_runner import apply, run_ghosttype
 
     modes = [m for r, m in (("ghosttype", "pp"), ("ghosttype-raw", "raw")) if r in runners]
@@ -135,6 +142,7 @@ def run_server(tasks: list[Task], runners: list[str], executor: Executor) -> lis
             outcome = Outcome(task.id, name, text, replaced, answer.empty, answer.seconds)
             result = apply(task.document, cursor, type(answer)(text, answer.span, 0, False))
             outcomes.append(score(by_id[task.id], outcome, result, executor))
+            sink(outcomes[-1])
         done[0] += 1
         _progress("+".join(modes), done[0], len(tasks))
 
@@ -214,35 +222,73 @@ def table(rows: list[dict[str, object]], runners: list[str]) -> str:
     return "\n".join(out)
 
 
-def run_benchmark(tasks: list[Task], runners: list[str], model: Path | None, out: Path) -> int:
+def log_path(out: Path) -> Path:
+    return out.with_suffix(".outcomes.jsonl")
+
+
+def load_outcomes(out: Path, tasks: list[Task]) -> list[Outcome]:
+    """Outcomes already logged for these tasks (a partial or earlier run)."""
+    path = log_path(out)
+    if not path.exists():
+        return []
+    ids = {t.id for t in tasks}
+    found: dict[tuple[str, str], Outcome] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            outcome = Outcome(**json.loads(line))
+            if outcome.task in ids:
+                found[(outcome.task, outcome.runner)] = outcome
+    return list(found.values())
+
+
+def run_benchmark(
+    tasks: list[Task], runners: list[str], model: Path | None, out: Path, resume: bool = False
+) -> int:
     executor = Executor()
-    outcomes: list[Outcome] = []
+    outcomes = load_outcomes(out, tasks) if resume else []
+    done = {(o.task, o.runner) for o in outcomes}
+    log = log_path(out)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        log.write_text("")
+
+    def sink(outcome: Outcome) -> None:
+        with log.open("a") as handle:
+            handle.write(json.dumps(asdict(outcome)) + "\n")
+
     timings: dict[str, float] = {}
     started = time.monotonic()
     try:
-        if "plain" in runners:
+        todo = [t for t in tasks if (t.id, "plain") not in done]
+        if "plain" in runners and todo:
             t0 = time.monotonic()
-            outcomes += run_plain(tasks, model_path(model), executor)
+            outcomes += run_plain(todo, model_path(model), executor, sink)
             timings["plain"] = time.monotonic() - t0
         server = [r for r in runners if r in ("ghosttype", "ghosttype-raw")]
-        if server:
+        todo = [t for t in tasks if any((t.id, r) not in done for r in server)]
+        if server and todo:
             t0 = time.monotonic()
-            outcomes += run_server(tasks, server, executor)
+            outcomes += run_server(todo, server, executor, sink)
             timings["+".join(server)] = time.monotonic() - t0
     finally:
         executor.save()
-    rows = summarise(tasks, outcomes)
-    text = table(rows, runners)
-    print(text)
     total = time.monotonic() - started
     print(f"\n{len(tasks)} tasks, {executor.runs} test runs, {total:.0f} s "
           f"({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})")  # fmt: skip
-    out.parent.mkdir(parents=True, exist_ok=True)
+    return report(tasks, runners, outcomes, out, {"total": total, **timings})
+
+
+def report(
+    tasks: list[Task], runners: list[str], outcomes: list[Outcome], out: Path,
+    seconds: dict[str, float] | None = None,
+) -> int:  # fmt: skip
+    rows = summarise(tasks, outcomes)
+    print(table(rows, runners))
     by_task = {t.id: t for t in tasks}
     out.write_text(json.dumps({
         "tasks": len(tasks),
         "runners": runners,
-        "seconds": {"total": total, **timings},
+        "seconds": seconds or {},
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
         "summary": rows,
         "outcomes": [asdict(o) | {"kind": by_task[o.task].kind, "project": by_task[o.task].project,
