@@ -270,3 +270,13 @@ async def test_llamacpp_loading_model_is_503() -> None:
             await collect(backend)
         await backend.close()
     assert "loading the model" in raised.value.message
+
+
+async def test_base_url_with_a_path_prefix() -> None:
+    """Hosted APIs often live under a path (https://host/inference): /v1/... goes after it."""
+    async with ProtocolFake() as fake:
+        fake.route("POST", "/inference/v1/completions", vllm_completions(["ok"]))
+        backend = make_backend("openai", fake.url + "/inference/")
+        assert await collect(backend) == "ok"
+        await backend.close()
+    assert fake.requests[0].target == "/inference/v1/completions"
