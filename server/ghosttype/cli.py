@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         "serve", parents=[common], help="run the LSP server on stdio (what editors start)"
     )
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    # Many generic LSP clients append --stdio: it is the default anyway.
+    serve.add_argument("--stdio", action="store_true", help=argparse.SUPPRESS)
     complete = commands.add_parser(
         "complete",
         parents=[common],
@@ -89,6 +91,10 @@ def serve(config: Path | None, tcp: str | None) -> int:
         raise Failure(f"--config {config}: no such file")
     from .lsp.server import create_server  # pygls costs ~0.8 s to import: only when serving
 
+    # A late $/cancelRequest (the reply already sent) is normal; pygls warns about each one, and
+    # editors log a server's stderr as errors.
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("pygls.protocol.json_rpc").setLevel(logging.ERROR)
     server = create_server(config)
     if tcp:
         host, _, port = tcp.rpartition(":")

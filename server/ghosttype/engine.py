@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 StatusSink = Callable[[str, str], None]
 SAMPLED_TEMPERATURE = 0.8  # candidates beyond the first are sampled (as Tabby does)
 BACKOFF_MAX_S = 30.0
+BUSY_AFTER_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -412,7 +413,10 @@ class Engine:
         usage = Usage()
         text = ""
         self.stats.model_calls += 1
-        self.status("busy", self._backend.name)
+        # "busy" only for generations that last: a status line need not flicker per keystroke.
+        busy = asyncio.get_running_loop().call_later(
+            BUSY_AFTER_S, self.status, "busy", self._backend.name
+        )
         stream = self._backend.generate(plan.prompt, params, usage)
         finished = False
         try:
@@ -427,6 +431,7 @@ class Engine:
             self._failed(error)
             return None
         finally:
+            busy.cancel()
             await stream.aclose()  # type: ignore[attr-defined]
             self.stats.generated_tokens += usage.generated_tokens
             self.stats.prompt_tokens += usage.prompt_tokens

@@ -127,7 +127,7 @@ class GhosttypeServer(LanguageServer):
             log.info("workspace/configuration failed: %s", error)
             return
         section = result[0] if result else None
-        self.client_settings = section if isinstance(section, dict) else {}
+        self.client_settings = unwrap_settings(section)
 
 
 def unwrap_settings(value: Any) -> dict[str, Any]:
@@ -224,15 +224,14 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
             return types.InlineCompletionList(items=[])
         return _to_lsp(reply, document, offset)
 
+    # pygls spreads a command's `arguments` list over the handler's parameters.
     @server.command(ACCEPTED_COMMAND)
-    def accepted(ls: GhosttypeServer, arguments: Any = None) -> None:
-        ident = ""
-        if isinstance(arguments, list) and arguments and isinstance(arguments[0], dict):
-            ident = str(arguments[0].get("id", ""))
-        _engine(ls).accepted(ident)
+    def accepted(ls: GhosttypeServer, *arguments: Any) -> None:
+        first = arguments[0] if arguments else None
+        _engine(ls).accepted(str(first.get("id", "")) if isinstance(first, dict) else "")
 
     @server.command(STATS_COMMAND)
-    def stats(ls: GhosttypeServer, arguments: Any = None) -> dict[str, object]:
+    def stats(ls: GhosttypeServer, *arguments: Any) -> dict[str, object]:
         return _engine(ls).stats_snapshot()
 
     @server.feature(types.SHUTDOWN)
