@@ -30,6 +30,7 @@ from .postprocess import (
     Completion,
     CursorLine,
     StopRule,
+    align_indent,
     block_end,
     decide_multiline,
     finalize,
@@ -385,7 +386,7 @@ class Engine:
             raw = await self._generate(plan, params)
             if raw is None:
                 return None
-            raw = _drop_indent(raw, plan.indent)
+            raw = align_indent(raw, plan.indent)
             if plan.multiline:  # issue 4 (context/syntax): block end, brackets, repeats, indent
                 context = plan.prompt.context
                 raw = polish(raw, plan.cursor.before, context.prefix, plan.suffix)
@@ -509,14 +510,6 @@ def _cursor_line(text: str, offset: int) -> CursorLine:
             following.append(line)
         position = end + 1
     return CursorLine(text[line_start:offset], text[offset:line_end].rstrip("\r"), tuple(following))
-
-
-def _drop_indent(text: str, indent: str) -> str:
-    """Removes from the first line the indentation the cursor's line already has."""
-    if not indent:
-        return text
-    leading = len(text) - len(text.lstrip(" \t"))
-    return text[min(leading, len(indent)) :]
 
 
 def _stop_strings(stops: tuple[str, ...]) -> StopRule:

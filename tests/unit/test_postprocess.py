@@ -84,3 +84,25 @@ def test_block_end_keeps_the_closing_brace_unless_the_code_after_has_it():
     assert apply([block_end(CursorLine("function add(a, b) {", ""))], body) == "\n  return a + b;\n}"
     closed = CursorLine("function add(a, b) {", "", next_lines=("}",))
     assert apply([block_end(closed)], body) == "\n  return a + b;"
+
+
+def test_align_indent_moves_the_block_to_the_cursors_indentation():
+    from ghosttype.postprocess import align_indent
+
+    raw = "  const a = 1;\n  return a;"
+    assert align_indent(raw, "    ") == "const a = 1;\n    return a;"
+    assert align_indent("\titem := 1\n\treturn item", "\t") == "item := 1\n\treturn item"
+    assert align_indent("x = 1", "") == "x = 1"
+
+
+def test_block_end_on_a_blank_line_follows_the_models_first_line():
+    # At column 0 the model's first line gives the block's level.
+    cursor = CursorLine("", "", next_lines=("    return y",))
+    text = "    y = x + 1\n    z = y\ndef other():\n"
+    assert apply([block_end(cursor)], text) == "    y = x + 1\n    z = y"
+
+
+def test_suffix_reached_matches_a_closing_brace_line_exactly():
+    cursor = CursorLine("    ", "", next_lines=("  }",))
+    text = "  return total;\n  }\n\n  apply() {\n"
+    assert apply([suffix_reached(cursor)], text) == "  return total;"

@@ -653,26 +653,11 @@ def completion_shape(parsed: Parsed, offset: int) -> Shape:
         # Right after a block opener at the end of a line (`def f():`, `{`): the body comes next.
         stripped = before.rstrip()
         return "multi" if stripped.endswith(spec.openers) else "single"
+    # A blank line where statements go: a block may follow (the model ends the middle itself,
+    # and the stop rules cut where it runs into the code after the gap).
     if node is not None and _in_expression(node, spec):
         return "single"
-    previous_end = line_start - 1
-    while previous_end > 0:
-        previous_start = text.rfind("\n", 0, previous_end) + 1
-        previous = text[previous_start:previous_end]
-        if previous.strip():
-            break
-        previous_end = previous_start - 1
-    else:
-        return "multi"  # an empty file or nothing above: start of a new file
-    if _ends_with_comment(parsed, previous_start, previous_end):
-        return "multi"
-    if previous.rstrip().endswith(spec.openers) or _is_signature_line(
-        parsed, previous_start, previous_end
-    ):
-        return "multi"
-    if node is not None and _empty_block(node, spec):
-        return "multi"
-    return "single"
+    return "multi"
 
 
 def _inside_literal(node: Node, byte: int) -> bool:

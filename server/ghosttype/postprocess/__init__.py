@@ -9,12 +9,13 @@ from .filters import (
     single_line,
     suffix_reached,
 )
-from .finalize import Completion, decide_multiline, finalize
+from .finalize import Completion, align_indent, decide_multiline, finalize
 
 __all__ = [
     "Completion",
     "CursorLine",
     "StopRule",
+    "align_indent",
     "block_end",
     "decide_multiline",
     "finalize",

@@ -58,10 +58,20 @@ def block_end(cursor: CursorLine) -> StopRule:
     closed_after = bool(cursor.next_lines) and cursor.next_lines[0].strip().startswith("}")
 
     def rule(text: str) -> int | None:
+        lines = text.split("\n")
+        block = base
+        if not code:
+            # On a blank line the model indents the first line itself: that is the block's level
+            # (at column 0 it is the only clue; under the editor's indentation, the smaller one).
+            first = next((line for line in lines if line.strip()), None)
+            if first is None:
+                return None
+            width = _indent_width(first)
+            block = width if not cursor.before else min(base, width)
         position = 0
-        for index, line in enumerate(text.split("\n")[:-1]):  # only complete lines
+        for index, line in enumerate(lines[:-1]):  # only complete lines
             width = _indent_width(line)
-            leaves = line.strip() and (width <= base if opens else width < base)
+            leaves = line.strip() and (width <= block if opens else width < block)
             if leaves and not (index == 0 and code):
                 if opens and line.strip().startswith("}") and not closed_after:
                     return position + len(line)
@@ -75,15 +85,21 @@ def block_end(cursor: CursorLine) -> StopRule:
 def suffix_reached(cursor: CursorLine) -> StopRule:
     """Ends before a line that repeats the first line of code after the cursor: the model has
     filled the gap and started copying what already follows."""
-    targets = [line.strip() for line in cursor.next_lines[:1] if len(line.strip()) >= 2]
+    following = cursor.next_lines[0] if cursor.next_lines else ""
+    # A short line (`}`, `)`) must repeat exactly, indentation included, to count.
+    exact = len(following.strip()) < 2
+
+    def repeats(line: str) -> bool:
+        if exact:
+            return line.rstrip() == following.rstrip()
+        return line.strip() == following.strip()
 
     def rule(text: str) -> int | None:
-        if not targets:
+        if not following.strip():
             return None
-        lines = text.split("\n")
         position = 0
-        for index, line in enumerate(lines[:-1]):
-            if index > 0 and line.strip() == targets[0]:
+        for index, line in enumerate(text.split("\n")[:-1]):
+            if index > 0 and repeats(line):
                 return max(0, position - 1)
             position += len(line) + 1
         return None
