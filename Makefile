@@ -1,0 +1,72 @@
+# The few verbs a newcomer needs. `make run` and `make test` work from a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# llama-cpp-python compiles llama.cpp from source (about 10 minutes on 2 cores, once: pip caches
+# the wheel afterwards).
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc)
+PIP := $(BIN)/python -m pip install --disable-pip-version-check --quiet
+# A location in examples/ (1-based line and column) that `make run` completes.
+EXAMPLE ?= examples/python/inventory.py:36:9
+
+.PHONY: help run test test-python test-vscode setup setup-test system-deps system-deps-test \
+        llama-server vsix lint bench clean
+
+help:
+	@echo "make run     set up .venv (model included) and complete $(EXAMPLE)"
+	@echo "make test    set up everything the tests need and run the whole suite"
+	@echo "make lint    ruff and mypy (strict) on the server"
+	@echo "make vsix    package the VS Code extension into clients/vscode/"
+	@echo "make bench   the latency benchmark (see benchmarks/RESULTS.md)"
+
+run: setup
+	@echo "--- ghosttype complete $(EXAMPLE)" >&2
+	$(BIN)/ghosttype complete $(EXAMPLE)
+
+system-deps:
+	@scripts/system-deps.sh --check-venv
+
+system-deps-test:
+	@scripts/system-deps.sh --check-venv tmux
+
+$(BIN)/python: | system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+setup: $(VENV)/.installed
+
+setup-test: system-deps-test $(VENV)/.installed-test
+
+llama-server: setup-test
+	@PYTHON=$(BIN)/python scripts/build-llama-server.sh >/dev/null
+
+test: test-python test-vscode
+
+test-python: setup-test llama-server
+	$(BIN)/python -m pytest
+
+test-vscode: setup-test
+	clients/vscode/scripts/test.sh
+
+lint: setup-test
+	$(BIN)/ruff check server tests benchmarks
+	$(BIN)/ruff format --check server
+	$(BIN)/mypy
+
+vsix:
+	clients/vscode/scripts/package.sh
+
+bench: setup-test
+	$(BIN)/python benchmarks/latency.py
+
+clean:
+	rm -rf $(VENV) clients/vscode/node_modules clients/vscode/out artifacts
