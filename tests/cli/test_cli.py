@@ -1,0 +1,124 @@
+"""The command line as a user runs it: exit codes, one-line reasons, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_script
+
+GHOSTTYPE = [sys.executable, "-m", "ghosttype"]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*GHOSTTYPE, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture
+def scripted_config(tmp_path: Path) -> Path:
+    script = write_script(tmp_path, {"rules": [{"endsWith": "total = ", "text": "price * quantity"}]})
+    config = tmp_path / "user.toml"
+    config.write_text(f'[backend]\nkind = "scripted"\nscript = "{script}"\n')
+    return config
+
+
+def test_complete_prints_the_post_processed_completion(tmp_path, scripted_config):
+    source = tmp_path / "shop.py"
+    source.write_text("price = 3\nquantity = 2\ntotal = \n")
+    result = run("complete", f"{source}:3:9", "--config", str(scripted_config))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "price * quantity\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "location", "message"),
+    [
+        pytest.param(b"x = \xff\xfe\n", "{p}:1:5", "not valid UTF-8 (byte 0xff at offset 4)", id="invalid-utf8"),
+        pytest.param(b"x = 1\n", "{p}:9:1", "line 9 is past the end", id="line-past-end"),
+        pytest.param(b"x = 1\n", "{p}:1:40", "column 40 is past its end", id="column-past-end"),
+        pytest.param(b"\x7fELF\x00\x00binary", "{p}:1:1", "looks like a binary file", id="binary"),
+        pytest.param(None, "{p}:1:1", "no such file", id="missing-file"),
+        pytest.param(b"x", "{p}:0:1", "count from 1", id="zero-line"),
+        pytest.param(b"x", "{p}", "expected PATH:LINE:COL", id="no-numbers"),
+    ],
+)
+def test_complete_bad_input_is_one_line_and_exit_1(tmp_path, scripted_config, content, location, message):
+    path = tmp_path / "input.py"
+    if content is not None:
+        path.write_bytes(content)
+    result = run("complete", location.format(p=path), "--config", str(scripted_config))
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_usage_error_exits_2():
+    result = run("complete")
+    assert result.returncode == 2 and "usage:" in result.stderr
+
+
+def test_version():
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.startswith("ghosttype ")
+
+
+def test_unreadable_config_is_a_clear_failure(tmp_path):
+    config = tmp_path / "broken.toml"
+    config.write_text("[backend\nkind = ")
+    source = tmp_path / "a.py"
+    source.write_text("x = \n")
+    result = run("complete", f"{source}:1:5", "--config", str(config))
+    assert result.returncode == 1 and "cannot read settings" in result.stderr
+
+
+def test_workspace_file_may_not_redirect_code(tmp_path, scripted_config):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "ghosttype.toml").write_text('[backend]\nurl = "http://attacker.example"\n')
+    source = tmp_path / "shop.py"
+    source.write_text("total = \n")
+    result = run("complete", f"{source}:1:9", "--config", str(scripted_config))
+    assert result.returncode == 0
+    assert "ignored backend.url" in result.stderr
+
+
+def test_backend_failure_is_one_line(tmp_path):
+    config = tmp_path / "user.toml"
+    config.write_text('[backend]\nkind = "scripted"\nscript = "/nonexistent/script.json"\n')
+    source = tmp_path / "a.py"
+    source.write_text("x = \n")
+    result = run("complete", f"{source}:1:5", "--config", str(config))
+    assert result.returncode == 1 and "cannot read the script" in result.stderr
+
+
+def test_doctor_on_a_scripted_backend(scripted_config):
+    result = run("doctor", "--config", str(scripted_config))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok   backend scripted" in result.stdout
+    assert "tree-sitter grammars: 16 languages load" in result.stdout
+    assert "backend.kind = 'scripted'" in result.stdout
+
+
+def test_doctor_fails_on_a_dead_backend(tmp_path):
+    config = tmp_path / "user.toml"
+    config.write_text('[backend]\nkind = "scripted"\nscript = "/nonexistent.json"\n')
+    result = run("doctor", "--config", str(config))
+    assert result.returncode == 1 and "FAIL backend scripted" in result.stdout
+
+
+@pytest.mark.model
+def test_doctor_verifies_the_packaged_model():
+    result = run("doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "491,400,064 bytes, SHA-256 verified" in result.stdout
+
+
+@pytest.mark.model
+def test_complete_with_the_embedded_model(tmp_path):
+    source = tmp_path / "rect.py"
+    source.write_text("def rectangle_area(width, height):\n    return \n")
+    result = run("complete", f"{source}:2:12")
+    assert result.returncode == 0, result.stderr
+    assert "width" in result.stdout and "height" in result.stdout
