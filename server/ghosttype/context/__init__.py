@@ -1,5 +1,5 @@
-"""Context for a prompt: windows around the cursor (and, as they land, syntax scopes and
-neighbour snippets) within the token budget. No network, no clock."""
+"""Context for a prompt: windows around the cursor, neighbour snippets and an outline of the
+file, redacted, within the token budget. No network, no clock."""
 
 from __future__ import annotations
 
@@ -61,8 +61,9 @@ class ContextBuilder:
         self._roots = roots
         self._neighbours: NeighbourIndex | None = None
         self._exclude: tuple[str, ...] | None = None
-        # Per document: the neighbour selection the outline was built with, and the outline.
-        self._outlines: dict[str, tuple[tuple[Snippet, ...], Snippet | None]] = {}
+        # Per document: the (neighbour selection, anchor) the outline was built with, and it.
+        self._outlines: dict[str, tuple[object, Snippet | None]] = {}
+        self._counted: tuple[tuple[Snippet, ...], int] | None = None
         documents.edit_listeners.append(self._on_edit)
 
     def _on_edit(self, before: Document, start: int, end: int, text: str, after: Document) -> None:
@@ -87,29 +88,41 @@ class ContextBuilder:
         now: float | None = None,
     ) -> PromptContext:
         """`now` (the caller's monotonic clock, seconds) turns on neighbour snippets: they are
-        re-ranked only in pauses, which needs a clock this pure module does not read."""
+        re-ranked only in pauses, which needs a clock this pure module does not read.
+
+        The budget goes to the suffix window (small), then to the neighbours actually chosen and,
+        for a file longer than the window, the outline; the prefix window gets the rest. Only a
+        new neighbour selection (a pause) changes the prefix budget, so the anchor holds while
+        the person types."""
         count = _counter(count_tokens)
         budget = settings.max_prompt_tokens - TEMPLATE_TOKENS
-        neighbour_budget = int(budget * NEIGHBOUR_SHARE) if settings.neighbours and now else 0
-        budget -= neighbour_budget
         suffix_budget = min(SUFFIX_MAX_TOKENS, int(budget * SUFFIX_SHARE))
-        prefix_budget = budget - suffix_budget
-        found = windows(
-            document.text,
-            offset,
-            prefix_budget,
-            suffix_budget,
-            count,
-            self._anchors.get(document.uri),
-        )
+        chosen: tuple[Snippet, ...] = ()
+        outline_budget = 0
+        if settings.neighbours and now is not None:
+            neighbour_budget = int(budget * NEIGHBOUR_SHARE)
+            outline_budget = min(OUTLINE_MAX_TOKENS, neighbour_budget // 4)
+            index = self._neighbour_index(settings)
+            chosen = index.select(
+                document, offset, self.documents.all(), now, neighbour_budget - outline_budget, count
+            )
+        prefix_budget = budget - suffix_budget - self._tokens_of(chosen, count)
+        anchor = self._anchors.get(document.uri)
+        found = windows(document.text, offset, prefix_budget, suffix_budget, count, anchor)
+        if found.anchor > 0 and outline_budget:
+            # The file start is out of the window: make room for its outline.
+            found = windows(
+                document.text, offset, prefix_budget - outline_budget, suffix_budget, count, anchor
+            )
         self._anchors[document.uri] = found.anchor
         root = self.workspace_root
         path = relative_path(document.uri, root)
-        snippets: tuple[Snippet, ...] = ()
-        if neighbour_budget and now is not None:
-            snippets = self._snippets(
-                document, offset, found.anchor, path, settings, now, count, neighbour_budget
+        snippets = tuple(Snippet(s.path, redact(s.text), s.score) for s in chosen)
+        if found.anchor > 0 and outline_budget:
+            outline = self._cached_outline(
+                document, offset, found.anchor, path, chosen, outline_budget, count
             )
+            snippets = (*snippets, outline) if outline is not None else snippets
         return PromptContext(
             path=path,
             language=document.language_id,
@@ -119,32 +132,34 @@ class ContextBuilder:
             repo_name=root.name if root else "",
         )
 
-    def _snippets(
+    def _tokens_of(self, chosen: tuple[Snippet, ...], count: Callable[[str], int]) -> int:
+        """Tokens the chosen snippets take in the prompt (with their file headers); counted once
+        per selection, which stays the same object while the person types."""
+        if not chosen:
+            return 0
+        if self._counted is None or self._counted[0] is not chosen:
+            self._counted = (chosen, sum(count(s.path) + count(s.text) + 4 for s in chosen))
+        return self._counted[1]
+
+    def _cached_outline(
         self,
         document: Document,
         offset: int,
         anchor: int,
         path: str,
-        settings: ContextSettings,
-        now: float,
-        count: Callable[[str], int],
+        chosen: tuple[Snippet, ...],
         budget: int,
-    ) -> tuple[Snippet, ...]:
-        """Neighbours (stable while typing) and, last, an outline of the current file: imports
-        and signatures that the prefix window no longer shows. Both redacted."""
-        index = self._neighbour_index(settings)
-        outline_budget = min(OUTLINE_MAX_TOKENS, budget // 4)
-        chosen = index.select(
-            document, offset, self.documents.all(), now, budget - outline_budget, count
-        )
+        count: Callable[[str], int],
+    ) -> Snippet | None:
+        """An outline of the current file (imports and signatures the prefix window no longer
+        shows), rebuilt only with a new neighbour selection or anchor, so the KV cache keeps it."""
+        key = (chosen, anchor)
         previous = self._outlines.get(document.uri)
-        if previous is not None and previous[0] is chosen:
-            outline = previous[1]  # same selection: same outline, so the KV cache keeps both
-        else:
-            outline = self._outline(document, offset, anchor, path, outline_budget, count)
-            self._outlines[document.uri] = (chosen, outline)
-        snippets = tuple(Snippet(s.path, redact(s.text), s.score) for s in chosen)
-        return (*snippets, outline) if outline is not None else snippets
+        if previous is not None and previous[0] == key:
+            return previous[1]
+        outline = self._outline(document, offset, anchor, path, budget, count)
+        self._outlines[document.uri] = (key, outline)
+        return outline
 
     def _outline(
         self,

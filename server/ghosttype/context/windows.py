@@ -69,6 +69,12 @@ def prefix_window(
         tokens = count(prefix)
         if tokens <= budget:
             return prefix, tokens, anchor
+    # The whole start of the file when it fits (checked only where it might: no tokenizer gives
+    # more than 8 characters a token on code); that anchor then never moves while the file fits.
+    if offset <= budget * 8:
+        tokens = count(text[:offset])
+        if tokens <= budget:
+            return text[:offset], tokens, 0
     # Pick a new anchor: a line start such that the prefix fills about REFILL_SHARE of the budget.
     target = max(1, int(budget * REFILL_SHARE))
     guess = max(0, offset - target * 4)

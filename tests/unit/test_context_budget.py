@@ -1,0 +1,37 @@
+"""How ContextBuilder splits the token budget (counted here in words, for exact figures)."""
+
+from ghosttype.config import ContextSettings
+from ghosttype.context import ContextBuilder
+from ghosttype.documents import DocumentStore, TextEdit
+
+
+def words(text: str) -> int | None:
+    return len(text.split())
+
+
+def test_a_single_file_workspace_gives_the_prefix_the_whole_budget(tmp_path):
+    store = DocumentStore()
+    text = "".join(f"value_{i} = {i}\n" for i in range(60))  # 180 words: fits whole
+    document = store.open((tmp_path / "a.py").as_uri(), text, "python", 1)
+    builder = ContextBuilder(store, tmp_path)
+    context = builder.build(document, len(text), ContextSettings(max_prompt_tokens=260), words, now=0.0)
+    assert context.snippets == ()
+    assert context.prefix == text  # no share held back for neighbours that do not exist
+
+
+def test_a_long_file_keeps_room_for_its_outline_and_the_anchor_holds(tmp_path):
+    store = DocumentStore()
+    head = "import os\n\n\ndef helper(path):\n    return os.path.basename(path)\n\n\n"
+    body = "".join(f"value_{i} = helper('{i}')\n" for i in range(400))
+    text = head + body
+    document = store.open((tmp_path / "a.py").as_uri(), text, "python", 1)
+    builder = ContextBuilder(store, tmp_path)
+    settings = ContextSettings(max_prompt_tokens=400)
+    first = builder.build(document, len(text), settings, words, now=0.0)
+    assert not first.prefix.startswith("import os")
+    (outline,) = first.snippets
+    assert "import os" in outline.text and "def helper(path)" in outline.text
+    typed = store.change(document.uri, [TextEdit("x", (document.line_count - 1, 0), (document.line_count - 1, 0))], 3)
+    second = builder.build(typed, len(typed.text), settings, words, now=0.1)
+    assert second.prefix == first.prefix + "x"  # same start: the KV cache is reused
+    assert second.snippets == first.snippets
