@@ -179,6 +179,13 @@ async def test_status_reached_ready(client: LanguageClient):
     assert STATUSES[0]["state"] == "loading"
 
 
+async def test_loading_is_also_reported_as_progress(client: LanguageClient):
+    # Neovim's capabilities accept server-initiated $/progress.
+    (reports,) = client.progress_reports.values()
+    assert reports[0].kind == "begin" and reports[0].title == "ghosttype"
+    assert reports[-1].kind == "end"
+
+
 async def test_configuration_change_applies_without_restart(client: LanguageClient):
     client.set_configuration({"completion": {"debounceMs": 0}, "enable": {"languages": {"python": False}}}, section="ghosttype")
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))

@@ -104,7 +104,12 @@ class ContextBuilder:
             outline_budget = min(OUTLINE_MAX_TOKENS, neighbour_budget // 4)
             index = self._neighbour_index(settings)
             chosen = index.select(
-                document, offset, self.documents.all(), now, neighbour_budget - outline_budget, count
+                document,
+                offset,
+                self.documents.all(),
+                now,
+                neighbour_budget - outline_budget,
+                count,
             )
         prefix_budget = budget - suffix_budget - self._tokens_of(chosen, count)
         anchor = self._anchors.get(document.uri)

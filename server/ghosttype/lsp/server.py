@@ -67,6 +67,7 @@ class GhosttypeServer(LanguageServer):
         self.client_settings: dict[str, Any] = {}
         self._warned: set[str] = set()
         self._noted: set[str] = set()
+        self._progress_token: str | None = None
 
     # --- settings ----------------------------------------------------------------------------
 
@@ -111,6 +112,27 @@ class GhosttypeServer(LanguageServer):
 
     def send_status(self, state: str, message: str) -> None:
         self.protocol.notify(STATUS_NOTIFICATION, {"state": state, "message": message})
+        self._loading_progress(state, message)
+
+    def _loading_progress(self, state: str, message: str) -> None:
+        """Mirrors `loading` as $/progress where the client accepts server-initiated progress."""
+        window = self.client_capabilities.window
+        if not (window and window.work_done_progress):
+            return
+        progress = self.work_done_progress
+        if state == "loading":
+            if self._progress_token is None:
+                self._progress_token = f"ghosttype-loading-{id(self)}"
+                progress.create(self._progress_token)
+                progress.begin(
+                    self._progress_token,
+                    types.WorkDoneProgressBegin(title="ghosttype", message=message),
+                )
+            else:
+                progress.report(self._progress_token, types.WorkDoneProgressReport(message=message))
+        elif self._progress_token is not None:
+            progress.end(self._progress_token, types.WorkDoneProgressEnd(message=message))
+            self._progress_token = None
 
     async def pull_client_settings(self) -> None:
         capabilities = self.client_capabilities.workspace
