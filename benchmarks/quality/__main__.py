@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from collections import Counter
@@ -43,9 +44,21 @@ def select(tasks: list[Task], kinds: list[str] | None, projects: list[str] | Non
         if (not kinds or t.kind in kinds) and (not projects or t.project in projects)
     ]
     if limit is not None and limit < len(chosen):
-        # An even spread over the kinds and projects, deterministic.
-        stride = len(chosen) / limit
-        chosen = [chosen[int(i * stride)] for i in range(limit)]
+        # Round-robin over (project, kind) groups in a seeded order: a larger limit is a superset
+        # of a smaller one (runs can be resumed and extended), and each spreads over the groups.
+        groups: dict[tuple[str, str], list[Task]] = {}
+        for task in chosen:
+            groups.setdefault((task.project, task.kind), []).append(task)
+        order = sorted(groups)
+        random.Random(DEFAULT_SEED).shuffle(order)
+        spread: list[Task] = []
+        depth = 0
+        while len(spread) < limit:
+            spread += [groups[g][depth] for g in order if depth < len(groups[g])][
+                : limit - len(spread)
+            ]
+            depth += 1
+        chosen = spread
     return chosen
 
 
@@ -82,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", type=Path, default=DATA / "results.json")
     run.add_argument("--resume", action="store_true",
                      help="keep the outcomes already logged for these tasks; run the rest")  # fmt: skip
+    run.add_argument("--chunk", type=int, default=0,
+                     help="run every runner on N tasks at a time (0: all at once)")  # fmt: skip
     rep = sub.add_parser(
         "report", help="the table and JSON from the logged outcomes (partial runs)"
     )
@@ -106,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         return report(tasks, args.runners, load_outcomes(args.out, tasks), args.out)
     fetch_all(verbose=False)
     print(describe(tasks), file=sys.stderr)
-    return run_benchmark(tasks, args.runners, args.model, args.out, args.resume)
+    return run_benchmark(tasks, args.runners, args.model, args.out, args.resume, args.chunk)
 
 
 if __name__ == "__main__":

@@ -116,7 +116,7 @@ class Session:
             pass
         await self.client.stop()
 
-    async def set_raw(self, raw: bool) -> None:
+    async def set_raw(self, raw: bool | str) -> None:
         await self.client.workspace_execute_command_async(
             types.ExecuteCommandParams(command=RAW_COMMAND, arguments=[raw])
         )
@@ -198,7 +198,7 @@ async def run_batch(
                 answers[task.id] = {}
                 for mode in modes:
                     if mode == "raw":
-                        await session.set_raw(True)
+                        await session.set_raw("line" if not task.multiline else True)
                     try:
                         answers[task.id][mode] = await session.complete(
                             uri, task.document, len(task.prefix)

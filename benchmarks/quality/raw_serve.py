@@ -1,7 +1,8 @@
-"""`ghosttype serve` with one extra command, `ghosttype.bench.raw` (arguments: [true|false]), that
+"""`ghosttype serve` with one extra command, `ghosttype.bench.raw` (arguments: [true|"line"|false]), that
 turns ghosttype's post-processing off and on: while off, generation stops only at the format's
 special tokens (no single-line, block-end, suffix or repetition stops) and the finaliser returns
-the raw text unchanged. Context, prompt, backend and the indentation hand-off between prompt and
+the raw text unchanged ("line": also stop at the first newline, for tasks scored on the first
+line only; the first line is the same either way). Context, prompt, backend and the indentation hand-off between prompt and
 completion stay as they are, so the difference between the two modes is post-processing alone.
 
 The server has no such setting yet; this launcher patches it in from outside, only for the
@@ -21,16 +22,24 @@ from ghosttype.lsp import server as _server
 from ghosttype.postprocess import Completion
 
 RAW_COMMAND = "ghosttype.bench.raw"
-_state = {"raw": False}
+_state: dict[str, bool | str] = {"raw": False}  # False | True | "line"
 
 _original_rules = _engine.Engine._stop_rules
 _original_finalize = _engine.finalize
 _original_create = _server.create_server
 
 
+def _first_newline(text: str) -> int | None:
+    index = text.find("\n")
+    return None if index == -1 else index
+
+
 def _stop_rules(self: Any, plan: Any) -> Any:
     if _state["raw"]:
-        return [_engine._stop_strings(plan.prompt.format.special_tokens)]
+        rules = [_engine._stop_strings(plan.prompt.format.special_tokens)]
+        if _state["raw"] == "line":  # the benchmark keeps the first line: no need to go on
+            rules.append(_first_newline)
+        return rules
     return _original_rules(self, plan)
 
 
@@ -44,11 +53,11 @@ def _create_server(*args: Any, **kwargs: Any) -> Any:
     server = _original_create(*args, **kwargs)
 
     @server.command(RAW_COMMAND)
-    def raw(ls: Any, *arguments: Any) -> bool:
+    def raw(ls: Any, *arguments: Any) -> bool | str:
         value = arguments[0] if arguments else False
         if isinstance(value, list):  # pygls versions differ in how they pass the arguments
             value = value[0] if value else False
-        _state["raw"] = bool(value)
+        _state["raw"] = value if value == "line" else bool(value)
         engine = ls.engine
         if engine is not None:  # nothing computed in the other mode may be served in this one
             engine._cache.clear()

@@ -193,6 +193,22 @@ def summarise(tasks: list[Task], outcomes: list[Outcome]) -> list[dict[str, obje
     return rows
 
 
+def _success(outcome: Outcome) -> bool:
+    return bool(outcome.passed) if outcome.passed is not None else bool(outcome.exact)
+
+
+def compare(outcomes: list[Outcome], before: str, after: str) -> dict[str, list[str]]:
+    """Tasks that `after` gets right and `before` wrong (helped), and the reverse (hurt); right
+    means passed for executed tasks, exact match otherwise."""
+    first = {o.task: o for o in outcomes if o.runner == before}
+    second = {o.task: o for o in outcomes if o.runner == after}
+    both = sorted(set(first) & set(second))
+    return {
+        "helped": [t for t in both if _success(second[t]) and not _success(first[t])],
+        "hurt": [t for t in both if _success(first[t]) and not _success(second[t])],
+    }
+
+
 def _fmt(value: object, ci: object) -> str:
     if value is None:
         return ""
@@ -242,7 +258,12 @@ def load_outcomes(out: Path, tasks: list[Task]) -> list[Outcome]:
 
 
 def run_benchmark(
-    tasks: list[Task], runners: list[str], model: Path | None, out: Path, resume: bool = False
+    tasks: list[Task],
+    runners: list[str],
+    model: Path | None,
+    out: Path,
+    resume: bool = False,
+    chunk: int = 0,
 ) -> int:
     executor = Executor()
     outcomes = load_outcomes(out, tasks) if resume else []
@@ -256,20 +277,25 @@ def run_benchmark(
         with log.open("a") as handle:
             handle.write(json.dumps(asdict(outcome)) + "\n")
 
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = defaultdict(float)
     started = time.monotonic()
+    server = [r for r in runners if r in ("ghosttype", "ghosttype-raw")]
     try:
-        todo = [t for t in tasks if (t.id, "plain") not in done]
-        if "plain" in runners and todo:
-            t0 = time.monotonic()
-            outcomes += run_plain(todo, model_path(model), executor, sink)
-            timings["plain"] = time.monotonic() - t0
-        server = [r for r in runners if r in ("ghosttype", "ghosttype-raw")]
-        todo = [t for t in tasks if any((t.id, r) not in done for r in server)]
-        if server and todo:
-            t0 = time.monotonic()
-            outcomes += run_server(todo, server, executor, sink)
-            timings["+".join(server)] = time.monotonic() - t0
+        # In chunks, every runner on a chunk before the next: a run cut short still has matched
+        # outcomes (the same tasks for every runner) to report.
+        for first in range(0, len(tasks), chunk or len(tasks) or 1):
+            part = tasks[first : first + (chunk or len(tasks))]
+            todo = [t for t in part if (t.id, "plain") not in done]
+            if "plain" in runners and todo:
+                t0 = time.monotonic()
+                outcomes += run_plain(todo, model_path(model), executor, sink)
+                timings["plain"] += time.monotonic() - t0
+            todo = [t for t in part if any((t.id, r) not in done for r in server)]
+            if server and todo:
+                t0 = time.monotonic()
+                outcomes += run_server(todo, server, executor, sink)
+                timings["+".join(server)] += time.monotonic() - t0
+            executor.save()
     finally:
         executor.save()
     total = time.monotonic() - started
@@ -282,8 +308,27 @@ def report(
     tasks: list[Task], runners: list[str], outcomes: list[Outcome], out: Path,
     seconds: dict[str, float] | None = None,
 ) -> int:  # fmt: skip
+    # Only tasks every runner has answered, so the runners are compared on the same tasks.
+    answered: dict[str, set[str]] = defaultdict(set)
+    for o in outcomes:
+        answered[o.task].add(o.runner)
+    matched = [t for t in tasks if set(runners) <= answered[t.id]]
+    if len(matched) < len(tasks):
+        print(f"{len(matched)} of {len(tasks)} tasks answered by every runner; reporting those",
+              file=sys.stderr)  # fmt: skip
+    ids = {t.id for t in matched}
+    outcomes = [o for o in outcomes if o.task in ids and o.runner in runners]
+    tasks = matched
     rows = summarise(tasks, outcomes)
     print(table(rows, runners))
+    changes = compare(outcomes, "ghosttype-raw", "ghosttype")
+    if changes["helped"] or changes["hurt"]:
+        print(f"\npost-processing (ghosttype-raw -> ghosttype): helped {len(changes['helped'])}, "
+              f"hurt {len(changes['hurt'])}")  # fmt: skip
+        for label in ("helped", "hurt"):
+            for task_id in changes[label][:10]:
+                print(f"  {label}: {task_id}")
+    changes_ctx = compare(outcomes, "plain", "ghosttype")
     by_task = {t.id: t for t in tasks}
     out.write_text(json.dumps({
         "tasks": len(tasks),
@@ -291,6 +336,7 @@ def report(
         "seconds": seconds or {},
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
         "summary": rows,
+        "changes": {"postprocessing": changes, "plain_to_ghosttype": changes_ctx},
         "outcomes": [asdict(o) | {"kind": by_task[o.task].kind, "project": by_task[o.task].project,
                                   "target": by_task[o.task].target} for o in outcomes],
     }, indent=1))  # fmt: skip
