@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from .execution import Executor
 from .metrics import bootstrap_mean, edit_similarity, exact_match, wilson
@@ -102,12 +103,20 @@ def score(task: Task, outcome: Outcome, result: str, executor: Executor) -> Outc
 
 
 Sink = Callable[[Outcome], None]
+_loaded: dict[Path, Any] = {}
+
+
+def _plain_model(model: Path) -> Any:
+    """One model per process, kept across chunks."""
+    if model not in _loaded:
+        from .plain_fim import PlainFim
+
+        _loaded[model] = PlainFim(model)
+    return _loaded[model]
 
 
 def run_plain(tasks: list[Task], model: Path, executor: Executor, sink: Sink) -> list[Outcome]:
-    from .plain_fim import PlainFim
-
-    fim = PlainFim(model)
+    fim = _plain_model(model)
     outcomes = []
     # Tasks of one file in order of position: consecutive prompts share their start (KV cache).
     ordered = sorted(tasks, key=lambda t: (t.project, t.path, len(t.prefix)))
@@ -335,6 +344,7 @@ def report(
         "runners": runners,
         "seconds": seconds or {},
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
+        "ghosttype": _revision(),
         "summary": rows,
         "changes": {"postprocessing": changes, "plain_to_ghosttype": changes_ctx},
         "outcomes": [asdict(o) | {"kind": by_task[o.task].kind, "project": by_task[o.task].project,
@@ -342,6 +352,18 @@ def report(
     }, indent=1))  # fmt: skip
     print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+def _revision() -> str:
+    """The commit the server ran from, "+dirty" when server/ had uncommitted changes."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD")
+    return head + ("+dirty" if git("status", "--porcelain", "--", "server") else "")
 
 
 def _cpus() -> int:
