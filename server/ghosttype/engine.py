@@ -49,6 +49,9 @@ StatusSink = Callable[[str, str], None]
 SAMPLED_TEMPERATURE = 0.8  # candidates beyond the first are sampled (as Tabby does)
 BACKOFF_MAX_S = 30.0
 BUSY_AFTER_S = 0.3
+# The speculative prefetch waits this long before it plans and runs: a keystroke in that time
+# (the usual case while typing) cancels it before it has cost anything.
+PREFETCH_IDLE_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,8 @@ class _Shown:
 
 @dataclass
 class _Prefetch:
-    key: object
+    # The document state after accepting: (uri, cursor offset, text).
+    state: tuple[str, int, str]
     task: asyncio.Task[tuple[Completion, ...] | None]
 
 
@@ -263,22 +267,22 @@ class Engine:
             # The prefetch (for the state after the whole suggestion) stays: this is the way there.
             self.stats.cache_hits += 1
             return self._reply(document, offset, typed, "typed-through")
+        prefetch = self._prefetch
+        if prefetch is not None and prefetch.state == (document.uri, offset, document.text):
+            # The speculative request for exactly this state is under way (or done): wait for it.
+            with contextlib.suppress(asyncio.CancelledError):
+                completions = await asyncio.shield(prefetch.task)
+                if completions is not None:
+                    self.stats.cache_hits += 1
+                    return self._reply(document, offset, completions, "cache", prefetch=True)
+            if not prefetch.task.cancelled():
+                raise asyncio.CancelledError  # this request itself was cancelled
         plan = self._plan(document, offset)
         cached = self._cache.get(plan.key)
         if cached is not None:
             self.stats.cache_hits += 1
             self._cancel_prefetch()
-            return self._reply(document, offset, cached, "cache", prefetch_from=plan)
-        prefetch = self._prefetch
-        if prefetch is not None and prefetch.key == plan.key:
-            # The speculative request for exactly this state is under way: wait for it.
-            with contextlib.suppress(asyncio.CancelledError):
-                completions = await asyncio.shield(prefetch.task)
-                if completions is not None:
-                    self.stats.cache_hits += 1
-                    return self._reply(document, offset, completions, "cache", prefetch_from=plan)
-            if not prefetch.task.cancelled():
-                raise asyncio.CancelledError  # this request itself was cancelled
+            return self._reply(document, offset, cached, "cache", prefetch=True)
         self._cancel_prefetch()
         if not invoked:
             await asyncio.sleep(debounce.delay_ms() / 1000)
@@ -290,7 +294,7 @@ class Engine:
         completions = await self._model_completions(plan)
         if completions is None:
             return Reply(source="error")
-        return self._reply(document, offset, completions, "model", prefetch_from=plan)
+        return self._reply(document, offset, completions, "model", prefetch=True)
 
     def _reply(
         self,
@@ -298,7 +302,7 @@ class Engine:
         offset: int,
         completions: tuple[Completion, ...],
         source: str,
-        prefetch_from: _Plan | None = None,
+        prefetch: bool = False,
     ) -> Reply:
         if not completions:
             self._shown.pop(document.uri, None)
@@ -309,7 +313,7 @@ class Engine:
         items = tuple(
             Suggestion(f"gt-{next(self._ids)}", c.text, c.replace_after) for c in completions
         )
-        if prefetch_from is not None and source != "typed-through":
+        if prefetch and source != "typed-through":
             self._start_prefetch(document, offset, completions[0])
         return Reply(items, source)
 
@@ -335,12 +339,16 @@ class Engine:
                     remaining.append(finished)
         return tuple(remaining) or None
 
-    def _plan(self, document: Document, offset: int) -> _Plan:
+    def _plan(self, document: Document, offset: int, speculative: bool = False) -> _Plan:
+        """`speculative`: a state that is not the store's (the prefetch's), whose parse must not
+        replace the open document's incrementally kept syntax tree."""
         settings = self.settings
         backend = self._backend
         counter = backend.count_tokens if backend is not None else None
         # issue 4 (context/syntax): neighbours need the clock to re-rank only in pauses.
-        context = self.context.build(document, offset, settings.context, counter, self._clock())
+        context = self.context.build(
+            document, offset, settings.context, counter, self._clock(), speculative
+        )
         cursor = _cursor_line(document.text, offset)
         indent = cursor.before if cursor.before and not cursor.before.strip() else ""
         if indent and context.prefix.endswith(indent):
@@ -349,7 +357,7 @@ class Engine:
         prompt = build_prompt(fmt, context)
         multiline = decide_multiline(settings.completion.multiline, cursor)
         # issue 4 (context/syntax): the tree decides single vs multi-line where a grammar exists.
-        shape = self.context.shape(document, offset)
+        shape = self.context.shape(document, offset, speculative)
         if settings.completion.multiline == "auto" and shape is not None:
             multiline = shape == "multi"
         completion = settings.completion
@@ -479,14 +487,26 @@ class Engine:
         accepted_text = (
             document.text[:offset] + shown.text + document.text[offset + shown.replace_after :]
         )
-        future = Document(document.uri, accepted_text, document.language_id, -1, -1)
-        future_offset = offset + len(shown.text)
-        plan = self._plan(future, future_offset)
-        if plan.key in self._cache:
+        state = (document.uri, offset + len(shown.text), accepted_text)
+        if self._prefetch is not None and self._prefetch.state == state:
             return
         self._cancel_prefetch()
         self.stats.prefetches += 1
-        self._prefetch = _Prefetch(plan.key, asyncio.create_task(self._model_completions(plan)))
+        task = asyncio.create_task(self._prefetched(document, state))
+        self._prefetch = _Prefetch(state, task)
+
+    async def _prefetched(
+        self, document: Document, state: tuple[str, int, str]
+    ) -> tuple[Completion, ...] | None:
+        # Planning costs a parse of the whole accepted text: only once the person has paused.
+        await asyncio.sleep(PREFETCH_IDLE_S)
+        uri, offset, text = state
+        future = Document(uri, text, document.language_id, -1, -1)
+        plan = self._plan(future, offset, speculative=True)
+        cached = self._cache.get(plan.key)
+        if cached is not None:
+            return cached
+        return await self._model_completions(plan)
 
     def _cancel_prefetch(self) -> None:
         if self._prefetch is not None:

@@ -4,6 +4,7 @@ file, redacted, within the token budget. No network, no clock."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -25,6 +26,8 @@ TEMPLATE_TOKENS = 16
 # prefix window's anchor does not move with the neighbours' sizes).
 NEIGHBOUR_SHARE = 0.3
 OUTLINE_MAX_TOKENS = 160
+# Speculative states (the prefetch's) are parsed under their document's URI plus this.
+SPECULATIVE_URI_SUFFIX = "#ghosttype-speculative"
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -65,6 +68,8 @@ class ContextBuilder:
         self._outlines: dict[str, tuple[object, Snippet | None]] = {}
         self._counted: tuple[tuple[Snippet, ...], int] | None = None
         documents.edit_listeners.append(self._on_edit)
+        # Revisions of speculative states (never the store's, which count up from 0).
+        self._speculative = -1
 
     def _on_edit(self, before: Document, start: int, end: int, text: str, after: Document) -> None:
         if self._neighbours is not None:
@@ -86,9 +91,11 @@ class ContextBuilder:
         settings: ContextSettings,
         count_tokens: Callable[[str], int | None] | None = None,
         now: float | None = None,
+        speculative: bool = False,
     ) -> PromptContext:
         """`now` (the caller's monotonic clock, seconds) turns on neighbour snippets: they are
         re-ranked only in pauses, which needs a clock this pure module does not read.
+        `speculative`: `document` is not the store's state (a prefetch; see `shape`).
 
         The budget goes to the suffix window (small), then to the neighbours actually chosen and,
         for a file longer than the window, the outline; the prefix window gets the rest. Only a
@@ -125,7 +132,7 @@ class ContextBuilder:
         snippets = tuple(Snippet(s.path, redact(s.text), s.score) for s in chosen)
         if found.anchor > 0 and outline_budget:
             outline = self._cached_outline(
-                document, offset, found.anchor, path, chosen, outline_budget, count
+                document, offset, found.anchor, path, chosen, outline_budget, count, speculative
             )
             snippets = (*snippets, outline) if outline is not None else snippets
         return PromptContext(
@@ -155,6 +162,7 @@ class ContextBuilder:
         chosen: tuple[Snippet, ...],
         budget: int,
         count: Callable[[str], int],
+        speculative: bool = False,
     ) -> Snippet | None:
         """An outline of the current file (imports and signatures the prefix window no longer
         shows), rebuilt only with a new neighbour selection or anchor, so the KV cache keeps it."""
@@ -162,7 +170,8 @@ class ContextBuilder:
         previous = self._outlines.get(document.uri)
         if previous is not None and previous[0] == key:
             return previous[1]
-        outline = self._outline(document, offset, anchor, path, budget, count)
+        tree_document = self._speculative_document(document) if speculative else document
+        outline = self._outline(tree_document, offset, anchor, path, budget, count)
         self._outlines[document.uri] = (key, outline)
         return outline
 
@@ -192,15 +201,26 @@ class ContextBuilder:
             kept.append(line)
         return Snippet(path, redact("\n".join(kept))) if kept else None
 
-    def shape(self, document: Document, offset: int) -> Shape | None:
-        """Single or multi-line from the syntax tree; None for a language without a grammar."""
+    def shape(self, document: Document, offset: int, speculative: bool = False) -> Shape | None:
+        """Single or multi-line from the syntax tree; None for a language without a grammar.
+        `speculative`: a state that is not the store's (a prefetch); it gets a tree of its own, so
+        the open document's tree stays in step with the store's edits (incremental re-parses)."""
+        if speculative:
+            document = self._speculative_document(document)
         parsed = self.syntax.parsed(document)
         return completion_shape(parsed, offset) if parsed is not None else None
+
+    def _speculative_document(self, document: Document) -> Document:
+        self._speculative -= 1
+        return replace(
+            document, uri=document.uri + SPECULATIVE_URI_SUFFIX, revision=self._speculative
+        )
 
     def forget(self, uri: str) -> None:
         self._anchors.pop(uri, None)
         self._outlines.pop(uri, None)
         self.syntax.forget(uri)
+        self.syntax.forget(uri + SPECULATIVE_URI_SUFFIX)
         if self._neighbours is not None:
             self._neighbours.forget(uri)
 
