@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
+from ghosttype.backends.model_store import ensure_model
 
 READY_TIMEOUT_S = 120
 
@@ -25,10 +25,6 @@ def free_port() -> int:
 
 def model_file() -> Path:
     """The embedded default GGUF (assembled from its PyPI chunk packages on first use)."""
-    try:
-        from ghosttype.backends.model_store import ensure_model
-    except ImportError:
-        pytest.skip("ghosttype.backends.model_store is not there yet")
     return ensure_model()
 
 

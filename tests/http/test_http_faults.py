@@ -11,7 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import (
+
+from ghosttype.backends import http
+from ghosttype.backends.base import Backend, BackendError, GenerationParams, Usage
+from tests.http.helpers import (
     SECRET_CODE,
     SECRET_KEY,
     collect,
@@ -19,10 +22,7 @@ from conftest import (
     make_context,
     make_prompt,
 )
-from http_fakes import ProtocolFake, Reply, Request, vllm_chunk, vllm_completions
-
-from ghosttype.backends import http
-from ghosttype.backends.base import Backend, BackendError, GenerationParams, Usage
+from tests.http.http_fakes import ProtocolFake, Reply, Request, vllm_chunk, vllm_completions
 
 pytestmark = pytest.mark.usefixtures("no_proxy_env")
 
@@ -443,3 +443,33 @@ async def test_tls_with_an_in_house_ca(
         trusted = make_backend("openai", fake.url)
         assert await collect(trusted) == "secure"
         await trusted.close()
+
+
+async def test_a_kept_alive_connection_closed_by_the_server_is_retried_once() -> None:
+    """llama-server drops idle connections after 5 s; reusing one just then must not fail."""
+    healthy = vllm_completions(["ok"])
+
+    async def drops_the_second(request: Request, reply: Reply) -> None:
+        if len(fake.requests) == 2:
+            reply.cut()  # closes before answering anything
+        else:
+            await healthy(request, reply)
+
+    async with ProtocolFake(fallback=drops_the_second) as fake:
+        backend = make_backend("openai", fake.url)
+        assert await collect(backend) == "ok"
+        assert await collect(backend) == "ok"
+        await backend.close()
+    assert len(fake.requests) == 3
+
+
+async def test_a_server_that_always_hangs_up_is_not_retried_forever() -> None:
+    async def hang_up(request: Request, reply: Reply) -> None:
+        reply.cut()
+
+    async with ProtocolFake(fallback=hang_up) as fake:
+        backend = make_backend("openai", fake.url)
+        error = await fail(backend)
+        await backend.close()
+    assert "closed the connection" in error.message
+    assert len(fake.requests) == 2

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from real_servers import ServerProcess, llama_cpp_python_server, model_file
 
-from conftest import collect, make_backend, make_context, make_prompt
 from ghosttype.backends.base import BackendError, GenerationParams, Usage
+from tests.http.helpers import collect, make_backend, make_context, make_prompt
+from tests.http.real_servers import ServerProcess, llama_cpp_python_server, model_file
 
 pytestmark = [pytest.mark.model, pytest.mark.usefixtures("no_proxy_env")]
 
@@ -53,17 +53,19 @@ async def test_cancellation_stops_the_server_generating(server: ServerProcess) -
     busy_rate = (server.cpu_seconds() - busy_cpu) / (time.monotonic() - busy_wall)
     await generation.aclose()  # type: ignore[attr-defined]
 
-    await asyncio.sleep(0.5)  # the server notices at its next token
+    # If the server were still generating, it would burn as much CPU as while we read.
+    await asyncio.sleep(1.0)  # the server notices at its next token
     idle_cpu = server.cpu_seconds()
-    await asyncio.sleep(1.5)
-    idle_rate = (server.cpu_seconds() - idle_cpu) / 1.5
+    await asyncio.sleep(2.0)
+    idle_rate = (server.cpu_seconds() - idle_cpu) / 2.0
     assert "".join(pieces).count(",") >= 3  # it was really counting
-    assert idle_rate < 0.15 and idle_rate < busy_rate / 4, (busy_rate, idle_rate)
+    assert idle_rate < busy_rate / 3, (busy_rate, idle_rate)
 
-    # And it serves the next request at once (not after 1,500 tokens).
+    # And it serves the next request without first finishing 1,500 tokens (minutes here; the
+    # bound leaves room for a machine busy with other work).
     started = time.monotonic()
     assert (await collect(backend, max_tokens=4)).startswith("a + b")
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30
     await backend.close()
 
 

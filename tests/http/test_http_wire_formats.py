@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import collect, make_backend, make_context, make_prompt
-from http_fakes import (
+
+from ghosttype.backends.base import BackendError, GenerationParams, Usage
+from ghosttype.context.types import Snippet
+from tests.http.helpers import collect, make_backend, make_context, make_prompt
+from tests.http.http_fakes import (
     ProtocolFake,
     llamacpp_infill,
     ollama_generate,
@@ -13,9 +16,6 @@ from http_fakes import (
     vllm_completions,
     vllm_models,
 )
-
-from ghosttype.backends.base import BackendError, GenerationParams, Usage
-from ghosttype.context.types import Snippet
 
 pytestmark = pytest.mark.usefixtures("no_proxy_env")
 

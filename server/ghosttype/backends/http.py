@@ -109,23 +109,42 @@ class HttpClient:
         (the caller closed or was cancelled) closes the connection, which stops the server."""
         self.circuit.check()
         try:
-            async with self.client.stream("POST", path, json=body) as response:
+            response = await self._send(path, body)
+            try:
                 if response.status_code >= 400:
                     raise await self._status_error(response)
                 yield response
+            finally:
+                # Unread, this closes the connection: the server sees it and stops generating.
+                await response.aclose()
         except BackendError as error:
             self.circuit.failed(error)
             raise
         except (httpx.HTTPError, ssl.SSLError, OSError) as error:
+            # The exception's own text may quote the URL with credentials: debug log only.
+            log.debug("request to %s failed: %r", self.shown_url, error)
             mapped = self.map_error(error)
             self.circuit.failed(mapped)
             raise mapped from None
         self.circuit.succeeded()
 
+    async def _send(
+        self, path: str, body: Mapping[str, Any] | None = None, *, stream: bool = True
+    ) -> httpx.Response:
+        method = "GET" if body is None else "POST"
+        request = self.client.build_request(method, path, json=body)
+        try:
+            return await self.client.send(request, stream=stream)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
+            # A kept-alive connection that the server closed as we reused it (llama-server drops
+            # idle ones after 5 s): nothing was answered, so once more on a fresh connection.
+            log.debug("retrying on a fresh connection to %s: %r", self.shown_url, error)
+            return await self.client.send(request, stream=stream)
+
     async def get_json(self, path: str) -> Any:
         """GET for `doctor` and discovery: the decoded JSON body, or a BackendError."""
         try:
-            response = await self.client.get(path)
+            response = await self._send(path, stream=False)
             if response.status_code >= 400:
                 raise await self._status_error(response)
             return response.json()
