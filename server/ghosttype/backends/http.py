@@ -136,8 +136,9 @@ class HttpClient:
         try:
             return await self.client.send(request, stream=stream)
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
-            # A kept-alive connection that the server closed as we reused it (llama-server drops
-            # idle ones after 5 s): nothing was answered, so once more on a fresh connection.
+            # A kept-alive connection that the server closed as we reused it (llama-server and
+            # uvicorn drop idle ones after a few seconds): nothing was answered, so once more on
+            # a fresh connection.
             log.debug("retrying on a fresh connection to %s: %r", self.shown_url, error)
             return await self.client.send(request, stream=stream)
 
