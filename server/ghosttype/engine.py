@@ -16,7 +16,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cachetools import LRUCache
@@ -30,11 +30,12 @@ from .postprocess import (
     Completion,
     CursorLine,
     StopRule,
-    align_indent,
     block_end,
     decide_multiline,
+    drop_repeated_indent,
     finalize,
     first_cut,
+    markdown_fence,
     repetition,
     single_line,
     suffix_reached,
@@ -99,9 +100,6 @@ class _Plan:
     suffix: str
     multiline: bool
     key: object = field(default=None)
-    # The cursor line's indentation, left out of the prompt when nothing else precedes the cursor:
-    # models complete `def f():\n` with the indentation included and would double it otherwise.
-    indent: str = ""
 
 
 class Engine:
@@ -350,9 +348,6 @@ class Engine:
             document, offset, settings.context, counter, self._clock(), speculative
         )
         cursor = _cursor_line(document.text, offset)
-        indent = cursor.before if cursor.before and not cursor.before.strip() else ""
-        if indent and context.prefix.endswith(indent):
-            context = replace(context, prefix=context.prefix[: -len(indent)])
         fmt = self._prompt_format()
         prompt = build_prompt(fmt, context)
         multiline = decide_multiline(settings.completion.multiline, cursor)
@@ -369,7 +364,7 @@ class Engine:
             completion.max_tokens,
             completion.temperature,
         )
-        return _Plan(prompt, cursor, document.text[offset:], multiline, key, indent)
+        return _Plan(prompt, cursor, document.text[offset:], multiline, key)
 
     def _prompt_format(self) -> PromptFormat:
         if self._backend is not None:
@@ -394,7 +389,7 @@ class Engine:
             raw = await self._generate(plan, params)
             if raw is None:
                 return None
-            raw = align_indent(raw, plan.indent)
+            raw = drop_repeated_indent(raw, plan.cursor.before)
             if plan.multiline:  # issue 4 (context/syntax): block end, brackets, repeats, indent
                 context = plan.prompt.context
                 raw = polish(raw, plan.cursor.before, context.prefix, plan.suffix)
@@ -407,7 +402,7 @@ class Engine:
 
     def _stop_rules(self, plan: _Plan) -> list[StopRule]:
         fmt = plan.prompt.format
-        rules = [_stop_strings(fmt.special_tokens + fmt.stop), repetition()]
+        rules = [_stop_strings(fmt.special_tokens + fmt.stop), repetition(), markdown_fence()]
         if plan.multiline:
             rules += [block_end(plan.cursor), suffix_reached(plan.cursor)]
         else:

@@ -86,13 +86,27 @@ def test_block_end_keeps_the_closing_brace_unless_the_code_after_has_it():
     assert apply([block_end(closed)], body) == "\n  return a + b;"
 
 
-def test_align_indent_moves_the_block_to_the_cursors_indentation():
-    from ghosttype.postprocess import align_indent
+def test_repeated_indentation_is_dropped_from_the_first_line_only():
+    from ghosttype.postprocess import drop_repeated_indent
 
-    raw = "  const a = 1;\n  return a;"
-    assert align_indent(raw, "    ") == "const a = 1;\n    return a;"
-    assert align_indent("\titem := 1\n\treturn item", "\t") == "item := 1\n\treturn item"
-    assert align_indent("x = 1", "") == "x = 1"
+    raw = "    text = text.lower()\n    return text == text[::-1]"
+    assert drop_repeated_indent(raw, "    ") == "text = text.lower()\n    return text == text[::-1]"
+    assert drop_repeated_indent("if (n < 0) {\n    throw e;", "  ") == "if (n < 0) {\n    throw e;"
+    assert drop_repeated_indent("x = 1", "") == "x = 1"
+
+
+def test_block_end_under_the_editors_indentation_measures_from_the_cursor():
+    # The cursor is after two spaces; the model writes `if` there (column 2): a line back at
+    # column 0 leaves the function.
+    cursor = CursorLine("  ", "")
+    text = "if (n < 0) {\n    throw e;\n  }\n  return 1;\n}\nmodule.exports = x;\n"
+    assert apply([block_end(cursor)], text) == "if (n < 0) {\n    throw e;\n  }\n  return 1;"
+
+
+def test_markdown_fence_ends_the_completion():
+    from ghosttype.postprocess import markdown_fence
+
+    assert apply([markdown_fence()], "return 1\n```\nThis function") == "return 1"
 
 
 def test_block_end_on_a_blank_line_follows_the_models_first_line():

@@ -5,21 +5,23 @@ from .filters import (
     StopRule,
     block_end,
     first_cut,
+    markdown_fence,
     repetition,
     single_line,
     suffix_reached,
 )
-from .finalize import Completion, align_indent, decide_multiline, finalize
+from .finalize import Completion, decide_multiline, drop_repeated_indent, finalize
 
 __all__ = [
     "Completion",
     "CursorLine",
     "StopRule",
-    "align_indent",
     "block_end",
     "decide_multiline",
+    "drop_repeated_indent",
     "finalize",
     "first_cut",
+    "markdown_fence",
     "repetition",
     "single_line",
     "suffix_reached",

@@ -61,18 +61,18 @@ def block_end(cursor: CursorLine) -> StopRule:
         lines = text.split("\n")
         block = base
         if not code:
-            # On a blank line the model indents the first line itself: that is the block's level
-            # (at column 0 it is the only clue; under the editor's indentation, the smaller one).
+            # On a blank line the first line of code sets the block's level: written from the
+            # cursor's column, or at its absolute column when the model repeats the indentation.
             first = next((line for line in lines if line.strip()), None)
             if first is None:
                 return None
-            width = _indent_width(first)
-            block = width if not cursor.before else min(base, width)
+            own = _indent_width(first)
+            block = own if first is not lines[0] or own >= base else base + own
         position = 0
         for index, line in enumerate(lines[:-1]):  # only complete lines
             width = _indent_width(line)
             leaves = line.strip() and (width <= block if opens else width < block)
-            if leaves and not (index == 0 and code):
+            if leaves and index > 0:  # the first line continues the cursor's line or sets the block
                 if opens and line.strip().startswith("}") and not closed_after:
                     return position + len(line)
                 return max(0, position - 1)
@@ -125,6 +125,21 @@ def repetition(times: int = 3) -> StopRule:
             if run >= times:
                 first = index - times + 1
                 return starts[first] + len(lines[first])
+        return None
+
+    return rule
+
+
+def markdown_fence() -> StopRule:
+    """Ends before a line that opens or closes a markdown fence: small models trained on chat
+    answers sometimes close the code they wrote with one."""
+
+    def rule(text: str) -> int | None:
+        position = 0
+        for line in text.split("\n"):
+            if line.lstrip().startswith("```"):
+                return max(0, position - 1)
+            position += len(line) + 1
         return None
 
     return rule

@@ -49,26 +49,13 @@ def finalize(raw: str, cursor: CursorLine, suffix: str) -> Completion | None:
     return Completion(text)
 
 
-def align_indent(text: str, indent: str) -> str:
-    """For a cursor after `indent` on an otherwise blank line (left out of the prompt): drops the
-    model's own indentation from the first line and shifts the following lines by the same
-    difference, so the block lands at the cursor's indentation."""
-    if not indent:
+def drop_repeated_indent(text: str, before: str) -> str:
+    """On a line that holds only indentation before the cursor, models sometimes write the first
+    line at its absolute column (repeating the indentation the line already has) while the
+    following lines are absolute anyway: drop the repetition from the first line only."""
+    if not before or before.strip():
         return text
-    lines = text.split("\n")
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
-        return text
-    own = lines[first][: len(lines[first]) - len(lines[first].lstrip(" \t"))]
-    lines[first] = lines[first][len(own) :]
-    same_kind = ("\t" in own) == ("\t" in indent)  # never mix tabs into spaces or back
-    if own != indent and same_kind:
-        for i in range(first + 1, len(lines)):
-            line = lines[i]
-            if not line.strip():
-                continue
-            if line.startswith(own):
-                lines[i] = indent + line[len(own) :]
-            elif not indent.startswith("\t"):
-                lines[i] = line.lstrip(" ")  # less indented than the first line: keep its text
-    return "\n".join(lines)
+    own = len(text) - len(text.lstrip(" \t"))
+    if own >= len(before) and text.startswith(before):
+        return text[len(before) :]
+    return text
