@@ -40,7 +40,7 @@ from .postprocess import (
     single_line,
     suffix_reached,
 )
-from .postprocess.syntax import polish
+from .postprocess.syntax import polish, trim_unfinished
 from .prompts import Prompt, PromptFormat, build_prompt, pick_format, strip_special
 from .stats import Stats
 
@@ -386,9 +386,12 @@ class Engine:
                 seed=candidate,
                 candidate=candidate,
             )
-            raw = await self._generate(plan, params)
-            if raw is None:
+            generated = await self._generate(plan, params)
+            if generated is None:
                 return None
+            raw, hit_limit = generated
+            if hit_limit and plan.multiline:
+                raw = trim_unfinished(raw)
             raw = drop_repeated_indent(raw, plan.cursor.before)
             if plan.multiline:  # issue 4 (context/syntax): block end, brackets, repeats, indent
                 context = plan.prompt.context
@@ -409,8 +412,9 @@ class Engine:
             rules.append(single_line())
         return rules
 
-    async def _generate(self, plan: _Plan, params: GenerationParams) -> str | None:
-        """The raw completion, stopped early by the stop rules; None when the backend failed."""
+    async def _generate(self, plan: _Plan, params: GenerationParams) -> tuple[str, bool] | None:
+        """The raw completion, stopped early by the stop rules, and whether the token limit cut
+        it off; None when the backend failed."""
         assert self._backend is not None
         self._fold_waste()
         rules = self._stop_rules(plan)
@@ -445,7 +449,8 @@ class Engine:
         self._backoff = _Backoff()
         self.status("ready", self._backend.name)
         cut = first_cut(rules, text)
-        return strip_special(text if cut is None else text[:cut], plan.prompt.format)
+        hit_limit = cut is None and usage.generated_tokens >= params.max_tokens
+        return strip_special(text if cut is None else text[:cut], plan.prompt.format), hit_limit
 
     def _failed(self, error: BackendError) -> None:
         """One status message per distinct error; back off so a dead server is not hammered."""

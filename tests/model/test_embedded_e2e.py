@@ -4,6 +4,7 @@ server over stdio. Short prompts and small maxTokens keep each test within secon
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ async def client(lsp_client: LanguageClient):
         types.InitializeParams(
             capabilities=types.ClientCapabilities(),
             root_uri=WORKSPACE.as_uri(),
-            initialization_options={"completion": {"maxTokens": 48}},
+            initialization_options={"completion": {"maxTokens": 128}},
         )
     )
     yield
@@ -160,3 +161,36 @@ async def test_corrupt_model_file_is_a_clear_error_and_the_server_keeps_serving(
     assert (await complete(client, uri, 0, 4)).items == ()
     stats = await client.workspace_execute_command_async(types.ExecuteCommandParams("ghosttype.stats"))
     assert stats["requests"] == 1
+
+
+async def test_comment_to_function_in_python_runs(client: LanguageClient, tmp_path_factory):
+    text = (
+        "def is_palindrome(text):\n"
+        '    """Return True if text reads the same forwards and backwards, ignoring case."""\n'
+        "    \n"
+    )
+    uri = open_document(client, "palindrome.py", text, "python")
+    (item, *_) = (await complete(client, uri, 2, 4)).items
+    completed = apply(text, 2, 4, item)
+    assert "\n" in item.insert_text  # the whole body, as one suggestion
+    namespace: dict = {}
+    exec(compile(completed, "palindrome.py", "exec"), namespace)
+    is_palindrome = namespace["is_palindrome"]
+    assert is_palindrome("Level") and is_palindrome("abba") and not is_palindrome("abc")
+
+
+async def test_comment_to_function_in_javascript_runs(client: LanguageClient, tmp_path_factory):
+    text = "// Returns the factorial of n (n >= 0).\nfunction factorial(n) {\n  \n}\n\nmodule.exports = { factorial };\n"
+    uri = open_document(client, "factorial.js", text, "javascript")
+    (item, *_) = (await complete(client, uri, 2, 2)).items
+    completed = apply(text, 2, 2, item)
+    assert parses("javascript", completed)
+    folder = tmp_path_factory.mktemp("js")
+    (folder / "factorial.js").write_text(completed)
+    check = "const { factorial } = require('./factorial.js');\n" \
+            "if (factorial(0) !== 1 || factorial(5) !== 120) { process.exit(1); }\n"
+    (folder / "check.js").write_text(check)
+    result = await asyncio.to_thread(
+        subprocess.run, ["node", "check.js"], cwd=folder, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, completed + result.stderr

@@ -120,3 +120,18 @@ def test_suffix_reached_matches_a_closing_brace_line_exactly():
     cursor = CursorLine("    ", "", next_lines=("  }",))
     text = "  return total;\n  }\n\n  apply() {\n"
     assert apply([suffix_reached(cursor)], text) == "  return total;"
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        pytest.param("if (n < 0) {\n  throw e;\n}\nlet r = 1;\nfor (let i = 1; i <= n; i++) {\n  r *= i;", "if (n < 0) {\n  throw e;\n}\nlet r = 1;", id="open-loop"),
+        pytest.param("total = 0\nfor x in xs:\n    total += x\nreturn tot", "total = 0\nfor x in xs:\n    total += x", id="partial-line"),
+        pytest.param("total = 0\nfor x in xs:\n    ", "total = 0", id="header-without-body"),
+        pytest.param("call(a,\n     b", "", id="nothing-whole"),
+    ],
+)
+def test_trim_unfinished_keeps_whole_code(raw, kept):
+    from ghosttype.postprocess.syntax import trim_unfinished
+
+    assert trim_unfinished(raw) == kept
