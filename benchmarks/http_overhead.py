@@ -10,7 +10,12 @@ differences). Each prompt is sent once to warm the KV caches, then each round re
 last prompt token and generates up to --max-tokens. A last figure isolates the transport: the
 `openai` backend against a loopback stub that answers at once (no model at all).
 
-    .venv/bin/python benchmarks/http_overhead.py [--rounds 15] [--max-tokens 8]
+    .venv/bin/python benchmarks/http_overhead.py [--rounds 15] [--max-tokens 8] [--threads 1]
+
+All three paths use the same number of llama.cpp threads (default 1). On a 2-core machine the
+server with 2 threads is several times slower per token than the same engine in-process: its event
+loop thread competes with llama.cpp's spinning worker threads. Run servers with fewer threads than
+cores.
 """
 
 from __future__ import annotations
@@ -79,10 +84,10 @@ def free_port() -> int:
     return port
 
 
-def start_server(model: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(model: Path, port: int, log: Path, threads: int) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-        "--port", str(port), "--n_ctx", "4096", "--n_threads", "2", "--verbose", "False",
+        "--port", str(port), "--n_ctx", "4096", "--n_threads", str(threads), "--verbose", "False",
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
@@ -108,10 +113,10 @@ async def timed(backend: Backend, prompt: Prompt, max_tokens: int) -> tuple[floa
 class SameEngine:
     """llama-cpp-python's Llama in this process, called the way its server calls it."""
 
-    def __init__(self, model: Path):
+    def __init__(self, model: Path, threads: int):
         from llama_cpp import Llama
 
-        self.llm = Llama(model_path=str(model), n_ctx=4096, n_threads=2, verbose=False)
+        self.llm = Llama(model_path=str(model), n_ctx=4096, n_threads=threads, verbose=False)
 
     def _run(self, prompt: Prompt, max_tokens: int) -> str:
         stream = self.llm.create_completion(
@@ -166,18 +171,19 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--max-tokens", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
     model = ensure_model()
     chosen = prompts()
     port = free_port()
     log = Path(tempfile.gettempdir()) / "ghosttype-http-overhead-server.log"
-    server = start_server(model, port, log)
+    server = start_server(model, port, log, args.threads)
     http = create_backend(
         BackendSettings(kind="openai", url=f"http://127.0.0.1:{port}", timeout_ms=120_000)
     )
-    embedded = create_backend(BackendSettings(kind="embedded", threads=2))
-    same = SameEngine(model)
+    embedded = create_backend(BackendSettings(kind="embedded", threads=args.threads))
+    same = SameEngine(model, args.threads)
     try:
         await http.start(lambda message: None)
         await embedded.start(lambda message: None)
@@ -190,7 +196,7 @@ async def main() -> None:
         vs_same: list[float] = []
         vs_embedded: list[float] = []
         print(f"model {model.name}; {len(chosen)} prompts, {args.rounds} rounds, "
-              f"up to {args.max_tokens} tokens each, greedy")  # fmt: skip
+              f"up to {args.max_tokens} tokens each, greedy, {args.threads} thread(s)")  # fmt: skip
         print(f"{'prompt':>6} {'http':>8} {'in-process':>11} {'embedded':>9} "
               f"{'http-inproc':>12} {'http-embedded':>14}  (p50 ms)  same text")  # fmt: skip
         for index, prompt in enumerate(chosen):

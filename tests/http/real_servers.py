@@ -86,6 +86,10 @@ class ServerProcess:
         return ticks / os.sysconf("SC_CLK_TCK")
 
 
+# One llama.cpp thread: on a 2-core machine shared with other work, a second spinning worker
+# thread fighting the server's own event loop made every token several times slower.
+
+
 def llama_cpp_python_server(model: Path, log: Path) -> ServerProcess:
     port = free_port()
     command = [
@@ -101,7 +105,7 @@ def llama_cpp_python_server(model: Path, log: Path) -> ServerProcess:
         "--n_ctx",
         "4096",
         "--n_threads",
-        "2",
+        "1",
         "--verbose",
         "False",
     ]
@@ -121,7 +125,7 @@ def llama_server(binary: Path, model: Path, log: Path) -> ServerProcess:
         "--ctx-size",
         "4096",
         "--threads",
-        "2",
+        "1",
         "--parallel",
         "1",
         "--no-webui",
