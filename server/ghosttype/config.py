@@ -38,6 +38,8 @@ DEFAULT_URLS = {
 USER_ONLY_KEYS = frozenset(
     {"backend.url", "backend.apiKeyEnv", "backend.modelPath", "backend.script"}
 )
+# A bad value here is most likely a key pasted where its variable's name belongs: never echoed.
+SECRET_PRONE_KEYS = frozenset({"backend.apiKeyEnv", "backend.url"})
 DEFAULT_EXCLUDE = ("**/.env", "**/*.pem", "**/*.key", "**/id_rsa*", "**/secrets/**")
 
 
@@ -259,9 +261,8 @@ def resolve(layers: list[Layer]) -> Resolved:
                 try:
                     checked = check(value)
                 except ValueError as error:
-                    warnings.append(
-                        f"{layer.source}: '{name}' {error} (got {_shown(value)}); using the default"
-                    )
+                    shown = "" if name in SECRET_PRONE_KEYS else f" (got {_shown(value)})"
+                    warnings.append(f"{layer.source}: '{name}' {error}{shown}; using the default")
                     continue
                 if attribute == "languages":
                     checked = {**sections[section].get(attribute, {}), **checked}

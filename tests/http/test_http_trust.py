@@ -103,11 +103,6 @@ def test_fim_setting(value: str, ok: bool) -> None:
     assert bool(resolved.warnings) is not ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config.resolve echoes up to 40 characters of a bad value; for backend.apiKeyEnv "
-    "that is a pasted key (reported to the owner of config.py)",
-)
 def test_a_pasted_key_is_not_echoed_in_the_warning() -> None:
     resolved = resolve([Layer("user", {"backend": {"apiKeyEnv": "sk-live-0123456789abcdef0123"}})])
     assert "0123456789abcdef" not in resolved.warnings[0]
