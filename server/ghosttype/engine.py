@@ -36,6 +36,7 @@ from .postprocess import (
     finalize,
     first_cut,
     markdown_fence,
+    paragraph_end,
     repetition,
     single_line,
     suffix_reached,
@@ -407,7 +408,11 @@ class Engine:
         fmt = plan.prompt.format
         rules = [_stop_strings(fmt.special_tokens + fmt.stop), repetition(), markdown_fence()]
         if plan.multiline:
-            rules += [block_end(plan.cursor), suffix_reached(plan.cursor)]
+            rules += [
+                block_end(plan.cursor),
+                suffix_reached(plan.cursor),
+                paragraph_end(plan.cursor),
+            ]
         else:
             rules.append(single_line())
         return rules
@@ -474,6 +479,14 @@ class Engine:
         self._fold_waste()
         return self.stats.as_dict()
 
+    def forget(self, uri: str) -> None:
+        """A closed document: nothing of it is kept."""
+        self.context.forget(uri)
+        self._shown.pop(uri, None)
+        self._debounce.pop(uri, None)
+        if self._prefetch is not None and self._prefetch.state[0] == uri:
+            self._cancel_prefetch()
+
     def accepted(self, suggestion_id: str) -> None:
         self.stats.accepted += 1
 
@@ -522,6 +535,10 @@ def _cursor_line(text: str, offset: int) -> CursorLine:
         line_end = len(text)
     following: list[str] = []
     position = line_end + 1
+    next_end = text.find("\n", position)
+    next_is_blank = (
+        position < len(text) and not text[position : None if next_end == -1 else next_end].strip()
+    )
     while position < len(text) and len(following) < 3:
         end = text.find("\n", position)
         end = len(text) if end == -1 else end
@@ -529,7 +546,9 @@ def _cursor_line(text: str, offset: int) -> CursorLine:
         if line.strip():
             following.append(line)
         position = end + 1
-    return CursorLine(text[line_start:offset], text[offset:line_end].rstrip("\r"), tuple(following))
+    return CursorLine(
+        text[line_start:offset], text[offset:line_end].rstrip("\r"), tuple(following), next_is_blank
+    )
 
 
 def _stop_strings(stops: tuple[str, ...]) -> StopRule:

@@ -135,3 +135,14 @@ def test_trim_unfinished_keeps_whole_code(raw, kept):
     from ghosttype.postprocess.syntax import trim_unfinished
 
     assert trim_unfinished(raw) == kept
+
+
+def test_paragraph_end_stops_a_gap_followed_by_a_blank_line():
+    from ghosttype.postprocess import paragraph_end
+
+    cursor = CursorLine("", "", next_lines=("    values = {}",), next_is_blank=True)
+    text = "    factory = get(func)\n\n    rv = factory()\n    return rv\n"
+    assert apply([paragraph_end(cursor)], text) == "    factory = get(func)"
+    # Code directly below the gap: blank lines inside the completion are left to the other rules.
+    dense = CursorLine("", "", next_lines=("    values = {}",), next_is_blank=False)
+    assert apply([paragraph_end(dense)], text) == text

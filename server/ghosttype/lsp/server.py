@@ -214,7 +214,7 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
     def did_close(ls: GhosttypeServer, params: types.DidCloseTextDocumentParams) -> None:
         engine = _engine(ls)
         engine.documents.close(params.text_document.uri)
-        engine.context.forget(params.text_document.uri)
+        engine.forget(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(

@@ -20,6 +20,7 @@ class CursorLine:
     before: str  # the cursor's line up to the cursor
     after: str  # the cursor's line after the cursor
     next_lines: tuple[str, ...] = ()  # a few non-empty lines of the suffix after the cursor's line
+    next_is_blank: bool = False  # the line right after the cursor's line is blank
 
 
 def only_closers(text: str) -> bool:
@@ -101,6 +102,27 @@ def suffix_reached(cursor: CursorLine) -> StopRule:
         for index, line in enumerate(text.split("\n")[:-1]):
             if index > 0 and repeats(line):
                 return max(0, position - 1)
+            position += len(line) + 1
+        return None
+
+    return rule
+
+
+def paragraph_end(cursor: CursorLine) -> StopRule:
+    """On a blank line that a blank line follows, the code to write is one paragraph: a blank line
+    in the output means the model has moved past it and is rewriting what already comes after."""
+    active = not cursor.before.strip() and not cursor.after.strip() and cursor.next_is_blank
+
+    def rule(text: str) -> int | None:
+        if not active:
+            return None
+        lines = text.split("\n")
+        position = 0
+        seen_code = False
+        for line in lines[:-1]:
+            if not line.strip() and seen_code:
+                return max(0, position - 1)
+            seen_code = seen_code or bool(line.strip())
             position += len(line) + 1
         return None
 
