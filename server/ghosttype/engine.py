@@ -276,7 +276,7 @@ class Engine:
                     return self._reply(document, offset, completions, "cache", prefetch=True)
             if not prefetch.task.cancelled():
                 raise asyncio.CancelledError  # this request itself was cancelled
-        plan = self._plan(document, offset)
+        plan = self._plan(document, offset, invoked=invoked)
         cached = self._cache.get(plan.key)
         if cached is not None:
             self.stats.cache_hits += 1
@@ -338,7 +338,9 @@ class Engine:
                     remaining.append(finished)
         return tuple(remaining) or None
 
-    def _plan(self, document: Document, offset: int, speculative: bool = False) -> _Plan:
+    def _plan(
+        self, document: Document, offset: int, speculative: bool = False, invoked: bool = False
+    ) -> _Plan:
         """`speculative`: a state that is not the store's (the prefetch's), whose parse must not
         replace the open document's incrementally kept syntax tree."""
         settings = self.settings
@@ -346,7 +348,7 @@ class Engine:
         counter = backend.count_tokens if backend is not None else None
         # issue 4 (context/syntax): neighbours need the clock to re-rank only in pauses.
         context = self.context.build(
-            document, offset, settings.context, counter, self._clock(), speculative
+            document, offset, settings.context, counter, self._clock(), speculative, invoked
         )
         cursor = _cursor_line(document.text, offset)
         fmt = self._prompt_format()

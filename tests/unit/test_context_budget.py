@@ -35,3 +35,17 @@ def test_a_long_file_keeps_room_for_its_outline_and_the_anchor_holds(tmp_path):
     second = builder.build(typed, len(typed.text), settings, words, now=0.1)
     assert second.prefix == first.prefix + "x"  # same start: the KV cache is reused
     assert second.snippets == first.snippets
+
+
+def test_an_invoked_request_fills_the_window_and_leaves_the_typing_anchor(tmp_path):
+    store = DocumentStore()
+    text = "".join(f"value_{i} = helper('{i}')\n" for i in range(400))
+    document = store.open((tmp_path / "a.py").as_uri(), text, "python", 1)
+    builder = ContextBuilder(store, tmp_path)
+    settings = ContextSettings(max_prompt_tokens=400, neighbours=False)
+    typing = builder.build(document, len(text), settings, words)
+    invoked = builder.build(document, len(text), settings, words, invoked=True)
+    assert len(invoked.prefix) > len(typing.prefix)  # quality first: the whole budget
+    assert words(invoked.prefix) <= 400
+    again = builder.build(document, len(text), settings, words)
+    assert again.prefix == typing.prefix  # keystrokes keep sharing their anchor

@@ -15,11 +15,15 @@ from .neighbours import NeighbourIndex
 from .secrets import redact, redact_prefix
 from .syntax import Shape, SyntaxIndex, completion_shape, enclosing_scopes, imports, used_signatures
 from .types import PromptContext, Snippet
-from .windows import estimate_tokens, windows
+from .windows import REFILL_SHARE, estimate_tokens, windows
 
 # Share of the budget for the suffix, and a hard cap: every keystroke re-evaluates the suffix.
 SUFFIX_SHARE = 0.15
 SUFFIX_MAX_TOKENS = 64
+# An invoked request (the person asked) is a one-off: quality first, a larger suffix and a prefix
+# window filled to the budget, without moving the anchor that keystrokes share.
+INVOKED_SUFFIX_SHARE = 0.2
+INVOKED_REFILL = 0.98
 # Room for the template's own markers and file headers.
 TEMPLATE_TOKENS = 16
 # Share of the budget reserved for neighbour snippets and the file outline (a fixed share, so the
@@ -92,6 +96,7 @@ class ContextBuilder:
         count_tokens: Callable[[str], int | None] | None = None,
         now: float | None = None,
         speculative: bool = False,
+        invoked: bool = False,
     ) -> PromptContext:
         """`now` (the caller's monotonic clock, seconds) turns on neighbour snippets: they are
         re-ranked only in pauses, which needs a clock this pure module does not read.
@@ -103,7 +108,11 @@ class ContextBuilder:
         the person types."""
         count = _counter(count_tokens)
         budget = settings.max_prompt_tokens - TEMPLATE_TOKENS
-        suffix_budget = min(SUFFIX_MAX_TOKENS, int(budget * SUFFIX_SHARE))
+        suffix_budget = (
+            int(budget * INVOKED_SUFFIX_SHARE)
+            if invoked
+            else min(SUFFIX_MAX_TOKENS, int(budget * SUFFIX_SHARE))
+        )
         chosen: tuple[Snippet, ...] = ()
         outline_budget = 0
         if settings.neighbours and now is not None:
@@ -119,14 +128,17 @@ class ContextBuilder:
                 count,
             )
         prefix_budget = budget - suffix_budget - self._tokens_of(chosen, count)
-        anchor = self._anchors.get(document.uri)
-        found = windows(document.text, offset, prefix_budget, suffix_budget, count, anchor)
+        anchor = None if invoked else self._anchors.get(document.uri)
+        refill = INVOKED_REFILL if invoked else REFILL_SHARE
+        text = document.text
+        found = windows(text, offset, prefix_budget, suffix_budget, count, anchor, refill)
         if found.anchor > 0 and outline_budget:
             # The file start is out of the window: make room for its outline.
             found = windows(
-                document.text, offset, prefix_budget - outline_budget, suffix_budget, count, anchor
+                text, offset, prefix_budget - outline_budget, suffix_budget, count, anchor, refill
             )
-        self._anchors[document.uri] = found.anchor
+        if not invoked:
+            self._anchors[document.uri] = found.anchor
         root = self.workspace_root
         path = relative_path(document.uri, root)
         snippets = tuple(Snippet(s.path, redact(s.text), s.score) for s in chosen)

@@ -61,9 +61,15 @@ def suffix_window(text: str, offset: int, budget: int, count: TokenCounter) -> t
 
 
 def prefix_window(
-    text: str, offset: int, budget: int, count: TokenCounter, anchor: int | None
+    text: str,
+    offset: int,
+    budget: int,
+    count: TokenCounter,
+    anchor: int | None,
+    refill: float = REFILL_SHARE,
 ) -> tuple[str, int, int]:
-    """(prefix, its tokens, anchor). Keeps `anchor` when it still fits."""
+    """(prefix, its tokens, anchor). Keeps `anchor` when it still fits; a new anchor fills
+    `refill` of the budget."""
     if anchor is not None and 0 <= anchor <= offset and (anchor == 0 or text[anchor - 1] == "\n"):
         prefix = text[anchor:offset]
         tokens = count(prefix)
@@ -76,7 +82,7 @@ def prefix_window(
         if tokens <= budget:
             return text[:offset], tokens, 0
     # Pick a new anchor: a line start such that the prefix fills about REFILL_SHARE of the budget.
-    target = max(1, int(budget * REFILL_SHARE))
+    target = max(1, int(budget * refill))
     guess = max(0, offset - target * 4)
     start = text.rfind("\n", 0, guess) + 1 if guess > 0 else 0
     while True:
@@ -101,7 +107,10 @@ def windows(
     suffix_budget: int,
     count: TokenCounter = estimate_tokens,
     anchor: int | None = None,
+    refill: float = REFILL_SHARE,
 ) -> Windows:
     suffix, suffix_tokens = suffix_window(text, offset, suffix_budget, count)
-    prefix, prefix_tokens, anchor = prefix_window(text, offset, prefix_budget, count, anchor)
+    prefix, prefix_tokens, anchor = prefix_window(
+        text, offset, prefix_budget, count, anchor, refill
+    )
     return Windows(prefix, suffix, anchor, prefix_tokens, suffix_tokens)
