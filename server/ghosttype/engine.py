@@ -51,6 +51,7 @@ StatusSink = Callable[[str, str], None]
 SAMPLED_TEMPERATURE = 0.8  # candidates beyond the first are sampled (as Tabby does)
 BACKOFF_MAX_S = 30.0
 BUSY_AFTER_S = 0.3
+WARM_AFTER_S = 0.3  # an editor restoring many tabs opens them in a burst: warm only the last
 # The speculative prefetch waits this long before it plans and runs: a keystroke in that time
 # (the usual case while typing) cancels it before it has cost anything.
 PREFETCH_IDLE_S = 0.1
@@ -134,6 +135,7 @@ class Engine:
         self._cancelled_usages: list[Usage] = []
         self._ids = itertools.count(1)
         self._last_error = ""
+        self._warm: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -194,6 +196,8 @@ class Engine:
 
     async def close(self) -> None:
         self._cancel_prefetch()
+        if self._warm is not None:
+            self._warm.cancel()
         for task in list(self._inflight.values()):
             task.cancel()
         if self._load_task is not None:
@@ -234,6 +238,9 @@ class Engine:
             older.cancel()
         debounce = self._debounce.setdefault(uri, self._new_debounce())
         debounce.observe(started)
+        if self._warm is not None:
+            self._warm.cancel()  # a request outranks warming
+            self._warm = None
         task = asyncio.create_task(self._complete(document, offset, invoked, debounce))
         self._inflight[uri] = task
         try:
@@ -480,6 +487,29 @@ class Engine:
     def stats_snapshot(self) -> dict[str, object]:
         self._fold_waste()
         return self.stats.as_dict()
+
+    def opened(self, document: Document) -> None:
+        """A file was opened: after a short quiet spell, evaluate the stable start of its prompt
+        (neighbours, outline, the file from its first line) so the first request finds it in the
+        model's KV cache. Any request cancels it; a newer open replaces it."""
+        if self._warm is not None:
+            self._warm.cancel()
+        self._warm = asyncio.create_task(self._prewarm(document))
+
+    async def _prewarm(self, document: Document) -> None:
+        await asyncio.sleep(WARM_AFTER_S)
+        await self._ready.wait()
+        backend = self._backend
+        warm = getattr(backend, "warm", None)
+        if warm is None or not self.settings.enable.allows(document.language_id):
+            return
+        # As far into the file as a prefix window reaches from its first line: requests whose
+        # window starts there share all of it.
+        reach = min(len(document.text), self.settings.context.max_prompt_tokens * 3)
+        offset = document.text.rfind("\n", 0, reach) + 1 if reach < len(document.text) else reach
+        plan = self._plan(document, offset)
+        self.stats.prewarms += 1
+        await warm(plan.prompt)
 
     def forget(self, uri: str) -> None:
         """A closed document: nothing of it is kept."""

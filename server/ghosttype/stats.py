@@ -29,6 +29,7 @@ class Stats:
     prompt_tokens: int = 0
     evaluated_tokens: int = 0
     prefetches: int = 0
+    prewarms: int = 0
     errors: int = 0
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
 
@@ -51,5 +52,6 @@ class Stats:
             "promptTokens": self.prompt_tokens,
             "evaluatedPromptTokens": self.evaluated_tokens,
             "prefetches": self.prefetches,
+            "prewarms": self.prewarms,
             "errors": self.errors,
         }

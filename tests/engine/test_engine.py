@@ -183,3 +183,40 @@ async def test_missing_script_is_a_clear_startup_error(tmp_path):
     assert error is not None and "cannot read the script" in str(error)
     reply = await engine.complete(open_doc(engine, "x = "), 4, invoked=True)
     assert reply.items == () and statuses[-1][0] == "error"
+
+
+class WarmRecordingBackend:
+    """The scripted backend plus the `warm` hook the embedded backend has."""
+
+    def __init__(self, settings):
+        from ghosttype.backends.scripted import ScriptedBackend
+
+        self.inner = ScriptedBackend(settings)
+        self.warmed: list = []
+        self.name, self.prompt_format = self.inner.name, self.inner.prompt_format
+        self.start, self.count_tokens = self.inner.start, self.inner.count_tokens
+        self.generate, self.check, self.close = self.inner.generate, self.inner.check, self.inner.close
+
+    async def warm(self, prompt) -> None:
+        await asyncio.sleep(0.05)
+        self.warmed.append(prompt)
+
+
+async def test_opening_a_file_warms_its_prompt_and_a_request_cancels_warming(tmp_path):
+    script = write_script(tmp_path, {"rules": RULES})
+    settings = with_overrides(Settings(), backend={"kind": "scripted", "script": str(script)},
+                              completion={"debounce_ms": 0})
+    backends: list[WarmRecordingBackend] = []
+    engine = Engine(settings, backend_factory=lambda s: backends.append(WarmRecordingBackend(s)) or backends[-1])
+    await engine.wait_ready()
+    text = "import os\n\nx = 1\n"
+    engine.opened(engine.documents.open("file:///w/a.py", text, "python", 1))
+    await asyncio.sleep(0.6)
+    (prompt,) = backends[0].warmed
+    assert prompt.context.prefix == text  # the file from its first line
+    assert engine.stats_snapshot()["prewarms"] == 1
+    # A request right after an open outranks the warming.
+    engine.opened(engine.documents.open("file:///w/b.py", "x = ", "python", 1))
+    await engine.complete(engine.documents.get("file:///w/b.py"), 4)
+    await asyncio.sleep(0.6)
+    assert len(backends[0].warmed) == 1

@@ -229,8 +229,11 @@ class EmbeddedBackend:
         if self._llm is None:
             return
         stream = self.generate(prompt, GenerationParams(max_tokens=1), Usage())
-        async for _ in stream:
-            break
+        try:
+            async for _ in stream:
+                break
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
 
 
 def create(settings: BackendSettings) -> EmbeddedBackend:

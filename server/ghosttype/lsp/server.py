@@ -191,7 +191,8 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: GhosttypeServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
-        _engine(ls).documents.open(item.uri, item.text, item.language_id, item.version)
+        engine = _engine(ls)
+        engine.opened(engine.documents.open(item.uri, item.text, item.language_id, item.version))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: GhosttypeServer, params: types.DidChangeTextDocumentParams) -> None:
