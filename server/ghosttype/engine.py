@@ -152,8 +152,8 @@ class Engine:
     async def _load(self) -> None:
         self._ready.clear()
         self._backend_error = None
-        self.status("loading", f"starting the {self.settings.backend.kind} backend")
         try:
+            self.status("loading", f"starting the {self.settings.backend.kind} backend")
             backend = self._backend_factory(self.settings.backend)
             await backend.start(lambda message: self.status("loading", message))
         except BackendError as error:

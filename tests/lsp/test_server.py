@@ -186,6 +186,26 @@ async def test_loading_is_also_reported_as_progress(client: LanguageClient):
     assert reports[-1].kind == "end"
 
 
+async def test_a_backend_restart_reports_loading_again(client: LanguageClient):
+    other = write_script(SCRIPT_DIR, {"rules": [{"endsWith": "x = ", "text": "other()"}]}, "other.json")
+    client.set_configuration(
+        {"completion": {"debounceMs": 0}, "backend": {"kind": "scripted", "script": str(other)}},
+        section="ghosttype",
+    )
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    for _ in range(50):
+        if STATUSES[-1]["state"] == "ready" and "other.json" in STATUSES[-1]["message"]:
+            break
+        await asyncio.sleep(0.1)
+    assert "other.json" in STATUSES[-1]["message"]
+    assert len(client.progress_reports) == 2  # a fresh progress token for the second load
+    uri = open_document(client, "restart.py", "x = ")
+    assert (await complete(client, uri, 0, 4)).items[0].insert_text == "other()"
+    client.set_configuration({"completion": {"debounceMs": 0}}, section="ghosttype")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await asyncio.sleep(0.5)
+
+
 async def test_configuration_change_applies_without_restart(client: LanguageClient):
     client.set_configuration({"completion": {"debounceMs": 0}, "enable": {"languages": {"python": False}}}, section="ghosttype")
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))

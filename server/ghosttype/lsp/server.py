@@ -68,6 +68,7 @@ class GhosttypeServer(LanguageServer):
         self._warned: set[str] = set()
         self._noted: set[str] = set()
         self._progress_token: str | None = None
+        self._progress_count = 0
 
     # --- settings ----------------------------------------------------------------------------
 
@@ -111,8 +112,11 @@ class GhosttypeServer(LanguageServer):
             self.window_log_message(types.LogMessageParams(types.MessageType.Info, message))
 
     def send_status(self, state: str, message: str) -> None:
-        self.protocol.notify(STATUS_NOTIFICATION, {"state": state, "message": message})
-        self._loading_progress(state, message)
+        try:
+            self.protocol.notify(STATUS_NOTIFICATION, {"state": state, "message": message})
+            self._loading_progress(state, message)
+        except Exception:  # telling the client must never break what is being told
+            log.exception("could not send the status to the client")
 
     def _loading_progress(self, state: str, message: str) -> None:
         """Mirrors `loading` as $/progress where the client accepts server-initiated progress."""
@@ -122,7 +126,8 @@ class GhosttypeServer(LanguageServer):
         progress = self.work_done_progress
         if state == "loading":
             if self._progress_token is None:
-                self._progress_token = f"ghosttype-loading-{id(self)}"
+                self._progress_count += 1
+                self._progress_token = f"ghosttype-loading-{self._progress_count}"
                 progress.create(self._progress_token)
                 progress.begin(
                     self._progress_token,
