@@ -468,9 +468,9 @@ def scripted_config(folder: Path, delay_ms: int = 0) -> Path:
     return config
 
 
-def embedded_config(folder: Path) -> Path:
+def embedded_config(folder: Path, threads: int = 0) -> Path:
     config = folder / "ghosttype.toml"
-    config.write_text('[backend]\nkind = "embedded"\n')
+    config.write_text(f'[backend]\nkind = "embedded"\nthreads = {threads}\n')
     return config
 
 
@@ -561,9 +561,14 @@ async def type_sites(
             client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
         open_document(client, uri, document)
         editor = Editor(client, uri, document, offset)
+        before_cold = await client.stats()
         future, sent = editor.ask(trigger=1)  # the cursor lands here: the first request is cold
         ms, _ = await reply_of(future, sent, 300)
         result.cold_ms.append(ms)
+        after_cold = await client.stats()
+        for name in ("modelCalls", "evaluatedPromptTokens"):
+            result.extra.setdefault("cold_" + name, 0)
+            result.extra["cold_" + name] += after_cold[name] - before_cold[name]
         if args.verbose:
             print(
                 f"  [{result.name}] cold request at line {site.line}: {ms:.0f} ms", file=sys.stderr
@@ -607,7 +612,7 @@ async def run_embedded(args: argparse.Namespace, scratch: Path) -> RunResult:
         siblings = sorted(p for p in copied.glob("*.py") if p != target)[:3]
         targets.append((target, siblings))
     started = time.perf_counter()
-    client = await start_client(embedded_config(scratch), workspace, scratch)
+    client = await start_client(embedded_config(scratch, args.threads), workspace, scratch)
     result.extra["load_s"] = round(time.perf_counter() - started, 2)
     rng = random.Random(args.seed)
     try:
@@ -646,7 +651,7 @@ def run_naive(args: argparse.Namespace, embedded: RunResult, scratch: Path) -> R
         model_path=str(ensure_model()),
         n_ctx=CONTEXT_TOKENS,
         n_batch=256,
-        n_threads=os.cpu_count() or 2,
+        n_threads=args.threads or os.cpu_count() or 2,
         verbose=False,
     )
     backend = EmbeddedBackend(BackendSettings())
@@ -819,6 +824,13 @@ def summarize(results: dict[str, RunResult]) -> dict[str, Any]:
                 stats["wastedTokens"] / stats["cancelled"] if stats.get("cancelled") else None
             ),
             "evaluatedPerModelCall": stats["evaluatedPromptTokens"] / calls if calls else None,
+            # The same while typing: the first request at each new place (cold) left out.
+            "evaluatedPerModelCallTyping": (
+                (stats["evaluatedPromptTokens"] - result.extra.get("cold_evaluatedPromptTokens", 0))
+                / (calls - result.extra.get("cold_modelCalls", 0))
+                if calls > result.extra.get("cold_modelCalls", 0)
+                else None
+            ),
             "promptTokensPerModelCall": stats["promptTokens"] / calls if calls else None,
             "serverStats": stats,
             "extra": {k: v for k, v in result.extra.items() if k not in ("workspace",)},
@@ -924,7 +936,13 @@ def report(summary: dict[str, Any], meta: dict[str, Any]) -> str:
             w is not None and w <= 1,
         )
         row(
-            "embedded: prompt tokens re-evaluated per model call",
+            "embedded: prompt tokens re-evaluated per model call, typing",
+            fmt(e["evaluatedPerModelCallTyping"], 1),
+            "tens",
+            None,
+        )
+        row(
+            "embedded: ... all calls (cold first requests included)",
             f"{fmt(e['evaluatedPerModelCall'], 1)} of {fmt(e['promptTokensPerModelCall'])}",
             "tens",
             None,
@@ -1043,6 +1061,9 @@ def main() -> int:
     parser.add_argument("--runs", default="scripted,embedded,naive,soak")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument(
+        "--threads", type=int, default=0, help="llama.cpp threads (embedded, naive); 0: default"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every pause")
     return asyncio.run(main_async(parser.parse_args()))
