@@ -137,7 +137,7 @@ class ContextBuilder:
             found = windows(
                 text, offset, prefix_budget - outline_budget, suffix_budget, count, anchor, refill
             )
-        if not invoked:
+        if not invoked and not speculative:  # a prefetch's state may never come: keep the anchor
             self._anchors[document.uri] = found.anchor
         root = self.workspace_root
         path = relative_path(document.uri, root)
