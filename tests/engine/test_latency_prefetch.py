@@ -37,3 +37,17 @@ async def test_a_keystroke_before_the_idle_wait_cancels_the_prefetch_for_free(tm
     await engine.complete(other, 5)
     await asyncio.sleep(PREFETCH_IDLE_S + 0.1)
     assert engine.stats.model_calls == calls + 1  # the new request's own call only
+
+
+async def test_the_prefetch_leaves_the_typing_anchor_alone(tmp_path):
+    from ghosttype.config import with_overrides
+
+    engine = make_engine(tmp_path)
+    engine.settings = with_overrides(engine.settings, context={"max_prompt_tokens": 96})
+    lines = "".join(f"value_{n} = compute_{n}(argument_{n})\n" for n in range(40))
+    text = lines + "x = "
+    document = engine.documents.open("file:///w/a.py", text, "python", 1)
+    await engine.complete(document, len(text))
+    anchor = engine.context._anchors["file:///w/a.py"]
+    await asyncio.sleep(PREFETCH_IDLE_S + 0.1)  # the prefetch planned the accepted state
+    assert engine.context._anchors["file:///w/a.py"] == anchor
