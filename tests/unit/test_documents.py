@@ -47,3 +47,18 @@ def test_snapshots_are_immutable_after_later_edits():
     first = store.open("file:///a", "one", "python", 1)
     store.change("file:///a", [TextEdit("two")], 2)
     assert first.text == "one"
+
+
+def test_line_starts_follow_random_edits_exactly():
+    import random
+
+    rng = random.Random(7)
+    document = Document("file:///a", "".join(rng.choice("ab\n\r😀") for _ in range(300)))
+    assert document.line_starts  # computed once; later snapshots derive theirs
+    for version in range(500):
+        start = rng.randrange(len(document.text) + 1)
+        end = min(len(document.text), start + rng.choice([0, 0, 1, 5]))
+        inserted = "".join(rng.choice("xy\n") for _ in range(rng.choice([0, 1, 3])))
+        document = document.with_edit(start, end, inserted, version)
+        fresh = Document("file:///a", document.text)
+        assert document.line_starts == fresh.line_starts
