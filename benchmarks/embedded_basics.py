@@ -74,16 +74,16 @@ async def main() -> None:
     warm: list[float] = []
     version = 1
     for index in range(args.repeat):
-        # One character typed on a line above and deleted again: the prompt changes near its end
-        # only on alternate requests; every request is a fresh state (no exact-cache hit).
+        # One more character typed at the end of the line above the cursor's: every request is a
+        # new state (no cache hit) whose prompt changes only near its end, as while typing.
         version += 1
-        edit = " " if index % 2 == 0 else ""
         line = target - 1
+        column = len(lines[line]) + index
         client.text_document_did_change(
             types.DidChangeTextDocumentParams(
                 types.VersionedTextDocumentIdentifier(version=version, uri=uri),
                 [types.TextDocumentContentChangePartial(
-                    types.Range(types.Position(line, 0), types.Position(line, 0 if edit else 1)), edit
+                    types.Range(types.Position(line, column), types.Position(line, column)), " "
                 )],
             )
         )
