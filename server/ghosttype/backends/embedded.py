@@ -41,6 +41,8 @@ def default_threads() -> int:
     collapses under that load (measured on 2 cores: decode 3-5x slower with 2 threads under load,
     only 28% faster with 2 when quiet; prompt evaluation the same with 1 or 2)."""
     return max(1, min((os.cpu_count() or 2) - 1, 8))
+
+
 _DONE = object()
 
 

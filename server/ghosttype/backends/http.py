@@ -23,7 +23,7 @@ import httpx
 from .. import __version__
 from ..config import BackendSettings, api_key, ca_bundle
 from ..prompts import PromptFormat, pick_format
-from .base import BackendError, Progress
+from .base import BackendError, Progress, Usage
 
 log = logging.getLogger(__name__)
 
@@ -396,6 +396,27 @@ class HttpBackend:
         self.prompt_format: PromptFormat = pick_format(settings.prompt_format, settings.model)
         self.stops: tuple[str, ...] = ()
         self.use_model(settings.model)
+
+    async def cut_stream(
+        self,
+        events: AsyncIterator[Any],
+        piece_of: Callable[[Any], str],
+        usage: Usage,
+        done: Callable[[Any], bool] = lambda event: False,
+    ) -> AsyncIterator[str]:
+        """The text pieces of a stream of events, cut at the first stop string: the server stops
+        at the model's end tokens, this catches any special token that still comes back as text."""
+        cutter = StopCutter(self.stops)
+        async for event in events:
+            piece = cutter.feed(piece_of(event))
+            if piece:
+                usage.generated_tokens += 1
+                yield piece
+            if cutter.stopped or done(event):
+                break
+        tail = cutter.flush()
+        if tail:
+            yield tail
 
     def use_model(self, model: str) -> None:
         """Sets the model (also when it becomes known after start, discovered from the server)

@@ -11,7 +11,7 @@ from typing import Any
 from ..config import BackendSettings
 from ..prompts import Prompt
 from .base import BackendError, GenerationParams, Usage
-from .http import HttpBackend, StopCutter, error_in_payload, estimate_tokens, sse_events
+from .http import HttpBackend, error_in_payload, estimate_tokens, sse_events
 
 
 class LlamaCppBackend(HttpBackend):
@@ -40,21 +40,10 @@ class LlamaCppBackend(HttpBackend):
         usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(
             context.prefix + context.suffix + "".join(s.text for s in context.snippets)
         )
-        # The server stops at the model's end-of-generation tokens; this catches any special
-        # token that still comes back as text.
-        cutter = StopCutter(self.stops)
         async with self.http.stream("/infill", body) as response:
-            async for event in sse_events(response, self.http.malformed):
-                text = self._piece(event, usage)
-                piece = cutter.feed(text)
-                if piece:
-                    usage.generated_tokens += 1
-                    yield piece
-                if cutter.stopped:
-                    return
-        tail = cutter.flush()
-        if tail:
-            yield tail
+            events = sse_events(response, self.http.malformed)
+            async for piece in self.cut_stream(events, lambda e: self._piece(e, usage), usage):
+                yield piece
 
     def _piece(self, event: Any, usage: Usage) -> str:
         if not isinstance(event, dict):

@@ -14,7 +14,7 @@ from typing import Any
 from ..config import BackendSettings
 from ..prompts import Prompt, neutralise
 from .base import BackendError, GenerationParams, Progress, Usage
-from .http import HttpBackend, StopCutter, error_in_payload, estimate_tokens, ndjson_events
+from .http import HttpBackend, error_in_payload, estimate_tokens, ndjson_events
 
 # Ollama unloads an idle model after 5 minutes by default; reloading costs seconds, so ask for
 # longer while someone is typing.
@@ -62,19 +62,13 @@ class OllamaBackend(HttpBackend):
             body["prompt"] = prompt.as_text()
             body["raw"] = True
         usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(str(body["prompt"]))
-        cutter = StopCutter(self.stops)
         async with self.http.stream("/api/generate", body) as response:
-            async for event in ndjson_events(response, self.http.malformed):
-                text = self._piece(event, usage)
-                piece = cutter.feed(text)
-                if piece:
-                    usage.generated_tokens += 1
-                    yield piece
-                if cutter.stopped or event.get("done") is True:
-                    break
-        tail = cutter.flush()
-        if tail:
-            yield tail
+            events = ndjson_events(response, self.http.malformed)
+            pieces = self.cut_stream(
+                events, lambda e: self._piece(e, usage), usage, done=lambda e: e.get("done") is True
+            )
+            async for piece in pieces:
+                yield piece
 
     def _piece(self, event: Any, usage: Usage) -> str:
         if not isinstance(event, dict):

@@ -19,7 +19,6 @@ from ..prompts.chat import chat_messages, extract_code
 from .base import BackendError, GenerationParams, Progress, Usage
 from .http import (
     HttpBackend,
-    StopCutter,
     error_in_payload,
     estimate_tokens,
     sse_events,
@@ -80,19 +79,11 @@ class OpenAIBackend(HttpBackend):
             body["prompt"] = prompt.as_text()
         body["stop"] = list(self.stops)
         usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(str(body["prompt"]))
-        cutter = StopCutter(self.stops)
         async with self.http.stream("/v1/completions", body) as response:
-            async for event in sse_events(response, self.http.malformed):
-                text = self._piece(event, usage, chat=False)
-                piece = cutter.feed(text)
-                if piece:
-                    usage.generated_tokens += 1
-                    yield piece
-                if cutter.stopped:
-                    return
-        tail = cutter.flush()
-        if tail:
-            yield tail
+            events = sse_events(response, self.http.malformed)
+            pieces = self.cut_stream(events, lambda e: self._piece(e, usage, chat=False), usage)
+            async for piece in pieces:
+                yield piece
 
     async def _chat(
         self, prompt: Prompt, params: GenerationParams, usage: Usage
