@@ -34,10 +34,6 @@ class Prompt:
             parts.append(text)
         return "".join(parts)
 
-    def stable_length(self) -> int:
-        """Characters before the first hole that changes per keystroke (diagnostics)."""
-        return len(self.segments[0].text) if self.segments else 0
-
 
 _HOLE = re.compile(r"\{(prefix|suffix|repo|path|content)\}")
 
