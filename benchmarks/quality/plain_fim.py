@@ -33,7 +33,7 @@ class Generation:
 
 
 class PlainFim:
-    def __init__(self, model_path: Path, threads: int = 2):
+    def __init__(self, model_path: Path, threads: int = 1):
         from llama_cpp import Llama
 
         self.llm: Any = Llama(
