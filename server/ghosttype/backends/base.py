@@ -17,9 +17,6 @@ class GenerationParams:
     seed: int | None = None
     # Which of the request's candidates this is (0 is the greedy first one).
     candidate: int = 0
-    # A backend may move cached prompt tokens instead of re-evaluating them (an approximation:
-    # see the embedded backend); off where the person asked and quality comes first.
-    reuse_shifted: bool = True
 
 
 @dataclass
