@@ -5,6 +5,8 @@ Handlers translate LSP messages to engine calls and back; all decisions live in 
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 import logging
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,19 @@ class GhosttypeProtocol(LanguageServerProtocol):
         if message is _ANSWERED:
             return
         super().handle_message(message)
+
+    def _handle_notification(self, method_name: str, params: Any) -> None:
+        # pygls 2.1 files each notification that a generator handler (didOpen, didChange, didClose
+        # here) handles under a fresh id in `_request_futures`, and only replies ever remove an
+        # entry: ~2 KB kept per keystroke (the soak's RSS growth). Forget them once done.
+        known = len(self._request_futures)
+        super()._handle_notification(method_name, params)
+        for msg_id in list(itertools.islice(self._request_futures, known, None)):
+            future = self._request_futures[msg_id]
+            future.add_done_callback(functools.partial(self._forget_future, msg_id))
+
+    def _forget_future(self, msg_id: Any, _future: Any) -> None:
+        self._request_futures.pop(msg_id, None)
 
     # ghosttype keeps its own DocumentStore. pygls' builtin handlers would also keep a copy of
     # every document and apply each keystroke's edit to it in Python, O(document): skipped, the
