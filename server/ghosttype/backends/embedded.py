@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +32,8 @@ ONE_BATCH_MAX = 64
 EVAL_BATCH = 32
 CONTEXT_TOKENS = 4096
 LLAMA_TOKEN_ATTR_CONTROL = 1 << 3
+
+log = logging.getLogger(__name__)
 
 Emit = Callable[[object], None]
 
@@ -230,6 +233,13 @@ class EmbeddedBackend:
         common = 0
         while common < limit and previous[common] == tokens[common]:
             common += 1
+        if log.isEnabledFor(logging.DEBUG):  # why a call was slow: what it had to evaluate
+            log.debug(
+                "prompt of %d tokens, %d from the KV cache; evaluating from %r",
+                len(tokens),
+                common,
+                llm.detokenize(tokens[common : common + 16]).decode("utf-8", "replace"),
+            )
         if common > 0 and llm._ctx.kv_cache_seq_rm(-1, common, -1):
             llm.n_tokens = common
             return common
