@@ -10,6 +10,8 @@ import pytest
 
 from ghosttype.context.exclude import Excluder
 from ghosttype.context.neighbours import (
+    API_MAX_CHARS,
+    API_SCORE,
     MAX_SNIPPETS,
     MIN_SCORE,
     NeighbourIndex,
@@ -58,6 +60,13 @@ def test_best_window_is_the_similar_one() -> None:
         ),
         pytest.param(
             "/ws/app.py", "from pkg import util\n", "python", "/ws/pkg/util.py", id="py-from-pkg"
+        ),
+        pytest.param(
+            "/ws/pkg/a.py",
+            "from .recipes import (\n    take,\n    flatten,\n)\n",
+            "python",
+            "/ws/pkg/recipes.py",
+            id="py-parenthesised-lines",
         ),
         pytest.param(
             "/ws/src/a.ts", 'import { b } from "./b";\n', "js", "/ws/src/b.ts", id="ts-relative"
@@ -226,3 +235,32 @@ def test_unknown_scheme_and_empty_workspace() -> None:
     index = NeighbourIndex((), Excluder((), (), gitignore=False))
     document = Document("untitled:Untitled-1", "x = 1\n", "python", 1, 1)
     assert index.select(document, 3, [document], 0.0, 500, count) == ()
+
+
+def test_an_imported_file_offers_its_api_names_the_file_imports_first(tmp_path: Path) -> None:
+    helpers = "".join(f"def helper_{n}(value, n={n}):\n    return value * n\n\n" for n in range(40))
+    write(
+        tmp_path, "pkg/tools.py", helpers + "class Box:\n    def open(self, lid):\n        pass\n"
+    )
+    text = "from .tools import (\n    helper_39,\n    Box,\n)\n\ndef main():\n    "
+    document = Document(f"file://{tmp_path}/pkg/main.py", text, "python", 1, 1)
+    index = NeighbourIndex((str(tmp_path),), Excluder((str(tmp_path),), ()))
+    snippets = index.select(document, len(text), [document], 0.0, 1000, count)
+    api = next(s for s in snippets if s.score >= API_SCORE)
+    assert api.path == "pkg/tools.py"
+    lines = api.text.split("\n")
+    # The names main.py imports come first (helper_39 is the file's 40th definition), members
+    # under their class; the rest of the API as far as the budget goes.
+    assert lines[:3] == ["def helper_39(value, n=39):", "class Box:", "    def open(self, lid):"]
+    assert len(api.text) <= API_MAX_CHARS
+    assert api.score > max(s.score for s in snippets if s is not api)
+
+
+def test_no_api_from_an_excluded_file(tmp_path: Path) -> None:
+    write(tmp_path, "pkg/secret_tools.py", "def reveal(token):\n    return token\n")
+    text = "from .secret_tools import reveal\n\n"
+    document = Document(f"file://{tmp_path}/pkg/main.py", text, "python", 1, 1)
+    excluder = Excluder((str(tmp_path),), ("**/secret_*.py",))
+    index = NeighbourIndex((str(tmp_path),), excluder)
+    snippets = index.select(document, len(text), [document], 0.0, 1000, count)
+    assert all("reveal" not in s.text for s in snippets)

@@ -23,14 +23,19 @@ from typing import Literal
 from urllib.parse import unquote, urlparse
 
 from ..documents import Document
+from ..languages import BY_SUFFIX
 from .exclude import Excluder
+from .syntax import api_outline
 from .types import Snippet
 
 Source = Literal["open", "recent", "import", "folder"]
 TokenCounter = Callable[[str], int]
 
-WINDOW_LINES = 60
-WINDOW_STEP = 20
+# Windows small enough that one fits the neighbour share of a 1,024-token prompt (~230 tokens):
+# 60-line windows (Copilot's, for budgets of thousands of tokens) never fitted and no neighbour
+# window was ever chosen.
+WINDOW_LINES = 16
+WINDOW_STEP = 8
 CURSOR_LINES_BEFORE = 40
 CURSOR_LINES_AFTER = 10
 RECENT_EDITS = 16
@@ -45,6 +50,15 @@ MAX_PACKAGE_FILES = 6
 # Share of the neighbour budget for each source; what one source leaves unused goes to the others.
 SHARES: dict[Source, float] = {"import": 0.35, "open": 0.35, "recent": 0.15, "folder": 0.15}
 MAX_SNIPPETS = 6
+# An imported file also offers its API: the signatures of its functions and classes, those the
+# current file names first, within this many characters. What a file imports is what it calls, so
+# the API ranks above any window's similarity.
+API_MAX_CHARS = 480
+API_SCORE = 0.5
+# Import statements, parenthesised Python ones across lines.
+_IMPORT_LINES = re.compile(
+    r"^[ \t]*(?:from|import)\b[^\n(]*(?:\([^)]*\))?.*$|^.*\brequire\s*\(.*$", re.M
+)
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Words every file has: they make unrelated windows look alike.
@@ -197,7 +211,9 @@ def best_windows(
 
 # --- imports -----------------------------------------------------------------------------------
 
-_PY_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w, \t]+)", re.M)
+_PY_FROM = re.compile(
+    r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(?:\(([\w, \t\n]*)|([\w, \t]+))", re.M
+)
 _PY_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w.]+(?:[ \t]*,[ \t]*[\w.]+)*)", re.M)
 _JS_IMPORT = re.compile(
     r"""(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*|^\s*import\s+)["']([^"'\n]+)["']""",
@@ -241,7 +257,8 @@ def _python_imports(folder: str, text: str, roots: tuple[str, ...]) -> list[str]
     found: list[str] = []
     bases_absolute = [b for r in roots for b in (r, f"{r}/src")]
     for match in _PY_FROM.finditer(text):
-        dots, module, names = match.groups()
+        dots, module, parenthesized, names = match.groups()
+        names = parenthesized or names
         if dots:
             base = folder
             for _ in range(len(dots) - 1):
@@ -310,6 +327,7 @@ class NeighbourIndex:
     excluder: Excluder
     _open: dict[str, tuple[int, IndexedFile]] = field(default_factory=dict)
     _disk: dict[str, tuple[int, IndexedFile | None]] = field(default_factory=dict)
+    _apis: dict[str, tuple[int, list[tuple[str, str]]]] = field(default_factory=dict)
     _recent: list[tuple[str, int]] = field(default_factory=list)
     _selections: dict[str, _Selection] = field(default_factory=dict)
     _go_modules: dict[str, str] | None = None
@@ -405,7 +423,11 @@ class NeighbourIndex:
             found.append(_candidate("recent", uri, indexed, window, score + 0.05))
         if current_path:
             open_paths = {uri_to_path(d.uri) for d in others} | {current_path}
+            imported = identifiers("\n".join(_IMPORT_LINES.findall(document.text)))
             for source, path in self._disk_paths(current_path, document, current_family):
+                if source == "import":
+                    api = self._api_candidate(path, query, imported)
+                    found += [api] if api is not None else []
                 if path in open_paths:
                     continue  # open documents are ranked from the editor's text above
                 on_disk = self._index_disk(path)
@@ -415,6 +437,41 @@ class NeighbourIndex:
                 for score, window in best_windows(on_disk, query, limit=1):
                     found.append(_candidate(source, path, on_disk, window, score))
         return found
+
+    def _api_candidate(
+        self, path: str, query: frozenset[str], imported: frozenset[str]
+    ) -> Candidate | None:
+        """The imported file's signatures, the names the current file imports first."""
+        outline = self._api(path)
+        if not outline:
+            return None
+        named = [line for name, line in outline if name in imported]
+        rest = [line for name, line in outline if name not in imported]
+        kept: list[str] = []
+        size = 0
+        for line in named + rest:
+            if size + len(line) + 1 > API_MAX_CHARS:
+                break
+            kept.append(line)
+            size += len(line) + 1
+        if not kept:
+            return None
+        score = API_SCORE + jaccard(frozenset(name for name, _ in outline), query)
+        text = "\n".join(kept)
+        return Candidate("import", path + "#api", self._display_path(path), 0, 0, text, score)
+
+    def _api(self, path: str) -> list[tuple[str, str]]:
+        """The file's API outline, parsed once per modification."""
+        language = BY_SUFFIX.get(PurePosixPath(path).suffix.lower())
+        indexed = self._index_disk(path) if language else None
+        if indexed is None or language is None:
+            return []
+        stamp = self._disk[path][0]
+        cached = self._apis.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, api_outline(language, "\n".join(indexed.lines)))
+            self._apis[path] = cached
+        return cached[1]
 
     def _disk_paths(
         self, current_path: str, document: Document, current_family: str

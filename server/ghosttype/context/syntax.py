@@ -601,6 +601,31 @@ def _collect(parsed: Parsed, node: Node, depth: int, found: dict[str, Scope]) ->
             _collect(parsed, child, depth + 1, found)
 
 
+_API_PARSERS: dict[str, Parser] = {}
+
+
+def api_outline(language_id: str, text: str) -> list[tuple[str, str]]:
+    """(name, signature) of a file's functions and classes in file order, class members indented
+    and named by their class: what another file can call. Empty for a language without a grammar."""
+    spec = spec_for(language_id)
+    if spec is None:
+        return []
+    parser = _API_PARSERS.get(spec.grammar)
+    if parser is None:
+        parser = _API_PARSERS[spec.grammar] = Parser(get_language(spec.grammar))  # type: ignore[arg-type]
+    source = text.encode()
+    parsed = Parsed(text, source, parser.parse(source), spec)
+    outline: list[tuple[str, str]] = []
+    classes: list[Scope] = []
+    for scope in sorted(definitions(parsed).values(), key=lambda s: s.start):
+        owner = next((c for c in classes if c.start < scope.start < c.end), None)
+        signature = " ".join(scope.signature.split())
+        outline.append((owner.name, "    " + signature) if owner else (scope.name, signature))
+        if scope.kind == "class":
+            classes.append(scope)
+    return outline
+
+
 def used_signatures(
     parsed: Parsed,
     offset: int,
