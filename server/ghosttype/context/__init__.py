@@ -17,9 +17,13 @@ from .syntax import Shape, SyntaxIndex, completion_shape, enclosing_scopes, impo
 from .types import PromptContext, Snippet
 from .windows import REFILL_SHARE, estimate_tokens, windows
 
-# Share of the budget for the suffix, and a hard cap: every keystroke re-evaluates the suffix.
+# Share of the budget for the suffix, and a hard cap: every keystroke re-evaluates the suffix
+# window (moving its cached tokens instead is no good: see benchmarks/RESULTS.md). The cap is the
+# rest of the cursor's line and about one more: benchmarks/latency.py on 2 cores, single-line
+# pauses p50 729 / 627 / 481 ms with caps of 64 / 32 / 16 tokens (94 / 33 / 24 tokens evaluated a
+# call). Stop rules still see the whole document after the cursor.
 SUFFIX_SHARE = 0.15
-SUFFIX_MAX_TOKENS = 64
+SUFFIX_MAX_TOKENS = 16
 # An invoked request (the person asked) is a one-off: quality first, a larger suffix and a prefix
 # window filled to the budget, without moving the anchor that keystrokes share.
 INVOKED_SUFFIX_SHARE = 0.2
