@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="keep the outcomes already logged for these tasks; run the rest")  # fmt: skip
     run.add_argument("--chunk", type=int, default=0,
                      help="run every runner on N tasks at a time (0: all at once)")  # fmt: skip
+    run.add_argument("--trigger", choices=("invoked", "automatic"), default="invoked",
+                     help="the server's requests: asked for (default) or while typing, which "
+                          "takes the typing prompt layout")  # fmt: skip
     rep = sub.add_parser(
         "report", help="the table and JSON from the logged outcomes (partial runs)"
     )
@@ -120,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         return report(tasks, args.runners, load_outcomes(args.out, tasks), args.out)
     fetch_all(verbose=False)
+    from . import lsp_runner
+
+    lsp_runner.TRIGGER = args.trigger
     print(describe(tasks), file=sys.stderr)
     return run_benchmark(tasks, args.runners, args.model, args.out, args.resume, args.chunk)
 
