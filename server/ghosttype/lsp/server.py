@@ -22,6 +22,7 @@ from ..config import Layer, Settings, read_toml, resolve, workspace_layer
 from ..context import uri_to_path
 from ..documents import PositionError, TextEdit
 from ..engine import Engine, Reply
+from ..idle_gc import IdleCollector
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class GhosttypeProtocol(LanguageServerProtocol):
             raise
 
     def handle_message(self, message: Any) -> None:
+        if isinstance(self._server, GhosttypeServer):
+            self._server.idle.touch()
         if message is _ANSWERED:
             return
         super().handle_message(message)
@@ -103,6 +106,7 @@ class GhosttypeServer(LanguageServer):
         self._noted: set[str] = set()
         self._progress_token: str | None = None
         self._progress_count = 0
+        self.idle = IdleCollector()
 
     # --- settings ----------------------------------------------------------------------------
 
@@ -215,6 +219,7 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
         engine = _engine(ls)
         await engine.apply_settings(ls.resolve_settings())
         engine.start()
+        ls.idle.start()  # everything loaded so far is frozen: see idle_gc.py
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
