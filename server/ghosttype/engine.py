@@ -537,6 +537,8 @@ class Engine:
             return
         self._cancel_prefetch()
         self.stats.prefetches += 1
+        end = offset + shown.replace_after
+        self.context.speculate(document, offset, end, shown.text)
         task = asyncio.create_task(self._prefetched(document, state))
         self._prefetch = _Prefetch(state, task)
 

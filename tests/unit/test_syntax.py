@@ -187,3 +187,23 @@ def test_full_text_change_reparses_from_scratch() -> None:
     document = store.change(document.uri, [TextEdit("def b():\n    pass\n")], 2)
     parsed = index.parsed(document)
     assert parsed is not None and set(definitions(parsed)) == {"b"}
+
+
+def test_a_seeded_speculative_state_parses_like_a_fresh_one() -> None:
+    # The prefetch's accepted state starts from a copy of the open document's tree.
+    store = DocumentStore()
+    index = SyntaxIndex()
+    index.attach(store)
+    base = store.open("file:///a.py", "def f(x):\n    return \n\ny = [1, 2]\n", "python", 1)
+    index.parsed(base)
+    offset = base.text.index("return ") + len("return ")
+    text = base.text[:offset] + "x + 1" + base.text[offset:]
+    seeded = Document("file:///a.py#speculative", text, "python", -1, -5)
+    index.seed(base, offset, offset, "x + 1", seeded)
+    got = index.parsed(seeded)
+    fresh = SyntaxIndex().parsed(Document("file:///b.py", text, "python", 1, 1))
+    assert got is not None and fresh is not None
+    assert str(got.tree.root_node) == str(fresh.tree.root_node)
+    assert "binary_operator" in str(got.tree.root_node)
+    unchanged = index.parsed(base)
+    assert unchanged is not None and unchanged.tree.root_node.end_byte == len(base.text)

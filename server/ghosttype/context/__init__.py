@@ -76,8 +76,10 @@ class ContextBuilder:
         self._outlines: dict[str, tuple[object, Snippet | None]] = {}
         self._counted: tuple[tuple[Snippet, ...], int] | None = None
         documents.edit_listeners.append(self._on_edit)
-        # Revisions of speculative states (never the store's, which count up from 0).
+        # Revisions of speculative states (never the store's, which count up from 0), and the
+        # text of the state whose tree was seeded from its open document's.
         self._speculative = -1
+        self._seeded_text: str | None = None
 
     def _on_edit(self, before: Document, start: int, end: int, text: str, after: Document) -> None:
         if self._neighbours is not None:
@@ -226,8 +228,21 @@ class ContextBuilder:
         parsed = self.syntax.parsed(document)
         return completion_shape(parsed, offset) if parsed is not None else None
 
-    def _speculative_document(self, document: Document) -> Document:
+    def speculate(self, base: Document, start: int, end: int, new_text: str) -> None:
+        """The next speculative state will be `base` with this edit: its tree starts as a copy
+        of `base`'s, edited (see SyntaxIndex.seed)."""
+        text = base.text[:start] + new_text + base.text[end:]
         self._speculative -= 1
+        self._seeded_text = text
+        seeded = replace(
+            base, uri=base.uri + SPECULATIVE_URI_SUFFIX, text=text, revision=self._speculative
+        )
+        self.syntax.seed(base, start, end, new_text, seeded)
+
+    def _speculative_document(self, document: Document) -> Document:
+        if document.text != self._seeded_text:  # not the seeded state: a fresh revision, full parse
+            self._speculative -= 1
+            self._seeded_text = None
         return replace(
             document, uri=document.uri + SPECULATIVE_URI_SUFFIX, revision=self._speculative
         )
