@@ -310,6 +310,17 @@ SIGNATURE_MAX_CHARS = 240
 MAX_DEFINITION_DEPTH = 6
 
 
+_PARSERS: dict[str, Parser] = {}
+
+
+def parser_for(spec: LanguageSpec) -> Parser:
+    """One parser per grammar for the process (all parsing happens on the event loop's thread)."""
+    parser = _PARSERS.get(spec.grammar)
+    if parser is None:
+        parser = _PARSERS[spec.grammar] = Parser(get_language(spec.grammar))  # type: ignore[arg-type]
+    return parser
+
+
 def spec_for(language_id: str) -> LanguageSpec | None:
     key = LANGUAGE_IDS.get(language_id)
     return SPECS[key] if key else None
@@ -386,7 +397,6 @@ class SyntaxIndex:
     """One tree per open document, kept in step with the DocumentStore's ranged edits."""
 
     _entries: dict[str, _Entry] = field(default_factory=dict)
-    _parsers: dict[str, Parser] = field(default_factory=dict)
 
     def attach(self, store: DocumentStore) -> None:
         store.edit_listeners.append(self.on_edit)
@@ -453,11 +463,7 @@ class SyntaxIndex:
         return entry.definitions
 
     def _parser(self, spec: LanguageSpec) -> Parser:
-        parser = self._parsers.get(spec.grammar)
-        if parser is None:
-            parser = Parser(get_language(spec.grammar))  # type: ignore[arg-type]
-            self._parsers[spec.grammar] = parser
-        return parser
+        return parser_for(spec)
 
 
 # --- scopes, imports, definitions ------------------------------------------------------------
@@ -615,20 +621,14 @@ def _collect(parsed: Parsed, node: Node, depth: int, found: dict[str, Scope]) ->
             _collect(parsed, child, depth + 1, found)
 
 
-_API_PARSERS: dict[str, Parser] = {}
-
-
 def api_outline(language_id: str, text: str) -> list[tuple[str, str]]:
     """(name, signature) of a file's functions and classes in file order, class members indented
     and named by their class: what another file can call. Empty for a language without a grammar."""
     spec = spec_for(language_id)
     if spec is None:
         return []
-    parser = _API_PARSERS.get(spec.grammar)
-    if parser is None:
-        parser = _API_PARSERS[spec.grammar] = Parser(get_language(spec.grammar))  # type: ignore[arg-type]
     source = text.encode()
-    parsed = Parsed(text, source, parser.parse(source), spec)
+    parsed = Parsed(text, source, parser_for(spec).parse(source), spec)
     outline: list[tuple[str, str]] = []
     classes: list[Scope] = []
     for scope in sorted(definitions(parsed).values(), key=lambda s: s.start):
