@@ -21,6 +21,9 @@ Runs (`--runs`, comma-separated):
 
     .venv/bin/python benchmarks/latency.py [--quick] [--runs scripted,embedded,naive,soak]
                                            [--json PATH] [--seed N]
+
+GHOSTTYPE_LOG_LEVEL=debug (with --keep) leaves the server's log in the scratch folder: per model
+call, how much of the prompt the KV cache held and where evaluation started.
 """
 
 from __future__ import annotations
