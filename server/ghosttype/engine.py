@@ -529,16 +529,13 @@ class Engine:
         waits for idle time and any keystroke cancels it), so an accept shows the next one at once."""
         if self._backend is None or self.settings.completion.candidates > 1:
             return
-        accepted_text = (
-            document.text[:offset] + shown.text + document.text[offset + shown.replace_after :]
-        )
+        end = offset + shown.replace_after
+        accepted_text = self.context.speculate(document, offset, end, shown.text)
         state = (document.uri, offset + len(shown.text), accepted_text)
         if self._prefetch is not None and self._prefetch.state == state:
             return
         self._cancel_prefetch()
         self.stats.prefetches += 1
-        end = offset + shown.replace_after
-        self.context.speculate(document, offset, end, shown.text)
         task = asyncio.create_task(self._prefetched(document, state))
         self._prefetch = _Prefetch(state, task)
 

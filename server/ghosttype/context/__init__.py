@@ -228,9 +228,9 @@ class ContextBuilder:
         parsed = self.syntax.parsed(document)
         return completion_shape(parsed, offset) if parsed is not None else None
 
-    def speculate(self, base: Document, start: int, end: int, new_text: str) -> None:
-        """The next speculative state will be `base` with this edit: its tree starts as a copy
-        of `base`'s, edited (see SyntaxIndex.seed)."""
+    def speculate(self, base: Document, start: int, end: int, new_text: str) -> str:
+        """The next speculative state will be `base` with this edit (its text is returned): its
+        tree starts as a copy of `base`'s, edited (see SyntaxIndex.seed)."""
         text = base.text[:start] + new_text + base.text[end:]
         self._speculative -= 1
         self._seeded_text = text
@@ -238,6 +238,7 @@ class ContextBuilder:
             base, uri=base.uri + SPECULATIVE_URI_SUFFIX, text=text, revision=self._speculative
         )
         self.syntax.seed(base, start, end, new_text, seeded)
+        return text
 
     def _speculative_document(self, document: Document) -> Document:
         if document.text != self._seeded_text:  # not the seeded state: a fresh revision, full parse
