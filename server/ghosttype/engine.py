@@ -542,9 +542,12 @@ class Engine:
     async def _prefetched(
         self, document: Document, state: tuple[str, int, str]
     ) -> tuple[Completion, ...] | None:
-        # Planning costs a parse of the whole accepted text: only once the person has paused.
-        await asyncio.sleep(PREFETCH_IDLE_S)
+        # Only once the person has paused, as the debounce sees pauses: a prefetch started in a
+        # shorter gap is a model call the next keystroke cancels.
         uri, offset, text = state
+        debounce = self._debounce.get(uri)
+        delay_s = debounce.delay_ms() / 1000 if debounce is not None else 0.0
+        await asyncio.sleep(max(PREFETCH_IDLE_S, delay_s))
         future = Document(uri, text, document.language_id, -1, -1)
         plan = self._plan(future, offset, speculative=True)
         cached = self._cache.get(plan.key)
