@@ -52,8 +52,9 @@ SAMPLED_TEMPERATURE = 0.8  # candidates beyond the first are sampled (as Tabby d
 BACKOFF_MAX_S = 30.0
 BUSY_AFTER_S = 0.3
 WARM_AFTER_S = 0.3  # an editor restoring many tabs opens them in a burst: warm only the last
-# The speculative prefetch waits this long before it plans and runs: a keystroke in that time
-# (the usual case while typing) cancels it before it has cost anything.
+# The speculative prefetch waits at least this long, and at least the document's debounce delay,
+# before it plans and runs: a keystroke in that time (the usual case while typing) cancels it
+# before it has cost anything.
 PREFETCH_IDLE_S = 0.1
 
 
