@@ -110,6 +110,18 @@ async def test_accepting_shows_the_prefetched_next_suggestion(tmp_path):
     assert reply.source == "cache"
 
 
+async def test_the_prefetch_waits_for_a_pause_as_long_as_the_debounce(tmp_path):
+    # A prefetch started in a gap shorter than the debounce is a model call the next keystroke
+    # would cancel: it waits the debounce delay (here 300 ms), not only its 100 ms minimum.
+    engine = make_engine(tmp_path, debounce_ms=300)
+    await engine.complete(open_doc(engine, "x = "), 4)
+    calls = engine.stats.model_calls
+    await asyncio.sleep(0.15)
+    assert engine.stats.model_calls == calls
+    await asyncio.sleep(0.3)
+    assert engine.stats.model_calls == calls + 1
+
+
 async def test_backend_error_is_one_status_message_and_backs_off(tmp_path):
     statuses: list = []
     engine = make_engine(tmp_path, statuses)
