@@ -876,6 +876,21 @@ def report(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     def row(target: str, figure: str, goal: str, met: bool | None) -> None:
         rows.append((target, figure, goal, "-" if met is None else ("met" if met else "MISSED")))
 
+    def typed_through_rows(run: str, t: dict[str, Any]) -> None:
+        if t["keys"]:
+            row(
+                f"{run}: typed-through keystrokes from cache",
+                f"{100 * t['share']:.1f}% of {t['keys']}",
+                ">= 95%",
+                t["share"] >= 0.95,
+            )
+            row(
+                f"{run}: typed-through reply p50",
+                f"{fmt(t['p50Ms'], 1)} ms",
+                "<= 5 ms",
+                (t["p50Ms"] or 99) <= 5,
+            )
+
     s = summary.get("scripted")
     if s:
         k = s["keystrokeReplyMs"]
@@ -892,20 +907,7 @@ def report(summary: dict[str, Any], meta: dict[str, Any]) -> str:
             "<= 20 ms",
             k["p99"] is not None and k["p99"] <= 20,
         )
-        t = s["typedThrough"]
-        if t["keys"]:
-            row(
-                "scripted: typed-through keystrokes from cache",
-                f"{100 * t['share']:.1f}% of {t['keys']}",
-                ">= 95%",
-                t["share"] >= 0.95,
-            )
-            row(
-                "scripted: typed-through reply p50",
-                f"{fmt(t['p50Ms'], 1)} ms",
-                "<= 5 ms",
-                (t["p50Ms"] or 99) <= 5,
-            )
+        typed_through_rows("scripted", s["typedThrough"])
     e = summary.get("embedded")
     if e:
         p = e["pauseLatencyMs"]
@@ -939,20 +941,7 @@ def report(summary: dict[str, Any], meta: dict[str, Any]) -> str:
             "<= 2 (1 + prefetch)",
             m["max"] is not None and m["max"] <= 2,
         )
-        t = e["typedThrough"]
-        if t["keys"]:
-            row(
-                "embedded: typed-through keystrokes from cache",
-                f"{100 * t['share']:.1f}% of {t['keys']}",
-                ">= 95%",
-                t["share"] >= 0.95,
-            )
-            row(
-                "embedded: typed-through reply p50",
-                f"{fmt(t['p50Ms'], 1)} ms",
-                "<= 5 ms",
-                (t["p50Ms"] or 99) <= 5,
-            )
+        typed_through_rows("embedded", e["typedThrough"])
         w = e["wastedPerCancelled"]
         row(
             "embedded: wasted tokens per cancelled request",
