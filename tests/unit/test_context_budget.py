@@ -14,7 +14,9 @@ def test_a_single_file_workspace_gives_the_prefix_the_whole_budget(tmp_path):
     text = "".join(f"value_{i} = {i}\n" for i in range(60))  # 180 words: fits whole
     document = store.open((tmp_path / "a.py").as_uri(), text, "python", 1)
     builder = ContextBuilder(store, tmp_path)
-    context = builder.build(document, len(text), ContextSettings(max_prompt_tokens=260), words, now=0.0)
+    context = builder.build(
+        document, len(text), ContextSettings(max_prompt_tokens=260), words, now=0.0
+    )
     assert context.snippets == ()
     assert context.prefix == text  # no share held back for neighbours that do not exist
 
@@ -31,7 +33,9 @@ def test_a_long_file_keeps_room_for_its_outline_and_the_anchor_holds(tmp_path):
     assert not first.prefix.startswith("import os")
     (outline,) = first.snippets
     assert "import os" in outline.text and "def helper(path)" in outline.text
-    typed = store.change(document.uri, [TextEdit("x", (document.line_count - 1, 0), (document.line_count - 1, 0))], 3)
+    typed = store.change(
+        document.uri, [TextEdit("x", (document.line_count - 1, 0), (document.line_count - 1, 0))], 3
+    )
     second = builder.build(typed, len(typed.text), settings, words, now=0.1)
     assert second.prefix == first.prefix + "x"  # same start: the KV cache is reused
     assert second.snippets == first.snippets
@@ -49,3 +53,29 @@ def test_an_invoked_request_fills_the_window_and_leaves_the_typing_anchor(tmp_pa
     assert words(invoked.prefix) <= 400
     again = builder.build(document, len(text), settings, words)
     assert again.prefix == typing.prefix  # keystrokes keep sharing their anchor
+
+
+def test_an_invoked_request_gives_what_a_short_file_leaves_to_the_neighbours(tmp_path):
+    store = DocumentStore()
+    for n in range(30):  # siblings that look like the current file
+        (tmp_path / f"sibling_{n}.py").write_text(
+            "".join(
+                f"def handle_{n}_{i}(request, session):\n    return session.get(request, a, b, c, d)\n"
+                for i in range(10)
+            )
+        )
+    text = "def view(request, session):\n    return "
+    document = store.open((tmp_path / "view.py").as_uri(), text, "python", 1)
+    builder = ContextBuilder(store, tmp_path)
+    settings = ContextSettings(max_prompt_tokens=1000)
+    typing = builder.build(document, len(text), settings, words, now=0.0)
+    invoked = builder.build(document, len(text), settings, words, now=0.1, invoked=True)
+
+    def size(context):
+        return sum(words(s.text) + words(s.path) for s in context.snippets)
+
+    assert size(typing) <= 0.3 * 1000  # while typing: the fixed share, so the anchor holds
+    assert size(invoked) > 0.3 * 1000  # asked for: the room the file does not need
+    assert size(invoked) + words(invoked.prefix) + words(invoked.suffix) <= 1000
+    again = builder.build(document, len(text), settings, words, now=0.2)
+    assert again.snippets == typing.snippets  # the typing selection is kept

@@ -264,3 +264,42 @@ def test_no_api_from_an_excluded_file(tmp_path: Path) -> None:
     index = NeighbourIndex((str(tmp_path),), excluder)
     snippets = index.select(document, len(text), [document], 0.0, 1000, count)
     assert all("reveal" not in s.text for s in snippets)
+
+
+def test_a_small_imported_file_is_offered_whole_once(tmp_path: Path) -> None:
+    write(tmp_path, "pkg/matcher.py", "def matcher(attrs):\n    return lambda obj: obj == attrs\n")
+    text = "from .matcher import matcher\n\ndef where(items, attrs):\n    return "
+    document = Document(f"file://{tmp_path}/pkg/main.py", text, "python", 1, 1)
+    index = NeighbourIndex((str(tmp_path),), Excluder((str(tmp_path),), ()))
+    snippets = index.select(document, len(text), [document], 0.0, 1000, count)
+    whole = (tmp_path / "pkg/matcher.py").read_text()
+    assert [s.text for s in snippets if s.path == "pkg/matcher.py"] == [whole.rstrip("\n") + "\n"]
+
+
+def test_the_folder_sibling_that_does_the_same_is_found_among_many(tmp_path: Path) -> None:
+    # 40 unrelated modules sort before the one sibling that holds the pattern the cursor needs.
+    for n in range(40):
+        write(
+            tmp_path,
+            f"lib/a_module_{n:02}.js",
+            f"export default function a{n}(x) {{ return x; }}\n",
+        )
+    write(
+        tmp_path,
+        "lib/zfindWhere.js",
+        "export default function findWhere(obj, attrs) {\n  return find(obj, matcher(attrs));\n}\n",
+    )
+    text = "import filter from './filter.js';\nexport default function where(obj, attrs) {\n  "
+    document = Document(f"file://{tmp_path}/lib/where.js", text, "javascript", 1, 1)
+    index = NeighbourIndex((str(tmp_path),), Excluder((str(tmp_path),), ()))
+    snippets = index.select(document, len(text), [document], 0.0, 1000, count)
+    assert "lib/zfindWhere.js" in [s.path for s in snippets]
+
+
+def test_a_one_off_selection_leaves_the_kept_one(workspace: Path) -> None:
+    index = NeighbourIndex((str(workspace),), Excluder((str(workspace),), ()))
+    document = current(workspace, MAIN)
+    kept = index.select(document, len(MAIN), [document], 0.0, 1000, count)
+    small = index.select(document, len(MAIN), [document], 0.1, 20, count, one_off=True)
+    assert small != kept
+    assert index.select(document, len(MAIN), [document], 0.2, 1000, count) is kept

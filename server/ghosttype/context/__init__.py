@@ -124,6 +124,10 @@ class ContextBuilder:
         if settings.neighbours and now is not None:
             neighbour_budget = int(budget * NEIGHBOUR_SHARE)
             outline_budget = min(OUTLINE_MAX_TOKENS, neighbour_budget // 4)
+            if invoked:
+                # What the file itself does not need goes to the neighbours too.
+                own = _own_tokens(document.text, budget, count)
+                neighbour_budget = max(neighbour_budget, budget - suffix_budget - own)
             index = self._neighbour_index(settings)
             chosen = index.select(
                 document,
@@ -132,6 +136,7 @@ class ContextBuilder:
                 now,
                 neighbour_budget - outline_budget,
                 count,
+                one_off=invoked,
             )
         prefix_budget = budget - suffix_budget - self._tokens_of(chosen, count)
         anchor = None if invoked else self._anchors.get(document.uri)
@@ -255,6 +260,12 @@ class ContextBuilder:
         self.syntax.forget(uri + SPECULATIVE_URI_SUFFIX)
         if self._neighbours is not None:
             self._neighbours.forget(uri)
+
+
+def _own_tokens(text: str, budget: int, count: Callable[[str], int]) -> int:
+    """Tokens the whole file takes, or `budget` when it clearly takes more (not counted: code
+    rarely averages more than 4 characters a token)."""
+    return budget if len(text) > 4 * budget else min(budget, count(text))
 
 
 def _counter(count_tokens: Callable[[str], int | None] | None) -> Callable[[str], int]:

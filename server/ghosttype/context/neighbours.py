@@ -45,11 +45,15 @@ PAUSE_SECONDS = 2.0
 FAR_LINES = 40
 MIN_SCORE = 0.05
 MAX_FILE_BYTES = 512_000
-MAX_FOLDER_FILES = 12
+# Files of the current folder ranked (all of them in a folder of one-function modules, where the
+# sibling that does the same thing is the best neighbour), those whose names share the most words
+# with the current file's first, within a read budget.
+MAX_FOLDER_FILES = 200
+MAX_FOLDER_BYTES = 2_000_000
 MAX_PACKAGE_FILES = 6
 # Share of the neighbour budget for each source; what one source leaves unused goes to the others.
 SHARES: dict[Source, float] = {"import": 0.35, "open": 0.35, "recent": 0.15, "folder": 0.15}
-MAX_SNIPPETS = 6
+MAX_SNIPPETS = 12
 # An imported file also offers its API: the signatures of its functions and classes, those the
 # current file names first, within this many characters. What a file imports is what it calls, so
 # the API ranks above any window's similarity.
@@ -355,17 +359,19 @@ class NeighbourIndex:
         now: float,
         budget: int,
         count: TokenCounter,
+        one_off: bool = False,
     ) -> tuple[Snippet, ...]:
         """The neighbour snippets for a request, within `budget` tokens, best last (nearest to
         the current file in the prompt). `now` is a monotonic time in seconds (the caller's clock).
-        """
+        `one_off`: a request the person asked for, with a budget of its own: ranked afresh and
+        not kept, so the selection keystrokes share stays as it was."""
         line = document.text.count("\n", 0, offset)
         others = [
             d
             for d in open_documents
             if d.uri != document.uri and self._may_use(d.uri) and d.text.strip()
         ]
-        previous = self._selections.get(document.uri)
+        previous = None if one_off else self._selections.get(document.uri)
         if previous is not None and not self._should_rerank(previous, line, now, others):
             previous.time = now
             return previous.snippets
@@ -373,7 +379,8 @@ class NeighbourIndex:
         query = identifiers(_around(document.text, offset))
         candidates = self._candidates(document, query, others, versions)
         snippets = fit(candidates, budget, count)
-        self._selections[document.uri] = _Selection(snippets, line, now, versions)
+        if not one_off:
+            self._selections[document.uri] = _Selection(snippets, line, now, versions)
         return snippets
 
     def _should_rerank(
@@ -441,8 +448,17 @@ class NeighbourIndex:
     def _api_candidate(
         self, path: str, query: frozenset[str], imported: frozenset[str]
     ) -> Candidate | None:
-        """The imported file's signatures, the names the current file imports first."""
+        """The imported file's signatures, the names the current file imports first; a file no
+        longer than its outline would be is offered whole (its windows are then dropped as
+        overlapping it: see `fit`)."""
         outline = self._api(path)
+        indexed = self._index_disk(path) if outline else None
+        if indexed is not None and len("\n".join(indexed.lines)) <= API_MAX_CHARS:
+            score = API_SCORE + jaccard(
+                frozenset().union(*(w.words for w in indexed.windows)), query
+            )
+            whole = Window(0, len(indexed.lines), frozenset())
+            return _candidate("import", path, indexed, whole, score)
         if not outline:
             return None
         named = [line for name, line in outline if name in imported]
@@ -488,18 +504,25 @@ class NeighbourIndex:
                     paths.append(("import", path))
         folder = os.path.dirname(current_path)
         try:
-            names = sorted(os.listdir(folder))
+            names = os.listdir(folder)
         except OSError:
             names = []
-        count = 0
+        mine = _name_words(os.path.basename(current_path))
+        names.sort(key=lambda name: (-len(_name_words(name) & mine), name))
+        count = size = 0
         for name in names:
             path = f"{folder}/{name}"
             if path in seen or FAMILIES.get(PurePosixPath(name).suffix, "") != current_family:
                 continue
-            if count >= MAX_FOLDER_FILES:
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            if count >= MAX_FOLDER_FILES or size + stat.st_size > MAX_FOLDER_BYTES:
                 break
-            if os.path.isfile(path):
+            if not os.path.isdir(path):
                 count += 1
+                size += stat.st_size
                 paths.append(("folder", path))
         return paths
 
@@ -572,6 +595,15 @@ def _around(text: str, offset: int) -> str:
             break
         end = newline
     return text[start:end]
+
+
+_NAME_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def _name_words(file_name: str) -> frozenset[str]:
+    """Lower-case words of a file name without its suffix: 'findIndex.js' -> {find, index}."""
+    stem = file_name.split(".", 1)[0]
+    return frozenset(w.lower() for w in _NAME_WORD.findall(stem))
 
 
 def _expand(candidate: str) -> list[str]:
