@@ -1,8 +1,10 @@
 """Context-building overhead: one ContextBuilder.build per keystroke on a 5,000-line file with 20
 open neighbours (the issue-3 target: server overhead p50 <= 5 ms, p99 <= 20 ms).
 
-Also times tree-sitter's incremental re-parse after a one-character edit, and a neighbour re-rank
-(what a pause costs). Uses only the standard library and the package.
+Also times tree-sitter's incremental re-parse after a one-character edit, a neighbour re-rank
+(what a pause costs), and, in a folder of 200 one-function modules on disk (every sibling is
+ranked), the re-rank after a pause and an invoked request. Uses only the standard library and
+the package.
 
 Run: PYTHONPATH=server .venv/bin/python benchmarks/context_overhead.py
 """
@@ -106,6 +108,40 @@ def main() -> None:
         print(
             f"incremental re-parse after a 1-char edit: median "
             f"{statistics.median(incremental):.2f} ms, max {max(incremental):.2f} ms"
+        )
+    folder_of_modules()
+
+
+def folder_of_modules() -> None:
+    """A folder like underscore's: 200 small modules, the current one importing three."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        for n in range(200):
+            (root / f"module_{n}.js").write_text(
+                f"import helper_{n % 7} from './helper_{n % 7}.js';\n\n"
+                f"// Applies helper_{n % 7} to every item of a list {n}.\n"
+                f"export default function apply_{n}(list, context) {{\n"
+                f"  return list.map(item => helper_{n % 7}(item, context, {n}));\n}}\n"
+            )
+        text = "".join(f"import apply_{n} from './module_{n}.js';\n" for n in range(3))
+        text += "\nexport default function current(list, context) {\n  return "
+        store = DocumentStore()
+        builder = ContextBuilder(store, root)
+        settings = ContextSettings()
+        document = store.open((root / "current.js").as_uri(), text, "javascript", 1)
+        builder.build(document, len(text), settings, None, 0.0)  # files read and indexed once
+        reranks, invoked = [], []
+        for n in range(30):
+            started = time.perf_counter()
+            builder.build(document, len(text), settings, None, 10.0 * (n + 1))
+            reranks.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            builder.build(document, len(text), settings, None, 10.0 * (n + 1) + 1, invoked=True)
+            invoked.append((time.perf_counter() - started) * 1000)
+        print(
+            f"folder of 200 modules on disk: re-rank after a pause p50 "
+            f"{percentile(reranks, 0.5):.2f} ms, max {max(reranks):.2f} ms; invoked request p50 "
+            f"{percentile(invoked, 0.5):.2f} ms, max {max(invoked):.2f} ms"
         )
 
 
