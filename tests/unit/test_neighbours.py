@@ -303,19 +303,3 @@ def test_a_one_off_selection_leaves_the_kept_one(workspace: Path) -> None:
     small = index.select(document, len(MAIN), [document], 0.1, 20, count, one_off=True)
     assert small != kept
     assert index.select(document, len(MAIN), [document], 0.2, 1000, count) is kept
-
-
-def test_a_small_imported_file_without_functions_is_offered_whole(tmp_path: Path) -> None:
-    write(
-        tmp_path,
-        "lib/isSymbol.js",
-        "import tagTester from './_tagTester.js';\n\nexport default tagTester('Symbol');\n",
-    )
-    text = "import isSymbol from './isSymbol.js';\n\nexport default function isFinite(obj) {\n  return "
-    document = Document(f"file://{tmp_path}/lib/isFinite.js", text, "javascript", 1, 1)
-    index = NeighbourIndex((str(tmp_path),), Excluder((str(tmp_path),), ()))
-    snippets = index.select(document, len(text), [document], 0.0, 1000, count)
-    assert [s.text.rstrip() for s in snippets if s.path == "lib/isSymbol.js"] == [
-        (tmp_path / "lib/isSymbol.js").read_text().rstrip()
-    ]
-    assert max(s.score for s in snippets if s.path == "lib/isSymbol.js") >= API_SCORE

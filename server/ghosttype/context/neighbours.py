@@ -452,7 +452,7 @@ class NeighbourIndex:
         longer than its outline would be is offered whole (its windows are then dropped as
         overlapping it: see `fit`)."""
         outline = self._api(path)
-        indexed = self._index_disk(path)
+        indexed = self._index_disk(path) if outline else None
         if indexed is not None and len("\n".join(indexed.lines)) <= API_MAX_CHARS:
             score = API_SCORE + jaccard(
                 frozenset().union(*(w.words for w in indexed.windows)), query
