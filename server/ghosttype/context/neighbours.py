@@ -452,15 +452,15 @@ class NeighbourIndex:
         longer than its outline would be is offered whole (its windows are then dropped as
         overlapping it: see `fit`)."""
         outline = self._api(path)
-        indexed = self._index_disk(path) if outline else None
-        if indexed is not None and len("\n".join(indexed.lines)) <= API_MAX_CHARS:
+        if not outline:
+            return None
+        indexed = self._index_disk(path)  # cached by _api
+        if indexed is not None and _length(indexed.lines) <= API_MAX_CHARS:
             score = API_SCORE + jaccard(
                 frozenset().union(*(w.words for w in indexed.windows)), query
             )
             whole = Window(0, len(indexed.lines), frozenset())
             return _candidate("import", path, indexed, whole, score)
-        if not outline:
-            return None
         named = [line for name, line in outline if name in imported]
         rest = [line for name, line in outline if name not in imported]
         kept: list[str] = []
@@ -507,12 +507,13 @@ class NeighbourIndex:
             names = os.listdir(folder)
         except OSError:
             names = []
+        names = [n for n in names if FAMILIES.get(PurePosixPath(n).suffix, "") == current_family]
         mine = _name_words(os.path.basename(current_path))
         names.sort(key=lambda name: (-len(_name_words(name) & mine), name))
         count = size = 0
         for name in names:
             path = f"{folder}/{name}"
-            if path in seen or FAMILIES.get(PurePosixPath(name).suffix, "") != current_family:
+            if path in seen:
                 continue
             try:
                 stat = os.stat(path)
@@ -598,6 +599,11 @@ def _around(text: str, offset: int) -> str:
 
 
 _NAME_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def _length(lines: tuple[str, ...]) -> int:
+    """Characters of the lines joined by newlines, without joining them."""
+    return sum(map(len, lines)) + len(lines) - 1
 
 
 def _name_words(file_name: str) -> frozenset[str]:

@@ -444,7 +444,7 @@ class SyntaxIndex:
         if entry is not None and entry.revision == document.revision and entry.parsed is not None:
             if entry.parsed.spec == spec:
                 return entry.parsed
-        parser = self._parser(spec)
+        parser = parser_for(spec)
         source = document.text.encode()
         fresh = entry is not None and entry.revision == document.revision and entry.dirty
         tree = parser.parse(source, entry.tree) if fresh and entry else parser.parse(source)
@@ -461,9 +461,6 @@ class SyntaxIndex:
         if entry.definitions is None:
             entry.definitions = definitions(parsed)
         return entry.definitions
-
-    def _parser(self, spec: LanguageSpec) -> Parser:
-        return parser_for(spec)
 
 
 # --- scopes, imports, definitions ------------------------------------------------------------
