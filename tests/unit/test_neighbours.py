@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import os
 from pathlib import Path
 from typing import Any
 
@@ -303,3 +304,13 @@ def test_a_one_off_selection_leaves_the_kept_one(workspace: Path) -> None:
     small = index.select(document, len(MAIN), [document], 0.1, 20, count, one_off=True)
     assert small != kept
     assert index.select(document, len(MAIN), [document], 0.2, 1000, count) is kept
+
+
+def test_a_fifo_in_the_folder_is_never_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.py")  # opening it for reading would block the server forever
+    write(tmp_path, "sibling.py", "def view(request):\n    return request\n")
+    text = "def view(request):\n    return "
+    document = Document(f"file://{tmp_path}/main.py", text, "python", 1, 1)
+    index = NeighbourIndex((str(tmp_path),), Excluder((str(tmp_path),), ()))
+    snippets = index.select(document, len(text), [document], 0.0, 1000, count)
+    assert [s.path for s in snippets] == ["sibling.py"]

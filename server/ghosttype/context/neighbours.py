@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat as stat_module
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -521,7 +522,7 @@ class NeighbourIndex:
                 continue
             if count >= MAX_FOLDER_FILES or size + stat.st_size > MAX_FOLDER_BYTES:
                 break
-            if not os.path.isdir(path):
+            if stat_module.S_ISREG(stat.st_mode):  # not a folder, nor a FIFO open() would block on
                 count += 1
                 size += stat.st_size
                 paths.append(("folder", path))
