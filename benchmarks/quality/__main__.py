@@ -37,11 +37,13 @@ def get_tasks(seed: int, rebuild: bool = False) -> list[Task]:
 
 
 def select(tasks: list[Task], kinds: list[str] | None, projects: list[str] | None,
-           limit: int | None) -> list[Task]:  # fmt: skip
+           limit: int | None, ids: list[str] | None = None) -> list[Task]:  # fmt: skip
     chosen = [
         t
         for t in tasks
-        if (not kinds or t.kind in kinds) and (not projects or t.project in projects)
+        if (not kinds or t.kind in kinds)
+        and (not projects or t.project in projects)
+        and (not ids or t.id in ids)
     ]
     if limit is not None and limit < len(chosen):
         # Round-robin over (project, kind) groups in a seeded order: a larger limit is a superset
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--kinds", nargs="*", choices=KINDS)
     run.add_argument("--projects", nargs="*", choices=sorted(BY_NAME))
     run.add_argument("--limit", type=int)
+    run.add_argument("--tasks", nargs="*", metavar="ID",
+                     help="only these task ids (as results.json names them)")  # fmt: skip
     run.add_argument(
         "--runners", nargs="*", default=["plain", "ghosttype", "ghosttype-raw"],
         help="plain | ghosttype | ghosttype-raw",
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     rep = sub.add_parser(
         "report", help="the table and JSON from the logged outcomes (partial runs)"
     )
-    for option in ("--seed", "--kinds", "--projects", "--limit", "--runners", "--out"):
+    for option in ("--seed", "--kinds", "--projects", "--limit", "--tasks", "--runners", "--out"):
         rep._add_action(next(a for a in run._actions if option in a.option_strings))
     args = parser.parse_args(argv)
 
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from .run import load_outcomes, report, run_benchmark
 
-    tasks = select(get_tasks(args.seed), args.kinds, args.projects, args.limit)
+    tasks = select(get_tasks(args.seed), args.kinds, args.projects, args.limit, args.tasks)
     if args.command == "report":
         return report(tasks, args.runners, load_outcomes(args.out, tasks), args.out)
     fetch_all(verbose=False)

@@ -396,6 +396,7 @@ class Engine:
                 temperature=temperature,
                 seed=candidate,
                 candidate=candidate,
+                avoid_line=_line_after_blank(plan.cursor),
             )
             generated = await self._generate(plan, params)
             if generated is None:
@@ -584,6 +585,13 @@ def _cursor_line(text: str, offset: int) -> CursorLine:
     return CursorLine(
         text[line_start:offset], text[offset:line_end].rstrip("\r"), tuple(following), next_is_blank
     )
+
+
+def _line_after_blank(cursor: CursorLine) -> str:
+    """On a blank line, the code that follows it: repeating that line is no suggestion."""
+    if cursor.before.strip() or cursor.after.strip() or not cursor.next_lines:
+        return ""
+    return cursor.next_lines[0]
 
 
 def _stop_strings(stops: tuple[str, ...]) -> StopRule:

@@ -146,3 +146,13 @@ def test_paragraph_end_stops_a_gap_followed_by_a_blank_line():
     # Code directly below the gap: blank lines inside the completion are left to the other rules.
     dense = CursorLine("", "", next_lines=("    values = {}",), next_is_blank=False)
     assert apply([paragraph_end(dense)], text) == text
+
+
+def test_the_line_to_avoid_is_the_code_after_a_blank_cursor_line():
+    from ghosttype.engine import _cursor_line, _line_after_blank
+
+    text = "def f(x):\n    y = x\n    \n\n    return y\n"
+    assert _line_after_blank(_cursor_line(text, text.index("    \n") + 4)) == "    return y"
+    # Code before or after the cursor on its line: the model is not asked to fill a gap.
+    assert _line_after_blank(_cursor_line(text, text.index("= x") + 2)) == ""
+    assert _line_after_blank(_cursor_line("    \n", 4)) == ""  # nothing follows

@@ -17,6 +17,11 @@ class GenerationParams:
     seed: int | None = None
     # Which of the request's candidates this is (0 is the greedy first one).
     candidate: int = 0
+    # The line of code right after a blank cursor line. A completion whose first line repeats it
+    # says "nothing goes here", which the finaliser drops; a backend that can steer the sampling
+    # (the embedded one) takes the model's next choice for that first token instead. Others
+    # ignore it.
+    avoid_line: str = ""
 
 
 @dataclass

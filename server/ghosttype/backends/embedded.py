@@ -5,6 +5,11 @@ serialised. Each generation reuses the KV cache for the longest token prefix it 
 previous one (the prompt puts its stable part first), evaluates the rest in small batches, and
 checks for cancellation between batches and before every token: a cancelled request frees the
 model within one batch or one token.
+
+On a blank line, a model that thinks nothing belongs there writes the next line of the code again,
+which the finaliser drops: the person asked and got nothing. The backend holds the first line back
+until it can tell, and on such a repeat steps back to where its content began and samples again
+without the tokens that would begin the same line (once per generation).
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ class EmbeddedBackend:
         self._llm: Any = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ghosttype-llama")
         self._control_cache: dict[int, bool] = {}
+        self._by_first_char: dict[str, list[tuple[int, str]]] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -206,23 +212,71 @@ class EmbeddedBackend:
         llm.set_seed(params.seed if params.seed is not None else 0)
         llm._sampler = llm._init_sampler(temp=params.temperature, repeat_penalty=1.0)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        avoid = params.avoid_line.strip()
+        banned: list[int] = []  # after a step back: tokens that would begin `avoid` again
+        generated: list[int] = []
+        held = ""  # the first line, held back while it may still repeat `avoid`
         try:
-            for _ in range(params.max_tokens):
+            while len(generated) < params.max_tokens:
                 if stop.is_set():
                     return
+                if banned:
+                    _ban(llm, banned)
                 token = llm.sample()
                 if stop.is_set():
                     usage.wasted_tokens += 1
                     return
                 usage.generated_tokens += 1
-                if self._is_control(token):
+                control = self._is_control(token)
+                piece = "" if control else decoder.decode(llm.detokenize([token], special=False))
+                if not control:
+                    generated.append(token)
+                if piece.strip():
+                    banned = []
+                if avoid:
+                    held += piece
+                    verdict = _first_line_verdict(held, avoid, finished=control)
+                    if verdict == "repeat":
+                        # Step back to where the repeat's content began and take the model's
+                        # best choice there that does not begin the same line, once.
+                        start = _content_start(llm, generated)
+                        del generated[start:]
+                        _step_back(llm, len(tokens) + start)
+                        banned = self._tokens_beginning(avoid)
+                        held = llm.detokenize(generated, special=False).decode("utf-8", "replace")
+                        decoder.reset()
+                        avoid = ""
+                        if held:
+                            emit(held)
+                        continue
+                    if verdict == "other":
+                        avoid = ""
+                        if held:
+                            emit(held)
+                    if control:
+                        return
+                elif control:
                     return
-                piece = decoder.decode(llm.detokenize([token], special=False))
-                if piece:
+                elif piece:
                     emit(piece)
                 llm.eval([token])
         finally:
             llm._sampler = None
+
+    def _tokens_beginning(self, line: str) -> list[int]:
+        """The tokens whose text, leading whitespace aside, is a beginning of `line` (up to a
+        newline): what could start writing that line. The vocabulary is indexed on first use."""
+        if self._by_first_char is None:
+            index: dict[str, list[tuple[int, str]]] = {}
+            for token in range(self._llm.n_vocab()):
+                text = self._llm.detokenize([token], special=False).decode("utf-8", "replace")
+                content = text.lstrip().split("\n", 1)[0]
+                if content:
+                    index.setdefault(content[0], []).append((token, content))
+            self._by_first_char = index
+        return [
+            t for t, content in self._by_first_char.get(line[0], ()) if line.startswith(content)
+        ]
 
     def _reuse_prefix(self, tokens: list[int]) -> int:
         """Keeps the KV cache for the longest prefix shared with what is evaluated; returns its
@@ -258,6 +312,40 @@ class EmbeddedBackend:
                 break
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
+
+
+def _first_line_verdict(text: str, avoid: str, finished: bool) -> str | None:
+    """Whether the completion's first line of content is `avoid` or a beginning of it (what the
+    finaliser drops as code the suffix already has): "repeat", "other" once it cannot be, None
+    while it still may."""
+    line, newline, _ = text.lstrip().partition("\n")
+    if newline or finished:
+        return "repeat" if line.strip() and avoid.startswith(line.strip()) else "other"
+    return None if avoid.startswith(line) else "other"
+
+
+def _content_start(llm: Any, generated: list[int]) -> int:
+    """The index of the first generated token that holds more than whitespace."""
+    for index, token in enumerate(generated):
+        if llm.detokenize([token], special=False).strip():
+            return index
+    return 0
+
+
+def _step_back(llm: Any, keep: int) -> None:
+    """Forgets every token after the first `keep` and re-evaluates the last kept one, so the
+    logits are those for position `keep` again."""
+    last = int(llm.input_ids[keep - 1])
+    llm.n_tokens = keep - 1  # eval drops the KV cache from here
+    llm.eval([last])
+
+
+def _ban(llm: Any, tokens: list[int]) -> None:
+    """Excludes `tokens` from the next sample: the sampler reads the context's logits in place."""
+    import numpy as np
+
+    logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+    logits[tokens] = -np.inf
 
 
 def create(settings: BackendSettings) -> EmbeddedBackend:

@@ -1,0 +1,60 @@
+"""The embedded backend itself, in-process with the real model (greedy, so repeatable)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ghosttype.backends.base import GenerationParams, Usage
+from ghosttype.backends.embedded import EmbeddedBackend, _first_line_verdict
+from ghosttype.config import BackendSettings
+from ghosttype.context.types import PromptContext
+from ghosttype.prompts import FORMATS, build_prompt
+
+pytestmark = pytest.mark.model
+
+PREFIX = "def area(width, height):\n    "
+SUFFIX = "\n    return width * height\n"
+
+
+@pytest.fixture(scope="module")
+async def backend():
+    embedded = EmbeddedBackend(BackendSettings(threads=1))
+    await embedded.start(lambda message: None)
+    yield embedded
+    await embedded.close()
+
+
+async def generate(backend: EmbeddedBackend, avoid: str = "") -> str:
+    prompt = build_prompt(
+        FORMATS["qwen2.5-coder"], PromptContext("area.py", "python", PREFIX, SUFFIX)
+    )
+    params = GenerationParams(max_tokens=24, avoid_line=avoid)
+    return "".join([piece async for piece in backend.generate(prompt, params, Usage())])
+
+
+def first_line(text: str) -> str:
+    return text.strip().split("\n")[0].strip()
+
+
+async def test_a_first_line_that_repeats_the_next_line_is_replaced_by_the_next_choice(backend):
+    plain = await generate(backend)
+    assert first_line(plain), plain
+    steered = await generate(backend, avoid=first_line(plain))
+    assert first_line(steered), steered
+    assert first_line(steered) != first_line(plain)
+    # Not merely another spelling of the same start: no beginning of the avoided line.
+    assert not first_line(plain).startswith(first_line(steered))
+    # Steering that never triggers changes nothing (the held-back first line is released whole).
+    assert await generate(backend, avoid="raise NotImplementedError") == plain
+
+
+def test_first_line_verdict():
+    assert _first_line_verdict("\n    ret", "return x", finished=False) is None
+    assert _first_line_verdict("    return x\n", "return x", finished=False) == "repeat"
+    assert _first_line_verdict("return x", "return x", finished=True) == "repeat"
+    assert _first_line_verdict("return x", "return x", finished=False) is None  # `x + 1` may follow
+    assert _first_line_verdict("return x + 1\n", "return x", finished=False) == "other"
+    # A beginning of the next line is dropped as code the suffix already has: a repeat as well.
+    assert _first_line_verdict("  }\n", "});", finished=False) == "repeat"
+    assert _first_line_verdict("yield", "return x", finished=False) == "other"
+    assert _first_line_verdict("   \n  ", "return x", finished=True) == "other"
