@@ -31,6 +31,7 @@ from .postprocess import (
     CursorLine,
     StopRule,
     block_end,
+    block_repeat,
     decide_multiline,
     drop_repeated_indent,
     finalize,
@@ -422,6 +423,7 @@ class Engine:
             rules += [
                 block_end(plan.cursor),
                 suffix_reached(plan.cursor),
+                block_repeat(plan.cursor, plan.suffix),
                 paragraph_end(plan.cursor),
             ]
         else:

@@ -3,6 +3,7 @@ import pytest
 from ghosttype.postprocess import (
     CursorLine,
     block_end,
+    block_repeat,
     decide_multiline,
     finalize,
     first_cut,
@@ -156,3 +157,20 @@ def test_the_line_to_avoid_is_the_code_after_a_blank_cursor_line():
     # Code before or after the cursor on its line: the model is not asked to fill a gap.
     assert _line_after_blank(_cursor_line(text, text.index("= x") + 2)) == ""
     assert _line_after_blank(_cursor_line("    \n", 4)) == ""  # nothing follows
+
+
+def test_block_repeat_ends_where_the_model_copies_code_that_follows_in_the_same_block():
+    document_after = (
+        "\n    if steps == 0:\n        raise ValueError('no steps')\n\n"
+        "    buffer.rotate(steps)\n    steps = -steps\n    n = len(buffer)\n\n"
+        "def sibling(buffer):\n    buffer = deque(iterable)\n"
+    )
+    rule = block_repeat(CursorLine("    ", ""), document_after)
+    generated = "buffer = deque(iterable)\n    steps = -steps\n    n = len(buffer)\n"
+    assert apply([rule], generated) == "buffer = deque(iterable)"
+    # A line that stands in a sibling function (outside the block) is no reason to stop, nor is
+    # a short line, nor code on the cursor's line.
+    assert apply([rule], "x = 1\n    buffer = deque(iterable)\n") == "x = 1\n    buffer = deque(iterable)\n"
+    short = block_repeat(CursorLine("    ", ""), "\n    return n\n")
+    assert apply([short], "n += 1\n    return n\n") == "n += 1\n    return n\n"
+    assert apply([block_repeat(CursorLine("    x = ", ""), document_after)], generated) == generated

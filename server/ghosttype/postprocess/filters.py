@@ -108,6 +108,43 @@ def suffix_reached(cursor: CursorLine) -> StopRule:
     return rule
 
 
+# Lines shorter than this (`return x`, `break;`) may well be written twice in one block.
+BLOCK_REPEAT_MIN_CHARS = 12
+
+
+def block_repeat(cursor: CursorLine, suffix: str) -> StopRule:
+    """On a blank line: ends before a line that repeats one of the code after the cursor in the
+    same block (up to the first line indented less): the model skipped what belongs in the gap and
+    is copying code that follows. Only the block: a sibling function may hold the same line."""
+    seen = frozenset() if cursor.before.strip() else _block_lines(cursor.before, suffix)
+
+    def rule(text: str) -> int | None:
+        if not seen:
+            return None
+        position = 0
+        for index, line in enumerate(text.split("\n")):
+            if index > 0 and line.strip() in seen:
+                return max(0, position - 1)
+            position += len(line) + 1
+        return None
+
+    return rule
+
+
+def _block_lines(before: str, suffix: str) -> frozenset[str]:
+    following = [line for line in suffix.split("\n")[1:] if line.strip()]
+    if not following:
+        return frozenset()
+    base = _indent_width(before) if before else _indent_width(following[0])
+    lines: set[str] = set()
+    for line in following:
+        if _indent_width(line) < base:
+            break
+        if len(line.strip()) >= BLOCK_REPEAT_MIN_CHARS:
+            lines.add(line.strip())
+    return frozenset(lines)
+
+
 def paragraph_end(cursor: CursorLine) -> StopRule:
     """On a blank line that a blank line follows, the code to write is one paragraph: a blank line
     in the output means the model has moved past it and is rewriting what already comes after."""
