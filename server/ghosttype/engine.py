@@ -104,6 +104,8 @@ class _Plan:
     suffix: str
     multiline: bool
     key: object = field(default=None)
+    # Planned with the backend at hand (while it loads, token counts are only estimates).
+    counted: bool = True
 
 
 class Engine:
@@ -299,6 +301,8 @@ class Engine:
         await self._ready.wait()
         if self._backend is None or self._clock() < self._backoff.until_s:
             return Reply(source="error")
+        if not plan.counted:  # planned while the model loaded, with estimated token counts
+            plan = self._plan(document, offset, invoked=invoked)
         completions = await self._model_completions(plan)
         if completions is None:
             return Reply(source="error")
@@ -376,7 +380,7 @@ class Engine:
             completion.max_tokens,
             completion.temperature,
         )
-        return _Plan(prompt, cursor, document.text[offset:], multiline, key)
+        return _Plan(prompt, cursor, document.text[offset:], multiline, key, counter is not None)
 
     def _prompt_format(self) -> PromptFormat:
         if self._backend is not None:

@@ -232,3 +232,42 @@ async def test_opening_a_file_warms_its_prompt_and_a_request_cancels_warming(tmp
     await engine.complete(engine.documents.get("file:///w/b.py"), 4)
     await asyncio.sleep(0.6)
     assert len(backends[0].warmed) == 1
+
+
+class SlowLoadingCountingBackend(WarmRecordingBackend):
+    """Loads only when told to, and counts a token per character (four times the estimate)."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.loaded = asyncio.Event()
+        self.prompts: list = []
+        self.start, self.count_tokens, self.generate = self._start, self._count, self._generate
+
+    async def _start(self, progress) -> None:
+        await self.loaded.wait()
+        await self.inner.start(progress)
+
+    def _count(self, text: str) -> int:
+        return len(text)
+
+    def _generate(self, prompt, params, usage):
+        self.prompts.append(prompt)
+        return self.inner.generate(prompt, params, usage)
+
+
+async def test_a_request_made_while_the_model_loads_is_planned_with_its_tokenizer(tmp_path):
+    script = write_script(tmp_path, {"rules": RULES})
+    settings = with_overrides(Settings(), backend={"kind": "scripted", "script": str(script)},
+                              completion={"debounce_ms": 0})
+    backends: list[SlowLoadingCountingBackend] = []
+    engine = Engine(settings, backend_factory=lambda s: backends.append(SlowLoadingCountingBackend(s)) or backends[-1])
+    text = "".join(f"value_{n} = {n}\n" for n in range(200)) + "x = "
+    request = asyncio.ensure_future(engine.complete(open_doc(engine, text), len(text), invoked=True))
+    await asyncio.sleep(0.1)
+    backends[0].loaded.set()
+    await request
+    (prompt,) = backends[0].prompts
+    # Counted a token per character, the 1,024-token budget holds ~1,000 characters of the file;
+    # estimated (as while the model loaded), it took 2,150.
+    assert 500 < len(prompt.context.prefix) < 1024
+    await engine.close()
