@@ -5,9 +5,15 @@ the raw text unchanged ("line": also stop at the first newline, for tasks scored
 line only; the first line is the same either way). Context, prompt, backend and the indentation hand-off between prompt and
 completion stay as they are, so the difference between the two modes is post-processing alone.
 
+Raw also means no steering away from a first line that repeats the code after a blank line (the
+embedded backend's re-sampling; see ARCHITECTURE.md): that is post-processing done while sampling.
+
 The server has no such setting yet; this launcher patches it in from outside, only for the
 benchmark. With the switch off (the default) every patched function delegates to the original,
-so the server behaves as `ghosttype serve`.
+so the server behaves as `ghosttype serve`, except for one thing in both modes: every prompt is
+evaluated from an empty KV cache, in the same batches. Reusing the cache is a latency feature, and
+llama.cpp's numerics differ slightly with how a prompt was split into batches, so the same prompt
+could come out differently in the two modes (seen in session 3); cold, it cannot.
 
 Run: python -m benchmarks.quality.raw_serve [serve options]
 """
@@ -18,6 +24,7 @@ import sys
 from typing import Any
 
 from ghosttype import engine as _engine
+from ghosttype.backends import embedded as _embedded
 from ghosttype.lsp import server as _server
 from ghosttype.postprocess import Completion
 
@@ -27,6 +34,7 @@ _state: dict[str, bool | str] = {"raw": False}  # False | True | "line"
 _original_rules = _engine.Engine._stop_rules
 _original_finalize = _engine.finalize
 _original_create = _server.create_server
+_original_avoid = _engine._line_after_blank
 
 
 def _first_newline(text: str) -> int | None:
@@ -47,6 +55,15 @@ def _finalize(raw: str, cursor: Any, suffix: str) -> Any:
     if _state["raw"]:
         return Completion(raw) if raw else None
     return _original_finalize(raw, cursor, suffix)
+
+
+def _line_after_blank(cursor: Any) -> str:
+    return "" if _state["raw"] else _original_avoid(cursor)
+
+
+def _cold(self: Any, tokens: list[int]) -> int:
+    self._llm.reset()
+    return 0
 
 
 def _create_server(*args: Any, **kwargs: Any) -> Any:
@@ -71,6 +88,8 @@ def _create_server(*args: Any, **kwargs: Any) -> Any:
 _engine.Engine._stop_rules = _stop_rules  # type: ignore[method-assign]
 _engine.finalize = _finalize  # type: ignore[assignment]
 _server.create_server = _create_server
+_engine._line_after_blank = _line_after_blank
+_embedded.EmbeddedBackend._reuse_prefix = _cold  # type: ignore[method-assign]
 
 
 def main() -> int:
