@@ -214,12 +214,21 @@ class WarmRecordingBackend:
         self.warmed.append(prompt)
 
 
-async def test_opening_a_file_warms_its_prompt_and_a_request_cancels_warming(tmp_path):
+def engine_with_backend(tmp_path: Path, backend_class) -> tuple[Engine, list]:
+    """An engine whose backend (the scripted one, wrapped) the test can reach."""
     script = write_script(tmp_path, {"rules": RULES})
-    settings = with_overrides(Settings(), backend={"kind": "scripted", "script": str(script)},
-                              completion={"debounce_ms": 0})
-    backends: list[WarmRecordingBackend] = []
-    engine = Engine(settings, backend_factory=lambda s: backends.append(WarmRecordingBackend(s)) or backends[-1])
+    settings = with_overrides(
+        Settings(),
+        backend={"kind": "scripted", "script": str(script)},
+        completion={"debounce_ms": 0},
+    )
+    backends: list = []
+    engine = Engine(settings, backend_factory=lambda s: backends.append(backend_class(s)) or backends[-1])
+    return engine, backends
+
+
+async def test_opening_a_file_warms_its_prompt_and_a_request_cancels_warming(tmp_path):
+    engine, backends = engine_with_backend(tmp_path, WarmRecordingBackend)
     await engine.wait_ready()
     text = "import os\n\nx = 1\n"
     engine.opened(engine.documents.open("file:///w/a.py", text, "python", 1))
@@ -256,11 +265,7 @@ class SlowLoadingCountingBackend(WarmRecordingBackend):
 
 
 async def test_a_request_made_while_the_model_loads_is_planned_with_its_tokenizer(tmp_path):
-    script = write_script(tmp_path, {"rules": RULES})
-    settings = with_overrides(Settings(), backend={"kind": "scripted", "script": str(script)},
-                              completion={"debounce_ms": 0})
-    backends: list[SlowLoadingCountingBackend] = []
-    engine = Engine(settings, backend_factory=lambda s: backends.append(SlowLoadingCountingBackend(s)) or backends[-1])
+    engine, backends = engine_with_backend(tmp_path, SlowLoadingCountingBackend)
     text = "".join(f"value_{n} = {n}\n" for n in range(200)) + "x = "
     request = asyncio.ensure_future(engine.complete(open_doc(engine, text), len(text), invoked=True))
     await asyncio.sleep(0.1)
