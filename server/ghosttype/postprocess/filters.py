@@ -110,6 +110,8 @@ def suffix_reached(cursor: CursorLine) -> StopRule:
 
 # Lines shorter than this (`return x`, `break;`) may well be written twice in one block.
 BLOCK_REPEAT_MIN_CHARS = 12
+# What the model copies is nearby; a long top-level block need not be read to its end.
+BLOCK_REPEAT_MAX_LINES = 200
 
 
 def block_repeat(cursor: CursorLine, suffix: str) -> StopRule:
@@ -132,14 +134,24 @@ def block_repeat(cursor: CursorLine, suffix: str) -> StopRule:
 
 
 def _block_lines(before: str, suffix: str) -> frozenset[str]:
-    following = [line for line in suffix.split("\n")[1:] if line.strip()]
-    if not following:
-        return frozenset()
-    base = _indent_width(before) if before else _indent_width(following[0])
+    """The lines of the cursor's block after the cursor's line (read lazily: the suffix may be
+    a whole large file), at most BLOCK_REPEAT_MAX_LINES of them."""
     lines: set[str] = set()
-    for line in following:
+    base: int | None = None
+    position = suffix.find("\n") + 1
+    seen = 0
+    while 0 < position < len(suffix) and seen < BLOCK_REPEAT_MAX_LINES:
+        end = suffix.find("\n", position)
+        end = len(suffix) if end == -1 else end
+        line = suffix[position:end]
+        position = end + 1
+        if not line.strip():
+            continue
+        if base is None:
+            base = _indent_width(before) if before else _indent_width(line)
         if _indent_width(line) < base:
             break
+        seen += 1
         if len(line.strip()) >= BLOCK_REPEAT_MIN_CHARS:
             lines.add(line.strip())
     return frozenset(lines)
