@@ -118,14 +118,14 @@ def block_repeat(cursor: CursorLine, suffix: str) -> StopRule:
     """On a blank line: ends before a line that repeats one of the code after the cursor in the
     same block (up to the first line indented less): the model skipped what belongs in the gap and
     is copying code that follows. Only the block: a sibling function may hold the same line."""
-    seen = frozenset() if cursor.before.strip() else _block_lines(cursor.before, suffix)
+    following = frozenset() if cursor.before.strip() else _block_lines(cursor.before, suffix)
 
     def rule(text: str) -> int | None:
-        if not seen:
+        if not following:
             return None
         position = 0
         for index, line in enumerate(text.split("\n")):
-            if index > 0 and line.strip() in seen:
+            if index > 0 and line.strip() in following:
                 return max(0, position - 1)
             position += len(line) + 1
         return None
@@ -139,8 +139,8 @@ def _block_lines(before: str, suffix: str) -> frozenset[str]:
     lines: set[str] = set()
     base: int | None = None
     position = suffix.find("\n") + 1
-    seen = 0
-    while 0 < position < len(suffix) and seen < BLOCK_REPEAT_MAX_LINES:
+    read = 0
+    while 0 < position < len(suffix) and read < BLOCK_REPEAT_MAX_LINES:
         end = suffix.find("\n", position)
         end = len(suffix) if end == -1 else end
         line = suffix[position:end]
@@ -151,7 +151,7 @@ def _block_lines(before: str, suffix: str) -> frozenset[str]:
             base = _indent_width(before) if before else _indent_width(line)
         if _indent_width(line) < base:
             break
-        seen += 1
+        read += 1
         if len(line.strip()) >= BLOCK_REPEAT_MIN_CHARS:
             lines.add(line.strip())
     return frozenset(lines)
