@@ -11,11 +11,11 @@ from urllib.parse import unquote, urlparse
 from ..config import ContextSettings
 from ..documents import Document, DocumentStore
 from .exclude import Excluder
-from .neighbours import NeighbourIndex
+from .neighbours import SNIPPET_HEADER_TOKENS, NeighbourIndex
 from .secrets import redact, redact_prefix
 from .syntax import Shape, SyntaxIndex, completion_shape, enclosing_scopes, imports, used_signatures
 from .types import PromptContext, Snippet
-from .windows import REFILL_SHARE, estimate_tokens, windows
+from .windows import REFILL_SHARE, Windows, estimate_tokens, windows
 
 # Share of the budget for the suffix, and a hard cap: every keystroke re-evaluates the suffix
 # window (moving its cached tokens instead is no good: see benchmarks/RESULTS.md). The cap is the
@@ -34,6 +34,9 @@ TEMPLATE_TOKENS = 16
 # prefix window's anchor does not move with the neighbours' sizes).
 NEIGHBOUR_SHARE = 0.3
 OUTLINE_MAX_TOKENS = 160
+# Token merges where prefix and suffix meet can make the two windows count a little more than the
+# whole file.
+FIT_MARGIN_TOKENS = 8
 # Speculative states (the prefetch's) are parsed under their document's URI plus this.
 SPECULATIVE_URI_SUFFIX = "#ghosttype-speculative"
 
@@ -111,7 +114,8 @@ class ContextBuilder:
         The budget goes to the suffix window (small), then to the neighbours actually chosen and,
         for a file longer than the window, the outline; the prefix window gets the rest. Only a
         new neighbour selection (a pause) changes the prefix budget, so the anchor holds while
-        the person types."""
+        the person types. An invoked request spends all of it: a file that fits whole gives
+        the neighbours everything it leaves, and the prefix gets what the suffix leaves."""
         count = _counter(count_tokens)
         budget = settings.max_prompt_tokens - TEMPLATE_TOKENS
         suffix_budget = (
@@ -125,9 +129,12 @@ class ContextBuilder:
             neighbour_budget = int(budget * NEIGHBOUR_SHARE)
             outline_budget = min(OUTLINE_MAX_TOKENS, neighbour_budget // 4)
             if invoked:
-                # What the file itself does not need goes to the neighbours too.
                 own = _own_tokens(document.text, budget, count)
-                neighbour_budget = max(neighbour_budget, budget - suffix_budget - own)
+                if own < budget:
+                    # The whole file fits: it needs no outline, and what it leaves goes to the
+                    # neighbours.
+                    outline_budget = 0
+                    neighbour_budget = max(neighbour_budget, budget - own - FIT_MARGIN_TOKENS)
             index = self._neighbour_index(settings)
             chosen = index.select(
                 document,
@@ -142,12 +149,17 @@ class ContextBuilder:
         anchor = None if invoked else self._anchors.get(document.uri)
         refill = INVOKED_REFILL if invoked else REFILL_SHARE
         text = document.text
-        found = windows(text, offset, prefix_budget, suffix_budget, count, anchor, refill)
+
+        def fitted(prefix_budget: int) -> Windows:
+            # An invoked request's prefix also gets what its suffix leaves (see `windows`).
+            return windows(
+                text, offset, prefix_budget, suffix_budget, count, anchor, refill, invoked
+            )
+
+        found = fitted(prefix_budget)
         if found.anchor > 0 and outline_budget:
             # The file start is out of the window: make room for its outline.
-            found = windows(
-                text, offset, prefix_budget - outline_budget, suffix_budget, count, anchor, refill
-            )
+            found = fitted(prefix_budget - outline_budget)
         if not invoked and not speculative:  # a prefetch's state may never come: keep the anchor
             self._anchors[document.uri] = found.anchor
         root = self.workspace_root
@@ -173,7 +185,8 @@ class ContextBuilder:
         if not chosen:
             return 0
         if self._counted is None or self._counted[0] is not chosen:
-            self._counted = (chosen, sum(count(s.path) + count(s.text) + 4 for s in chosen))
+            tokens = sum(count(s.path) + count(s.text) + SNIPPET_HEADER_TOKENS for s in chosen)
+            self._counted = (chosen, tokens)
         return self._counted[1]
 
     def _cached_outline(

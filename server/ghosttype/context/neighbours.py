@@ -55,6 +55,8 @@ MAX_PACKAGE_FILES = 6
 # Share of the neighbour budget for each source; what one source leaves unused goes to the others.
 SHARES: dict[Source, float] = {"import": 0.35, "open": 0.35, "recent": 0.15, "folder": 0.15}
 MAX_SNIPPETS = 12
+# A snippet's file separator and newlines in the prompt, besides its path and text.
+SNIPPET_HEADER_TOKENS = 4
 # An imported file also offers its API: the signatures of its functions and classes, those the
 # current file names first, within this many characters. What a file imports is what it calls, so
 # the API ranks above any window's similarity.
@@ -664,7 +666,7 @@ def fit(candidates: list[Candidate], budget: int, count: TokenCounter) -> tuple[
             text = candidate.text.strip()
             if text in seen_texts or overlaps(candidate):
                 continue
-            tokens = count(candidate.text) + count(candidate.path) + 2
+            tokens = count(candidate.text) + count(candidate.path) + SNIPPET_HEADER_TOKENS
             used = sum(t for _, t in chosen)
             if used + tokens > budget:
                 continue

@@ -108,8 +108,13 @@ def windows(
     count: TokenCounter = estimate_tokens,
     anchor: int | None = None,
     refill: float = REFILL_SHARE,
+    reclaim: bool = False,
 ) -> Windows:
+    """`reclaim`: the prefix also gets what the suffix leaves of its budget (a one-off request;
+    while typing the prefix budget stays put, so the anchor does)."""
     suffix, suffix_tokens = suffix_window(text, offset, suffix_budget, count)
+    if reclaim:
+        prefix_budget += max(0, suffix_budget - suffix_tokens)
     prefix, prefix_tokens, anchor = prefix_window(
         text, offset, prefix_budget, count, anchor, refill
     )
