@@ -109,6 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     for option in ("--seed", "--kinds", "--projects", "--limit", "--tasks", "--runners", "--out"):
         rep._add_action(next(a for a in run._actions if option in a.option_strings))
+    pro = sub.add_parser(
+        "probe", help="the context alone: greedy first lines in-process, ghosttype's invoked "
+        "prompt and plain FIM (fast A/B of context changes; see context_probe.py)",
+    )  # fmt: skip
+    for option in ("--seed", "--kinds", "--projects", "--limit", "--tasks", "--model"):
+        pro._add_action(next(a for a in run._actions if option in a.option_strings))
+    pro.add_argument("--no-plain", action="store_true", help="ghosttype's prompt only")
     args = parser.parse_args(argv)
 
     if args.command == "fetch":
@@ -127,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         return report(tasks, args.runners, load_outcomes(args.out, tasks), args.out)
     fetch_all(verbose=False)
+    if args.command == "probe":
+        from .context_probe import probe
+        from .run import model_path
+
+        return probe(tasks, model_path(args.model), DATA / "probe", plain=not args.no_plain)
     from . import lsp_runner
 
     lsp_runner.TRIGGER = args.trigger

@@ -314,3 +314,18 @@ def test_a_fifo_in_the_folder_is_never_opened(tmp_path: Path) -> None:
     index = NeighbourIndex((str(tmp_path),), Excluder((str(tmp_path),), ()))
     snippets = index.select(document, len(text), [document], 0.0, 1000, count)
     assert [s.path for s in snippets] == ["sibling.py"]
+
+
+def test_the_lines_nearest_the_cursor_rank_the_windows(tmp_path: Path) -> None:
+    # The function's start talks about parsing; the lines just written are about rendering.
+    write(
+        tmp_path, "lib/parse.py", "def parse(source, tokens, grammar, lexer, cursor):\n    pass\n"
+    )
+    write(tmp_path, "lib/render.py", "def render(page, canvas):\n    return canvas.draw(page)\n")
+    head = "def handle(source, tokens, grammar, lexer, cursor, page, canvas):\n"
+    filler = "".join(f"    step_{i} = {i}\n" for i in range(20))
+    text = head + filler + "    layout = canvas.measure(page)\n    "
+    document = Document(f"file://{tmp_path}/lib/main.py", text, "python", 1, 1)
+    index = NeighbourIndex((str(tmp_path),), Excluder((str(tmp_path),), ()))
+    (best, *_) = reversed(index.select(document, len(text), [document], 0.0, 1000, count))
+    assert best.path == "lib/render.py"
