@@ -9,11 +9,12 @@ comparing variants; the benchmark's are the ones to report."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from .lsp_runner import project_workspace
+from .lsp_runner import project_workspace, task_on_disk
 from .metrics import edit_similarity, exact_match
 from .plain_fim import STOP_TOKENS, PlainFim
 from .run import LINE_KINDS, line_at
@@ -54,19 +55,27 @@ def probe(tasks: list[Task], model: Path, workspaces: Path, plain: bool = True) 
     scores: dict[str, list[tuple[bool, float]]] = {r: [] for r in runners}
     prompt_tokens = 0
     started = time.monotonic()
+    # Cross-file tasks see a copy of their project's files; in-file ones a folder of their own.
+    single = workspaces / "in-file"
+    shutil.rmtree(single, ignore_errors=True)
+    projects = {
+        p: project_workspace(p, workspaces / p)
+        for p in {t.project for t in lines if t.kind == "xfile"}
+    }
     for task in lines:
-        # Cross-file tasks see their project's files; in-file ones a folder of their own file.
-        root = workspaces / (task.project if task.kind == "xfile" else "in-file")
-        if task.kind == "xfile":
-            project_workspace(task.project, root)
-        path = root / task.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(task.document)
-        store = DocumentStore()
-        document = store.open(path.as_uri(), task.document, task.language, 1)
-        context = ContextBuilder(store, root).build(
-            document, len(task.prefix), Settings().context, count, time.monotonic(), invoked=True
-        )
+        cross_file = task.kind == "xfile"
+        root = projects[task.project] if cross_file else single
+        with task_on_disk(root, task, cross_file) as path:
+            store = DocumentStore()
+            document = store.open(path.as_uri(), task.document, task.language, 1)
+            context = ContextBuilder(store, root).build(
+                document,
+                len(task.prefix),
+                Settings().context,
+                count,
+                time.monotonic(),
+                invoked=True,
+            )
         prompt = llm.tokenize(
             build_prompt(FORMATS["qwen2.5-coder"], context).as_text().encode(),
             add_bos=False,
@@ -83,7 +92,6 @@ def probe(tasks: list[Task], model: Path, workspaces: Path, plain: bool = True) 
             scores[runner].append((exact_match(got, expected), edit_similarity(got, expected)))
             marks.append(runner if scores[runner][-1][0] else "-")
         print(task.id, *marks, flush=True)
-        path.unlink()
     n = len(lines)
     for runner, results in scores.items():
         hits = sum(exact for exact, _ in results)

@@ -14,6 +14,8 @@ import asyncio
 import shutil
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,6 +182,23 @@ def project_workspace(project_name: str, dest: Path) -> Path:
     return dest
 
 
+@contextmanager
+def task_on_disk(root: Path, task: Task, cross_file: bool) -> Iterator[Path]:
+    """The task's file holds the document with the gap (what an editor's file would hold) while
+    the task runs; then the project's own file comes back, or an in-file task's file goes."""
+    path = root / task.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    original = path.read_text() if cross_file and path.exists() else None
+    path.write_text(task.document)
+    try:
+        yield path
+    finally:
+        if original is not None:
+            path.write_text(original)
+        else:
+            path.unlink()
+
+
 ServerAnswers = dict[str, dict[str, Answer]]  # task id -> mode ("pp" | "raw") -> answer
 
 
@@ -193,32 +212,25 @@ async def run_batch(
     await session.start()
     try:
         for task in tasks:
-            path = root / task.path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            original = path.read_text() if cross_file and path.exists() else None
-            path.write_text(task.document)  # what an editor's file would hold
-            uri = path.as_uri()
-            session.open(uri, task.language, task.document)
-            try:
-                answers[task.id] = {}
-                for mode in modes:
-                    if mode == "raw":
-                        await session.set_raw("line" if not task.multiline else True)
-                    try:
-                        answers[task.id][mode] = await session.complete(
-                            uri, task.document, len(task.prefix)
-                        )
-                    finally:
+            with task_on_disk(root, task, cross_file) as path:
+                uri = path.as_uri()
+                session.open(uri, task.language, task.document)
+                try:
+                    answers[task.id] = {}
+                    for mode in modes:
                         if mode == "raw":
-                            await session.set_raw(False)
-                if on_answer is not None:
-                    on_answer(task, answers[task.id])
-            finally:
-                session.close(uri)
-                if original is not None:
-                    path.write_text(original)
-                else:
-                    path.unlink()
+                            await session.set_raw("line" if not task.multiline else True)
+                        try:
+                            answers[task.id][mode] = await session.complete(
+                                uri, task.document, len(task.prefix)
+                            )
+                        finally:
+                            if mode == "raw":
+                                await session.set_raw(False)
+                    if on_answer is not None:
+                        on_answer(task, answers[task.id])
+                finally:
+                    session.close(uri)
     finally:
         await session.stop()
     return answers
