@@ -19,6 +19,7 @@ from ghosttype.context.neighbours import (
     best_windows,
     identifiers,
     import_candidates,
+    import_text,
     index_text,
     jaccard,
 )
@@ -94,6 +95,30 @@ def test_best_window_is_the_similar_one() -> None:
 def test_import_candidates(path: str, text: str, family: str, expected: str) -> None:
     found = import_candidates(path, text, family, ("/ws",), {"example.com/app": "/ws"})
     assert expected in found
+    # The index scans only the lines that can hold imports: it must find the same.
+    lines = import_text(text)
+    assert import_candidates(path, lines, family, ("/ws",), {"example.com/app": "/ws"}) == found
+
+
+def test_import_text_keeps_import_lines_and_their_groups_only() -> None:
+    code = "".join(f"value_{n} = compute({n})\n" for n in range(500))
+    python = (
+        "import os\n" + code + "from .recipes import (\n    take,\n    flatten,\n)\n"
+        "def late():\n    from .more import spy\n"
+    )
+    assert import_text(python).split("\n") == [
+        "import os",
+        "from .recipes import (",
+        "    take,",
+        "    flatten,",
+        ")",
+        "    from .more import spy",
+    ]
+    go = 'package app\n\nimport (\n\t"fmt"\n\t"example.com/app/util"\n)\n' + code
+    assert import_text(go) == 'import (\n\t"fmt"\n\t"example.com/app/util"\n)'
+    js = "import {\n  a,\n  b\n} from './ab.js';\n" + code + "const c = require('./c');\n"
+    assert import_text(js) == "import {\n} from './ab.js';\nconst c = require('./c');"
+    assert import_text(code) == ""
 
 
 def test_package_imports_are_not_resolved() -> None:
