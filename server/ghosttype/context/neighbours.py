@@ -206,16 +206,12 @@ def best_windows(
     indexed: IndexedFile, query: frozenset[str], limit: int = 1
 ) -> list[tuple[float, Window]]:
     """The highest-scoring windows that do not overlap, best first."""
-    # `jaccard` inlined: a pause ranks every window of every neighbour (thousands).
-    size = len(query)
-    scored = []
-    for window in indexed.windows:
-        common = len(window.words & query)
-        if common:
-            scored.append((common / (len(window.words) + size - common), -window.start, window))
-    scored.sort(reverse=True)  # best first; of equals, the earliest (starts are unique)
+    scored = sorted(
+        ((jaccard(w.words, query), w) for w in indexed.windows),
+        key=lambda item: (-item[0], item[1].start),
+    )
     chosen: list[tuple[float, Window]] = []
-    for score, _, window in scored:
+    for score, window in scored:
         if score < MIN_SCORE or len(chosen) >= limit:
             break
         if all(window.end <= c.start or window.start >= c.end for _, c in chosen):
