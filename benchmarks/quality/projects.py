@@ -47,6 +47,7 @@ class Project:
 
 ALL = ("line", "xfile", "body", "exec_line", "exec_multi")
 MATCH_ONLY = ("line", "xfile")
+XFILE_ONLY = ("xfile",)
 
 PROJECTS: tuple[Project, ...] = (
     Project(
@@ -128,6 +129,38 @@ PROJECTS: tuple[Project, ...] = (
         source_dirs=("src/internal",),
         kinds=MATCH_ONLY,
         workspace_suffixes=(".ts",),
+    ),
+    # Cross-file only (added 2026-11-22 for statistical power; chosen for their structure before
+    # any measurement: packages of many files that import each other). A TypeScript one was tried
+    # too (immer 10.1.1): it gives no tasks, because the JS/TS extractor finds statements by their
+    # semicolons and immer writes none.
+    Project(
+        name="click",
+        language="python",
+        source_dirs=("src/click",),
+        python_path="src",
+        kinds=XFILE_ONLY,
+    ),
+    Project(
+        name="marshmallow",
+        language="python",
+        source_dirs=("src/marshmallow",),
+        python_path="src",
+        kinds=XFILE_ONLY,
+    ),
+    Project(
+        name="jinja2",
+        language="python",
+        source_dirs=("src/jinja2",),
+        python_path="src",
+        kinds=XFILE_ONLY,
+    ),
+    Project(
+        name="axios",
+        language="javascript",
+        source_dirs=("lib",),
+        kinds=XFILE_ONLY,
+        workspace_suffixes=(".js",),
     ),
 )
 
