@@ -12,6 +12,7 @@ from ghosttype.context.syntax import (
     LANGUAGE_IDS,
     SPECS,
     SyntaxIndex,
+    api_outline,
     completion_shape,
     definitions,
     enclosing_scopes,
@@ -140,6 +141,24 @@ def test_definitions_and_used_signatures() -> None:
     assert used == ("def get(self, key: str) -> bytes:", "def helper(a, b=1):", "class Store:")
     assert imports(parsed) == ("import os", "from pathlib import Path as P")
     assert [s.name for s in enclosing_scopes(parsed, cursor)] == ["main"]
+
+
+def test_anonymous_functions_are_named_by_their_declaration() -> None:
+    # `x => …` has an identifier child: its parameter, not its name.
+    source = (
+        "const isObject = (thing) => thing !== null;\n"
+        "const trim = str => str.trim();\n"
+        "export const load = async (url, options = {}) => {\n  return url;\n};\n"
+        "var legacy = function (a) { return a; };\n"
+        "function plain(b) { return b; }\n"
+    )
+    assert api_outline("javascript", source) == [
+        ("isObject", "const isObject = (thing) =>"),
+        ("trim", "const trim = str =>"),
+        ("load", "const load = async (url, options = {}) =>"),
+        ("legacy", "var legacy = function (a)"),
+        ("plain", "function plain(b)"),
+    ]
 
 
 def test_non_ascii_offsets() -> None:

@@ -53,7 +53,9 @@ _JS_FUNCTIONS = _s(
     "function_expression",
     "arrow_function",
 )
-_JS_WRAPPERS = _s("export_statement", "lexical_declaration", "variable_declarator")
+_JS_WRAPPERS = _s(
+    "export_statement", "lexical_declaration", "variable_declaration", "variable_declarator"
+)
 _TS_EXTRA = _s(
     "interface_declaration",
     "type_alias_declaration",
@@ -490,6 +492,12 @@ class Scope:
     end: int
 
 
+# Where an anonymous function or class gets its name: `const f = () => …`, `f = lambda: …`,
+# `{ key: function () {} }`.
+_NAMING_PARENTS = frozenset({"variable_declarator", "assignment", "pair"})
+_DECLARATIONS = frozenset({"lexical_declaration", "variable_declaration"})
+
+
 def _name_node(node: Node) -> Node | None:
     named = node.child_by_field_name("name")
     if named is not None:
@@ -501,13 +509,27 @@ def _name_node(node: Node) -> Node | None:
         declarator = declarator.child_by_field_name("declarator") or declarator.child_by_field_name(
             "name"
         )
+    parent = node.parent
+    if parent is not None and parent.type in _NAMING_PARENTS:
+        # Before the children: `x => …` has an identifier child, its parameter.
+        return parent.child_by_field_name("name") or parent.child_by_field_name("left")
     for child in node.named_children:
         if child.type in _IDENTIFIERS:
             return child
-    parent = node.parent
-    if parent is not None and parent.type in ("variable_declarator", "assignment", "pair"):
-        return parent.child_by_field_name("name") or parent.child_by_field_name("left")
     return None
+
+
+def _named_from(node: Node) -> Node:
+    """The code that names `node`: the declaration of an anonymous function or class (`const f =
+    (a) =>`), else the node itself. Its signature starts there, so it reads with its name."""
+    parent = node.parent
+    if parent is None or parent.type not in _NAMING_PARENTS or node.child_by_field_name("name"):
+        return node
+    grandparent = parent.parent
+    if grandparent is not None and grandparent.type in _DECLARATIONS:
+        if grandparent.named_child_count == 1:
+            return grandparent
+    return parent
 
 
 def _body(node: Node, spec: LanguageSpec) -> Node | None:
@@ -526,7 +548,8 @@ def _signature(parsed: Parsed, node: Node) -> str:
     if end is None:
         newline = parsed.source.find(b"\n", node.start_byte, node.end_byte)
         end = newline if newline != -1 else node.end_byte
-    text = parsed.source[node.start_byte : end].decode(errors="replace").rstrip()
+    start = _named_from(node).start_byte
+    text = parsed.source[start:end].decode(errors="replace").rstrip()
     if len(text) > SIGNATURE_MAX_CHARS:
         text = text[:SIGNATURE_MAX_CHARS].rstrip() + " …"
     return text
