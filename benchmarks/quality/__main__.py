@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     for option in ("--seed", "--kinds", "--projects", "--limit", "--tasks", "--model"):
         pro._add_action(next(a for a in run._actions if option in a.option_strings))
     pro.add_argument("--no-plain", action="store_true", help="ghosttype's prompt only")
+    pro.add_argument("--out", type=Path, help="write each task's answers and scores (JSON)")
     args = parser.parse_args(argv)
 
     if args.command == "fetch":
@@ -138,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         from .context_probe import probe
         from .run import model_path
 
-        return probe(tasks, model_path(args.model), DATA / "probe", plain=not args.no_plain)
+        return probe(
+            tasks, model_path(args.model), DATA / "probe", plain=not args.no_plain, out=args.out
+        )
     from . import lsp_runner
 
     lsp_runner.TRIGGER = args.trigger

@@ -5,12 +5,20 @@ no post-processing) and, in the same process, from the plain FIM prompt. Scored 
 
 It compares context changes in a few minutes where the server runners take a quarter of an hour:
 run it from a checkout of the variant (or with PYTHONPATH pointing at one). Its figures are for
-comparing variants; the benchmark's are the ones to report."""
+comparing variants; the benchmark's are the ones to report.
+
+Every prompt is evaluated from an empty KV cache (one prompt, one answer: llama.cpp's numerics
+differ slightly with how a prompt was split into batches), so answers are cached by the prompt's
+tokens (`probe_cache.json`): a variant costs only the prompts it changes, and plain FIM runs once.
+`--out` writes each task's answers, to tell which tasks a variant won and lost."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +29,26 @@ from .run import LINE_KINDS, line_at
 from .tasks import Task
 
 MAX_TOKENS = 64
+
+
+class AnswerCache:
+    """Greedy first lines by prompt tokens, for one model file, kept on disk between runs."""
+
+    def __init__(self, path: Path, model: Path):
+        self.path = path
+        self.model = f"{model.name}:{model.stat().st_size}"
+        self.answers: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+
+    def answer(self, llm: Any, prompt: list[int], generate: Callable[[], str]) -> str:
+        """`generate`'s answer to `prompt`, generated only once."""
+        key = hashlib.sha256(f"{self.model}:{generate.__name__}:{prompt}".encode()).hexdigest()
+        if key not in self.answers:
+            llm.reset()  # evaluated cold: the same prompt always gives the same answer
+            self.answers[key] = generate()
+        return self.answers[key]
+
+    def save(self) -> None:
+        self.path.write_text(json.dumps(self.answers))
 
 
 def first_line(llm: Any, prompt: list[int]) -> str:
@@ -38,7 +66,9 @@ def first_line(llm: Any, prompt: list[int]) -> str:
     return text.lstrip("\n").split("\n", 1)[0] if text.strip() else ""
 
 
-def probe(tasks: list[Task], model: Path, workspaces: Path, plain: bool = True) -> int:
+def probe(
+    tasks: list[Task], model: Path, workspaces: Path, plain: bool = True, out: Path | None = None
+) -> int:
     from ghosttype.config import Settings
     from ghosttype.context import ContextBuilder
     from ghosttype.documents import DocumentStore
@@ -46,6 +76,7 @@ def probe(tasks: list[Task], model: Path, workspaces: Path, plain: bool = True) 
 
     fim = PlainFim(model, threads=2)
     llm = fim.llm
+    cache = AnswerCache(workspaces.parent / "probe_cache.json", model)
 
     def count(text: str) -> int:
         return len(llm.tokenize(text.encode(), add_bos=False, special=False))
@@ -53,6 +84,7 @@ def probe(tasks: list[Task], model: Path, workspaces: Path, plain: bool = True) 
     lines = [t for t in tasks if t.kind in LINE_KINDS]
     runners = ["ghosttype", "plain"] if plain else ["ghosttype"]
     scores: dict[str, list[tuple[bool, float]]] = {r: [] for r in runners}
+    outcomes: dict[str, dict[str, Any]] = {}
     prompt_tokens = 0
     started = time.monotonic()
     # Cross-file tasks see a copy of their project's files; in-file ones a folder of their own.
@@ -82,21 +114,34 @@ def probe(tasks: list[Task], model: Path, workspaces: Path, plain: bool = True) 
             special=True,
         )
         prompt_tokens += len(prompt)
-        answers = {"ghosttype": first_line(llm, prompt)}
+        def ghosttype() -> str:
+            return first_line(llm, prompt)
+
+        def plain_fim() -> str:
+            return fim.complete(task.prefix, task.suffix, first_line_only=True).text
+
+        answers = {"ghosttype": cache.answer(llm, prompt, ghosttype)}
         if plain:
-            answers["plain"] = fim.complete(task.prefix, task.suffix, first_line_only=True).text
+            plain_prompt = fim.prompt(task.prefix, task.suffix)
+            answers["plain"] = cache.answer(llm, plain_prompt, plain_fim)
         expected = line_at(task.original, len(task.prefix))
         marks = []
+        outcomes[task.id] = {"prompt_tokens": len(prompt)}
         for runner, answer in answers.items():
             got = line_at(task.prefix + answer + task.suffix, len(task.prefix))
             scores[runner].append((exact_match(got, expected), edit_similarity(got, expected)))
             marks.append(runner if scores[runner][-1][0] else "-")
+            exact, similarity = scores[runner][-1]
+            outcomes[task.id][runner] = {"answer": answer, "exact": exact, "similarity": similarity}
         print(task.id, *marks, flush=True)
+        cache.save()
     n = len(lines)
     for runner, results in scores.items():
         hits = sum(exact for exact, _ in results)
         similarity = 100 * sum(s for _, s in results) / max(1, n)
         print(f"{runner}: exact {hits}/{n}, similarity {similarity:.1f}")
+    if out is not None:
+        out.write_text(json.dumps(outcomes, indent=1))
     print(f"{prompt_tokens / max(1, n):.0f} ghosttype prompt tokens a task on average, "
           f"{time.monotonic() - started:.0f} s")  # fmt: skip
     return 0
