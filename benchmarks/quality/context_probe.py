@@ -19,6 +19,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,9 @@ class AnswerCache:
         self.model = f"{model.name}:{model.stat().st_size}"
         self.answers: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
 
-    def answer(self, llm: Any, prompt: list[int], generate: Callable[[], str]) -> str:
-        """`generate`'s answer to `prompt`, generated only once."""
-        key = hashlib.sha256(f"{self.model}:{generate.__name__}:{prompt}".encode()).hexdigest()
+    def answer(self, llm: Any, runner: str, prompt: list[int], generate: Callable[[], str]) -> str:
+        """`generate`'s answer (the runner's) to `prompt`, generated only once."""
+        key = hashlib.sha256(f"{self.model}:{runner}:{prompt}".encode()).hexdigest()
         if key not in self.answers:
             llm.reset()  # evaluated cold: the same prompt always gives the same answer
             self.answers[key] = generate()
@@ -64,6 +65,10 @@ def first_line(llm: Any, prompt: list[int]) -> str:
         if len(out) >= MAX_TOKENS or ("\n" in text and text.strip()):
             break
     return text.lstrip("\n").split("\n", 1)[0] if text.strip() else ""
+
+
+def plain_first_line(fim: PlainFim, task: Task) -> str:
+    return fim.complete(task.prefix, task.suffix, first_line_only=True).text
 
 
 def probe(
@@ -114,16 +119,16 @@ def probe(
             special=True,
         )
         prompt_tokens += len(prompt)
-        def ghosttype() -> str:
-            return first_line(llm, prompt)
-
-        def plain_fim() -> str:
-            return fim.complete(task.prefix, task.suffix, first_line_only=True).text
-
-        answers = {"ghosttype": cache.answer(llm, prompt, ghosttype)}
+        answers = {
+            "ghosttype": cache.answer(llm, "ghosttype", prompt, partial(first_line, llm, prompt))
+        }
         if plain:
-            plain_prompt = fim.prompt(task.prefix, task.suffix)
-            answers["plain"] = cache.answer(llm, plain_prompt, plain_fim)
+            answers["plain"] = cache.answer(
+                llm,
+                "plain_fim",
+                fim.prompt(task.prefix, task.suffix),
+                partial(plain_first_line, fim, task),
+            )
         expected = line_at(task.original, len(task.prefix))
         marks = []
         outcomes[task.id] = {"prompt_tokens": len(prompt)}
