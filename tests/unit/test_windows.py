@@ -48,3 +48,13 @@ def test_estimate_never_undercounts_ascii_code_much():
     # Code tokenizes at 3-4 characters per token: the estimate assumes 3.
     assert estimate_tokens("abcdef" * 100) >= 200
     assert estimate_tokens("日本語") >= 3
+
+
+def test_a_new_anchor_fills_its_share_of_the_budget_on_dense_text():
+    # Eight characters a word: the first guess (4 characters a token) takes half of what fits,
+    # and the prefix must still reach the refill share rather than stop at the guess.
+    text = "".join("wordword " * 5 + "\n" for _ in range(400))
+    found = windows(text, len(text), prefix_budget=200, suffix_budget=10, count=count_words)
+    assert 0.7 * 200 - 5 <= found.prefix_tokens <= 200
+    invoked = windows(text, len(text), 200, 10, count_words, refill=0.98)
+    assert 0.98 * 200 - 5 <= invoked.prefix_tokens <= 200

@@ -81,10 +81,15 @@ def prefix_window(
         tokens = count(text[:offset])
         if tokens <= budget:
             return text[:offset], tokens, 0
-    # Pick a new anchor: a line start such that the prefix fills about REFILL_SHARE of the budget.
+    # Pick a new anchor: a line start such that the prefix fills about `refill` of the budget.
     target = max(1, int(budget * refill))
-    guess = max(0, offset - target * 4)
-    start = text.rfind("\n", 0, guess) + 1 if guess > 0 else 0
+    start = _line_start_before(text, offset, target * 4)
+    tokens = count(text[start:offset])
+    if start > 0 and 0 < tokens < target:
+        # Denser text than the guess's 4 characters a token (runs of indentation are one token
+        # each): guess again at this text's own rate, or the prefix stays short of its budget.
+        rate = (offset - start) / tokens
+        start = _line_start_before(text, offset, int(target * rate))
     while True:
         prefix = text[start:offset]
         tokens = count(prefix)
@@ -98,6 +103,12 @@ def prefix_window(
             prefix = prefix[-target * 3 :]
             return prefix, count(prefix), offset - len(prefix)
         start = newline + 1
+
+
+def _line_start_before(text: str, offset: int, characters: int) -> int:
+    """The start of the line holding the character `characters` before `offset` (0 past it)."""
+    guess = offset - characters
+    return text.rfind("\n", 0, guess) + 1 if guess > 0 else 0
 
 
 def windows(
