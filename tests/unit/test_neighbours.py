@@ -263,7 +263,7 @@ def test_unknown_scheme_and_empty_workspace() -> None:
     assert index.select(document, 3, [document], 0.0, 500, count) == ()
 
 
-def test_an_imported_file_offers_its_api_names_the_file_imports_first(tmp_path: Path) -> None:
+def test_an_imported_file_offers_the_api_of_the_names_the_file_imports(tmp_path: Path) -> None:
     helpers = "".join(f"def helper_{n}(value, n={n}):\n    return value * n\n\n" for n in range(40))
     write(
         tmp_path, "pkg/tools.py", helpers + "class Box:\n    def open(self, lid):\n        pass\n"
@@ -274,12 +274,59 @@ def test_an_imported_file_offers_its_api_names_the_file_imports_first(tmp_path: 
     snippets = index.select(document, len(text), [document], 0.0, 1000, count)
     api = next(s for s in snippets if s.score >= API_SCORE)
     assert api.path == "pkg/tools.py"
-    lines = api.text.split("\n")
-    # The names main.py imports come first (helper_39 is the file's 40th definition), members
-    # under their class; the rest of the API as far as the budget goes.
-    assert lines[:3] == ["def helper_39(value, n=39):", "class Box:", "    def open(self, lid):"]
-    assert len(api.text) <= API_MAX_CHARS
+    # Only the names main.py imports (helper_39 is the file's 40th definition), members under
+    # their class: the rest of the file's API would only crowd the budget.
+    assert api.text.split("\n") == [
+        "def helper_39(value, n=39):",
+        "class Box:",
+        "    def open(self, lid):",
+    ]
     assert api.score > max(s.score for s in snippets if s is not api)
+
+
+def test_a_module_imported_whole_offers_its_api_as_far_as_the_cap(tmp_path: Path) -> None:
+    helpers = "".join(f"def helper_{n}(value, n={n}):\n    return value * n\n\n" for n in range(40))
+    write(tmp_path, "pkg/tools.py", helpers)
+    text = "from . import tools\n\ndef main():\n    "
+    document = Document(f"file://{tmp_path}/pkg/main.py", text, "python", 1, 1)
+    index = NeighbourIndex((str(tmp_path),), Excluder((str(tmp_path),), ()))
+    snippets = index.select(document, len(text), [document], 0.0, 1000, count)
+    api = next(s for s in snippets if s.path == "pkg/tools.py")
+    assert api.text.startswith("def helper_0(value, n=0):\ndef helper_1(value, n=1):")
+    assert API_MAX_CHARS - 30 < len(api.text) <= API_MAX_CHARS
+    # Imported whole, it says less of what comes next than names imported one by one.
+    assert API_SCORE / 2 <= api.score < API_SCORE
+
+
+def test_imported_names_used_around_the_cursor_lead_and_rank_their_file_first(
+    tmp_path: Path,
+) -> None:
+    helpers = "".join(f"def helper_{n}(value, n={n}):\n    return value * n\n\n" for n in range(40))
+    write(tmp_path, "pkg/tools.py", helpers)
+    write(tmp_path, "pkg/a_shapes.py", helpers.replace("helper_", "shape_"))
+    imports = "from .a_shapes import shape_0, shape_1\nfrom .tools import helper_0, helper_1, helper_39\n"
+    filler = "".join(f"z_{n} = {n}\n" for n in range(12))  # the imports out of the cursor's lines
+    text = imports + filler + "\ndef main(x):\n    y = helper_39(x)\n    "
+    document = Document(f"file://{tmp_path}/pkg/main.py", text, "python", 1, 1)
+    index = NeighbourIndex((str(tmp_path),), Excluder((str(tmp_path),), ()))
+    snippets = index.select(document, len(text), [document], 0.0, 1000, count)
+    apis = [s for s in snippets if s.score >= API_SCORE]
+    assert [s.path for s in apis] == ["pkg/a_shapes.py", "pkg/tools.py"]  # best last
+    assert apis[-1].text.split("\n")[0] == "def helper_39(value, n=39):"
+
+
+def test_the_outline_lists_the_imports_the_code_at_the_cursor_uses_first() -> None:
+    from ghosttype.config import Settings
+    from ghosttype.context import ContextBuilder
+
+    imports = "".join(f"import module_{n}\n" for n in range(30)) + "from .tools import helper\n"
+    text = imports + "".join(f"x_{n} = {n}\n" for n in range(300)) + "y = helper(1)\n"
+    store = DocumentStore()
+    document = store.open("file:///w/main.py", text, "python", 1)
+    builder = ContextBuilder(store, Path("/w"))
+    context = builder.build(document, len(text), Settings().context, now=0.0, invoked=True)
+    outline = next(s for s in context.snippets if s.path == "main.py")
+    assert outline.text.split("\n")[0] == "from .tools import helper"
 
 
 def test_no_api_from_an_excluded_file(tmp_path: Path) -> None:

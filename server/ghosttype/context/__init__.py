@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlparse
 from ..config import ContextSettings
 from ..documents import Document, DocumentStore
 from .exclude import Excluder
-from .neighbours import SNIPPET_HEADER_TOKENS, NeighbourIndex
+from .neighbours import SNIPPET_HEADER_TOKENS, NeighbourIndex, identifiers, words_around
 from .secrets import redact, redact_prefix
 from .syntax import Shape, SyntaxIndex, completion_shape, enclosing_scopes, imports, used_signatures
 from .types import PromptContext, Snippet
@@ -224,6 +224,9 @@ class ContextBuilder:
         if parsed is None or anchor == 0:
             return None  # unknown language, or the prefix window shows the whole file start
         lines = [i for i in imports(parsed) if document.text.find(i, anchor) == -1]
+        # The imports of names the code around the cursor uses first: the budget may end early.
+        near = words_around(document.text, offset)
+        lines.sort(key=lambda line: not identifiers(line) & near)
         scopes = [s.signature for s in enclosing_scopes(parsed, offset) if s.start < anchor]
         known = self.syntax.definitions(document)
         lines += [

@@ -60,11 +60,13 @@ SHARES: dict[Source, float] = {"import": 0.35, "open": 0.35, "recent": 0.15, "fo
 MAX_SNIPPETS = 12
 # A snippet's file separator and newlines in the prompt, besides its path and text.
 SNIPPET_HEADER_TOKENS = 4
-# An imported file also offers its API: the signatures of its functions and classes, those the
-# current file names first, within this many characters. What a file imports is what it calls, so
-# the API ranks above any window's similarity.
+# An imported file also offers its API: the signatures of the functions and classes the current
+# file imports from it (all of them for a module imported whole), within this many characters.
+# What a file imports is what it calls, so the API ranks above any window's similarity.
 API_MAX_CHARS = 480
 API_SCORE = 0.5
+# Per name the current file imports from that file and uses around the cursor.
+API_NEAR_BONUS = 0.1
 # Import statements, parenthesised Python ones across lines.
 _IMPORT_LINES = re.compile(
     r"^[ \t]*(?:from|import)\b[^\n(]*(?:\([^)]*\))?.*$|^.*\brequire\s*\(.*$", re.M
@@ -416,7 +418,7 @@ class NeighbourIndex:
             previous.time = now
             return previous.snippets
         versions: dict[str, int] = {}
-        query = identifiers(_around(document.text, offset))
+        query = words_around(document.text, offset)
         candidates = self._candidates(document, query, others, versions)
         snippets = fit(candidates, budget, count)
         if not one_off:
@@ -489,32 +491,41 @@ class NeighbourIndex:
     def _api_candidate(
         self, path: str, query: frozenset[str], imported: frozenset[str]
     ) -> Candidate | None:
-        """The imported file's signatures, the names the current file imports first; a file no
-        longer than its outline would be is offered whole (its windows are then dropped as
-        overlapping it: see `fit`)."""
+        """The imported file's signatures; a file no longer than its outline would be is offered
+        whole (its windows are then dropped as overlapping it: see `fit`).
+
+        Names imported one by one are what this file calls; the rest of that file's API only
+        crowds the budget. A module imported whole (`import utils`, or a package's `__init__`
+        that `from package import module` reaches too) offers all of it, ranked lower. Names the
+        code around the cursor uses come first, and each one ranks the file up: that is the API
+        the person is working with."""
         outline = self._api(path)
         if not outline:
             return None
+        names = frozenset(name for name, _ in outline)
+        offered = names & imported
+        # A module imported whole says less of what comes next than names imported one by one.
+        base = API_SCORE if offered else API_SCORE / 2
+        offered = offered or names
+        near = base + API_NEAR_BONUS * len(offered & query)
         indexed = self._index_disk(path)  # cached by _api
         if indexed is not None and _length(indexed.lines) <= API_MAX_CHARS:
-            score = API_SCORE + jaccard(
-                frozenset().union(*(w.words for w in indexed.windows)), query
-            )
+            score = near + jaccard(frozenset().union(*(w.words for w in indexed.windows)), query)
             whole = Window(0, len(indexed.lines), frozenset())
             return _candidate("import", path, indexed, whole, score)
-        named = [line for name, line in outline if name in imported]
-        rest = [line for name, line in outline if name not in imported]
+        entries = [entry for entry in outline if entry[0] in offered]
+        entries.sort(key=lambda entry: entry[0] not in query)  # stable: file order otherwise
         kept: list[str] = []
         size = 0
-        for line in named + rest:
+        for _, line in entries:
             if size + len(line) + 1 > API_MAX_CHARS:
                 break
             kept.append(line)
             size += len(line) + 1
         if not kept:
             return None
-        score = API_SCORE + jaccard(frozenset(name for name, _ in outline), query)
         text = "\n".join(kept)
+        score = near + jaccard(names, query)
         return Candidate("import", path + "#api", self._display_path(path), 0, 0, text, score)
 
     def _api(self, path: str) -> list[tuple[str, str]]:
@@ -622,6 +633,11 @@ class NeighbourIndex:
                 indexed = None
         self._disk[path] = (stat.st_mtime_ns, indexed)
         return indexed
+
+
+def words_around(text: str, offset: int) -> frozenset[str]:
+    """The identifiers of the lines around the cursor: what the code being written works with."""
+    return identifiers(_around(text, offset))
 
 
 def _around(text: str, offset: int) -> str:
