@@ -41,6 +41,21 @@ def test_a_long_file_keeps_room_for_its_outline_and_the_anchor_holds(tmp_path):
     assert second.snippets == first.snippets
 
 
+def test_the_outline_keeps_the_enclosing_scope_and_the_imports_the_cursor_uses(tmp_path):
+    # 30 imports before the one the code at the cursor uses: the outline cannot hold them all.
+    imports = "".join(f"import module_{n}\n" for n in range(30)) + "from .tools import helper\n"
+    body = "".join(f"    x_{n} = {n}\n" for n in range(300))
+    text = imports + "def main():\n" + body + "    y = helper(1)\n    "
+    store = DocumentStore()
+    document = store.open((tmp_path / "main.py").as_uri(), text, "python", 1)
+    builder = ContextBuilder(store, tmp_path)
+    settings = ContextSettings(max_prompt_tokens=400)
+    context = builder.build(document, len(text), settings, words, now=0.0, invoked=True)
+    outline = next(s for s in context.snippets if s.path == "main.py").text.split("\n")
+    assert outline[-1] == "def main():"  # in file order: the imports, then the enclosing scope
+    assert 0 < outline.index("from .tools import helper") == len(outline) - 2
+
+
 def test_an_invoked_request_fills_the_window_and_leaves_the_typing_anchor(tmp_path):
     store = DocumentStore()
     text = "".join(f"v{i} = h\n" for i in range(400))

@@ -315,20 +315,6 @@ def test_imported_names_used_around_the_cursor_lead_and_rank_their_file_first(
     assert apis[-1].text.split("\n")[0] == "def helper_39(value, n=39):"
 
 
-def test_the_outline_lists_the_imports_the_code_at_the_cursor_uses_first() -> None:
-    from ghosttype.config import Settings
-    from ghosttype.context import ContextBuilder
-
-    imports = "".join(f"import module_{n}\n" for n in range(30)) + "from .tools import helper\n"
-    text = imports + "".join(f"x_{n} = {n}\n" for n in range(300)) + "y = helper(1)\n"
-    store = DocumentStore()
-    document = store.open("file:///w/main.py", text, "python", 1)
-    builder = ContextBuilder(store, Path("/w"))
-    context = builder.build(document, len(text), Settings().context, now=0.0, invoked=True)
-    outline = next(s for s in context.snippets if s.path == "main.py")
-    assert outline.text.split("\n")[0] == "from .tools import helper"
-
-
 def test_no_api_from_an_excluded_file(tmp_path: Path) -> None:
     write(tmp_path, "pkg/secret_tools.py", "def reveal(token):\n    return token\n")
     text = "from .secret_tools import reveal\n\n"

@@ -223,21 +223,22 @@ class ContextBuilder:
         parsed = self.syntax.parsed(document)
         if parsed is None or anchor == 0:
             return None  # unknown language, or the prefix window shows the whole file start
-        lines = [i for i in imports(parsed) if document.text.find(i, anchor) == -1]
-        # The imports of names the code around the cursor uses first: the budget may end early.
-        near = words_around(document.text, offset)
-        lines.sort(key=lambda line: not identifiers(line) & near)
+        statements = [i for i in imports(parsed) if document.text.find(i, anchor) == -1]
         scopes = [s.signature for s in enclosing_scopes(parsed, offset) if s.start < anchor]
         known = self.syntax.definitions(document)
-        lines += [
+        used = [
             s for s in used_signatures(parsed, offset, known, anchor, offset) if s not in scopes
         ]
-        lines += scopes
-        kept: list[str] = []
-        for line in lines:
-            if count("\n".join([*kept, line])) > budget:
-                break
-            kept.append(line)
+        # What the budget keeps, most telling first: where the cursor is, the imports of names the
+        # code around it uses, the signatures it calls, the other imports; shown in file order.
+        near = words_around(document.text, offset)
+        near_imports = [i for i in statements if identifiers(i) & near]
+        others = [i for i in statements if i not in near_imports]
+        chosen: list[str] = []
+        for line in [*scopes, *near_imports, *used, *others]:
+            if count("\n".join([*chosen, line])) <= budget:
+                chosen.append(line)
+        kept = [line for line in [*statements, *used, *scopes] if line in chosen]
         return Snippet(path, redact("\n".join(kept))) if kept else None
 
     def shape(self, document: Document, offset: int, speculative: bool = False) -> Shape | None:
