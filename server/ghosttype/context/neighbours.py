@@ -503,14 +503,14 @@ class NeighbourIndex:
         if not outline:
             return None
         names = frozenset(name for name, _ in outline)
-        offered = names & imported
+        imported_here = names & imported
         # A module imported whole says less of what comes next than names imported one by one.
-        base = API_SCORE if offered else API_SCORE / 2
-        offered = offered or names
-        near = base + API_NEAR_BONUS * len(offered & query)
+        score = API_SCORE if imported_here else API_SCORE / 2
+        offered = imported_here or names
+        score += API_NEAR_BONUS * len(offered & query)
         indexed = self._index_disk(path)  # cached by _api
         if indexed is not None and _length(indexed.lines) <= API_MAX_CHARS:
-            score = near + jaccard(frozenset().union(*(w.words for w in indexed.windows)), query)
+            score += jaccard(frozenset().union(*(w.words for w in indexed.windows)), query)
             whole = Window(0, len(indexed.lines), frozenset())
             return _candidate("import", path, indexed, whole, score)
         entries = [entry for entry in outline if entry[0] in offered]
@@ -525,7 +525,7 @@ class NeighbourIndex:
         if not kept:
             return None
         text = "\n".join(kept)
-        score = near + jaccard(names, query)
+        score += jaccard(names, query)
         return Candidate("import", path + "#api", self._display_path(path), 0, 0, text, score)
 
     def _api(self, path: str) -> list[tuple[str, str]]:

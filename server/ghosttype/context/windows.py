@@ -84,12 +84,12 @@ def prefix_window(
     # Pick a new anchor: a line start such that the prefix fills about `refill` of the budget.
     target = max(1, int(budget * refill))
     start = _line_start_before(text, offset, target * 4)
-    tokens = count(text[start:offset])
-    if start > 0 and 0 < tokens < target:
-        # Denser text than the guess's 4 characters a token (runs of indentation are one token
-        # each): guess again at this text's own rate, or the prefix stays short of its budget.
-        rate = (offset - start) / tokens
-        start = _line_start_before(text, offset, int(target * rate))
+    if start > 0:
+        tokens = count(text[start:offset])
+        if 0 < tokens < target:
+            # Denser text than the guess's 4 characters a token (runs of indentation are one token
+            # each): guess again at this text's own rate, or the prefix stays short of its budget.
+            start = _line_start_before(text, offset, target * (offset - start) // tokens)
     while True:
         prefix = text[start:offset]
         tokens = count(prefix)
