@@ -134,9 +134,9 @@ def probe(
         outcomes[task.id] = {"prompt_tokens": len(prompt)}
         for runner, answer in answers.items():
             got = line_at(task.prefix + answer + task.suffix, len(task.prefix))
-            scores[runner].append((exact_match(got, expected), edit_similarity(got, expected)))
-            marks.append(runner if scores[runner][-1][0] else "-")
-            exact, similarity = scores[runner][-1]
+            exact, similarity = exact_match(got, expected), edit_similarity(got, expected)
+            scores[runner].append((exact, similarity))
+            marks.append(runner if exact else "-")
             outcomes[task.id][runner] = {"answer": answer, "exact": exact, "similarity": similarity}
         print(task.id, *marks, flush=True)
         cache.save()
