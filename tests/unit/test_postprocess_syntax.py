@@ -13,6 +13,7 @@ from ghosttype.postprocess.syntax import (
     balance_brackets,
     cut_at_block_end,
     detect_indent,
+    drop_dangling_header,
     drop_suffix_repeats,
     normalise_indentation,
     open_brackets,
@@ -118,3 +119,31 @@ def test_polish_chain_on_a_run_on_body() -> None:
 
     raw = "return a + b;\n}\n\nfunction next() {\n  return 0;\n}"
     assert polish(raw, "  ", "function add(a, b) {\n", "\n}\n") == "return a + b;"
+
+
+@pytest.mark.parametrize(
+    ("completion", "suffix", "expected"),
+    [
+        # more.py:3011: the right line, then a loop header whose body never comes.
+        pytest.param(
+            "    buffer = deque(iterable)\n    while buffer:",
+            "\n    if steps == 0:\n        raise ValueError()\n",
+            "    buffer = deque(iterable)",
+            id="header-without-body",
+        ),
+        pytest.param(
+            "    total = 0\n    for x in xs:",
+            "\n        total += x\n",
+            "    total = 0\n    for x in xs:",
+            id="body-in-the-code-after",
+        ),
+        pytest.param("for x in xs:", "\n    pass\n", "for x in xs:", id="one-line-header"),
+        pytest.param(
+            "    x = 1\n    if x:\n        y = 2", "\n", "    x = 1\n    if x:\n        y = 2", id="whole"
+        ),
+    ],
+)
+def test_a_block_header_without_its_body_is_dropped(
+    completion: str, suffix: str, expected: str
+) -> None:
+    assert drop_dangling_header(completion, suffix) == expected

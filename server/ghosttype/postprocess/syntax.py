@@ -223,12 +223,26 @@ def _tabs_to_spaces(line: str, unit: str) -> str:
     return unit * tabs + stripped if tabs else line
 
 
+def drop_dangling_header(completion: str, suffix: str) -> str:
+    """A completion of several lines that ends on a block header (`...:`) whose body neither it
+    nor the code after the cursor holds (no deeper-indented next line) ends before that header."""
+    lines = completion.rstrip().split("\n")
+    if len(lines) < 2 or not lines[-1].endswith(":"):
+        return completion
+    following = next((line for line in suffix.split("\n")[1:] if line.strip()), None)
+    if following is not None and indent_width(following) > indent_width(lines[-1]):
+        return completion  # its body is the code after the cursor
+    return "\n".join(lines[:-1]).rstrip()
+
+
 def polish(raw: str, line_before: str, prefix: str, suffix: str) -> str:
     """The syntax-aware clean-up of a multi-line completion, in order: stop at the enclosing
-    block's end, at an unmatched closer, before lines the suffix already has, at repetition;
-    then the file's tabs or spaces (judged from the prefix and suffix windows)."""
+    block's end, at an unmatched closer, before lines the suffix already has, at repetition, and
+    before a block header left without its body; then the file's tabs or spaces (judged from the
+    prefix and suffix windows)."""
     text = cut_at_block_end(raw, line_before, suffix)
     text = balance_brackets(text, prefix[-4000:])
     text = drop_suffix_repeats(text, suffix)
     text = remove_repetition(text)
+    text = drop_dangling_header(text, suffix)
     return normalise_indentation(text, detect_indent(prefix[-8000:] + line_before + suffix))
