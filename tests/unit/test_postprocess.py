@@ -174,3 +174,25 @@ def test_block_repeat_ends_where_the_model_copies_code_that_follows_in_the_same_
     short = block_repeat(CursorLine("    ", ""), "\n    return n\n")
     assert apply([short], "n += 1\n    return n\n") == "n += 1\n    return n\n"
     assert apply([block_repeat(CursorLine("    x = ", ""), document_after)], generated) == generated
+
+
+def test_repeat_rules_cut_only_where_a_statement_starts():
+    # inflection's rule tables repeat argument lines; the model writing one more entry must not be
+    # cut inside its call because an argument line equals one in the code that follows.
+    document_after = (
+        "\n        PLURALS.insert(0, (\n"
+        "            r\"{}{}$\".format(plural[0].upper(),\n"
+        "                            caseinsensitive(singular[1:])),\n"
+        "            plural[0].upper() + plural[1:]\n        ))\n"
+    )
+    cursor = CursorLine("", "", next_lines=("        PLURALS.insert(0, (",))
+    generated = (
+        "        SINGULARS.insert(0, (\n"
+        "            r\"{}{}$\".format(plural[0].upper(),\n"
+        "                            caseinsensitive(singular[1:])),\n"
+        "            singular[0].upper() + singular[1:]\n        ))\n"
+        "        PLURALS.insert(0, (\n"
+    )
+    whole = generated[: generated.index("        PLURALS")].rstrip("\n")
+    assert apply([block_repeat(cursor, document_after)], generated) == whole
+    assert apply([suffix_reached(cursor)], generated) == whole

@@ -15,6 +15,7 @@ from ghosttype.postprocess.syntax import (
     detect_indent,
     drop_dangling_header,
     drop_suffix_repeats,
+    end_on_whole_statement,
     normalise_indentation,
     open_brackets,
     remove_repetition,
@@ -147,3 +148,30 @@ def test_a_block_header_without_its_body_is_dropped(
     completion: str, suffix: str, expected: str
 ) -> None:
     assert drop_dangling_header(completion, suffix) == expected
+
+
+@pytest.mark.parametrize(
+    ("completion", "expected"),
+    [
+        pytest.param(
+            "    x = 1\n    SINGULARS.insert(0, (\n        r'{}'.format(s,",
+            "    x = 1",
+            id="a-call-left-open",
+        ),
+        pytest.param(
+            "  var a = 1;\n  out += table[c >> 6]\n    + table[c & 63] +",
+            "  var a = 1;",
+            id="an-operator-at-the-end",
+        ),
+        pytest.param(
+            "  a = 1;\n  return x\n    .then(f)", "  a = 1;\n  return x\n    .then(f)", id="whole-chain"
+        ),
+        pytest.param("    y = f(\n        a,\n    )", "    y = f(\n        a,\n    )", id="whole-call"),
+        pytest.param("    y = f(a,", "    y = f(a,", id="one-statement-alone"),
+        pytest.param(
+            "    i++\n    // next, then,\n    j--", "    i++\n    // next, then,\n    j--", id="no-operator"
+        ),
+    ],
+)
+def test_a_multi_line_completion_ends_on_a_whole_statement(completion: str, expected: str) -> None:
+    assert end_on_whole_statement(completion) == expected

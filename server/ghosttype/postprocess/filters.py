@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .syntax import statement_starts
+
 # A rule returns the length to keep when the completion is complete, else None.
 StopRule = Callable[[str], int | None]
 
@@ -84,8 +86,8 @@ def block_end(cursor: CursorLine) -> StopRule:
 
 
 def suffix_reached(cursor: CursorLine) -> StopRule:
-    """Ends before a line that repeats the first line of code after the cursor: the model has
-    filled the gap and started copying what already follows."""
+    """Ends before a line that starts a statement repeating the first line of code after the
+    cursor: the model has filled the gap and started copying what already follows."""
     following = cursor.next_lines[0] if cursor.next_lines else ""
     # A short line (`}`, `)`) must repeat exactly, indentation included, to count.
     exact = len(following.strip()) < 2
@@ -99,8 +101,9 @@ def suffix_reached(cursor: CursorLine) -> StopRule:
         if not following.strip():
             return None
         position = 0
+        starts = statement_starts(text)
         for index, line in enumerate(text.split("\n")[:-1]):
-            if index > 0 and repeats(line):
+            if index > 0 and starts[index] and repeats(line):
                 return max(0, position - 1)
             position += len(line) + 1
         return None
@@ -115,17 +118,19 @@ BLOCK_REPEAT_MAX_LINES = 200
 
 
 def block_repeat(cursor: CursorLine, suffix: str) -> StopRule:
-    """On a blank line: ends before a line that repeats one of the code after the cursor in the
-    same block (up to the first line indented less): the model skipped what belongs in the gap and
-    is copying code that follows. Only the block: a sibling function may hold the same line."""
+    """On a blank line: ends before a statement that repeats a line of the code after the cursor
+    in the same block (up to the first line indented less): the model skipped what belongs in the
+    gap and is copying code that follows. Only the block: a sibling function may hold the same
+    line. Only a statement's first line: the arguments of a call may repeat by right."""
     following = frozenset() if cursor.before.strip() else _block_lines(cursor.before, suffix)
 
     def rule(text: str) -> int | None:
         if not following:
             return None
         position = 0
+        starts = statement_starts(text)
         for index, line in enumerate(text.split("\n")):
-            if index > 0 and line.strip() in following:
+            if index > 0 and starts[index] and line.strip() in following:
                 return max(0, position - 1)
             position += len(line) + 1
         return None

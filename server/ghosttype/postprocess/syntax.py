@@ -66,6 +66,65 @@ def open_brackets(text: str) -> str:
     return "".join(stack)
 
 
+# A line that starts with one of these operators and a space continues the statement above it
+# (`+ x`, `? a : b`), as does one that starts with `.name` (`.then(...)`).
+_CONTINUING_OPERATORS = frozenset(("+", "-", "*", "/", "%", "?", ":", "&&", "||", "|", "&"))
+
+
+# A line that ends with one of these goes on on the next line (`var a = 1,` / `x = a +`).
+_OPEN_ENDINGS = ("+", "-", "*", "/", "%", "=", "=>", "&&", "||", "?", ",", "|", "&", "\\")
+
+
+def _open_ending(line: str) -> bool:
+    stripped = line.strip()
+    if stripped.startswith(("#", "//", "*", "/*")):
+        return False  # a comment's last word joins nothing
+    return stripped.endswith(_OPEN_ENDINGS) and not stripped.endswith(("++", "--"))
+
+
+def _continues(line: str) -> bool:
+    stripped = line.lstrip()
+    if stripped.startswith(".") and not stripped.startswith(".."):
+        return True
+    return stripped.split(" ", 1)[0] in _CONTINUING_OPERATORS and " " in stripped
+
+
+def statement_starts(text: str) -> list[bool]:
+    """For each line of `text`: whether a new statement starts there, judged by the brackets the
+    text itself opened (none may be open) and operators that join lines (`x = a +`, `.then`).
+    A rule that cuts at a repeated line cuts only where a statement starts, or it would leave
+    half a call behind."""
+    lines = text.split("\n")
+    starts = [True] * len(lines)
+    events = _scan(text)
+    depth = 0
+    seen = 0
+    position = 0
+    for number, line in enumerate(lines):
+        while seen < len(events) and events[seen][0] < position:
+            depth = max(0, depth + (1 if events[seen][2] in _OPENERS else -1))
+            seen += 1
+        if number > 0:
+            starts[number] = (
+                depth == 0 and not _open_ending(lines[number - 1]) and not _continues(line)
+            )
+        position += len(line) + 1
+    return starts
+
+
+def end_on_whole_statement(completion: str) -> str:
+    """A multi-line completion that stops inside a statement (a bracket it opened still open, a
+    line continued with `\\` or an operator) goes back to the last line where a statement
+    ended, so what is accepted never leaves half a call in the file. One unfinished statement
+    alone is left as it is (word-by-word accept can still use it)."""
+    lines = completion.split("\n")
+    starts = statement_starts(completion + "\nx")  # a sentinel line: does the text end whole?
+    if starts[len(lines)]:
+        return completion
+    ends = [number for number in range(1, len(lines)) if starts[number]]
+    return "\n".join(lines[: ends[-1]]).rstrip() if ends else completion
+
+
 def cut_at_block_end(completion: str, line_before: str, suffix: str) -> str:
     """Ends the completion where the block around the cursor ends: at a line indented less than
     the cursor's line, or at a bracket that closes one opened before the cursor. A closer that the
@@ -237,12 +296,13 @@ def drop_dangling_header(completion: str, suffix: str) -> str:
 
 def polish(raw: str, line_before: str, prefix: str, suffix: str) -> str:
     """The syntax-aware clean-up of a multi-line completion, in order: stop at the enclosing
-    block's end, at an unmatched closer, before lines the suffix already has, at repetition, and
-    before a block header left without its body; then the file's tabs or spaces (judged from the
+    block's end, at an unmatched closer, before lines the suffix already has, at repetition, at
+    the last whole statement, and before a block header left without its body; then the file's tabs or spaces (judged from the
     prefix and suffix windows)."""
     text = cut_at_block_end(raw, line_before, suffix)
     text = balance_brackets(text, prefix[-4000:])
     text = drop_suffix_repeats(text, suffix)
     text = remove_repetition(text)
+    text = end_on_whole_statement(text)
     text = drop_dangling_header(text, suffix)
     return normalise_indentation(text, detect_indent(prefix[-8000:] + line_before + suffix))
