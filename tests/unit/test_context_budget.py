@@ -26,12 +26,14 @@ def test_a_long_file_keeps_room_for_its_outline_and_the_anchor_holds(tmp_path):
     head = "import os\n\n\ndef helper(path):\n    return os.path.basename(path)\n\n\n"
     body = "".join(f"value_{i} = helper('{i}')\n" for i in range(400))
     text = head + body
+    (tmp_path / "b.py").write_text("def other():\n    value_1 = helper('1')\n")  # a neighbour
     document = store.open((tmp_path / "a.py").as_uri(), text, "python", 1)
     builder = ContextBuilder(store, tmp_path)
     settings = ContextSettings(max_prompt_tokens=400)
     first = builder.build(document, len(text), settings, words, now=0.0)
     assert not first.prefix.startswith("import os")
-    (outline,) = first.snippets
+    neighbour, outline = first.snippets
+    assert neighbour.path == "b.py" and outline.path == "a.py"
     assert "import os" in outline.text and "def helper(path)" in outline.text
     typed = store.change(
         document.uri, [TextEdit("x", (document.line_count - 1, 0), (document.line_count - 1, 0))], 3
@@ -46,6 +48,7 @@ def test_the_outline_keeps_the_enclosing_scope_and_the_imports_the_cursor_uses(t
     imports = "".join(f"import module_{n}\n" for n in range(30)) + "from .tools import helper\n"
     body = "".join(f"    x_{n} = {n}\n" for n in range(300))
     text = imports + "def main():\n" + body + "    y = helper(1)\n    "
+    (tmp_path / "tools.py").write_text("def helper(n):\n    return n\n")
     store = DocumentStore()
     document = store.open((tmp_path / "main.py").as_uri(), text, "python", 1)
     builder = ContextBuilder(store, tmp_path)
@@ -54,6 +57,19 @@ def test_the_outline_keeps_the_enclosing_scope_and_the_imports_the_cursor_uses(t
     outline = next(s for s in context.snippets if s.path == "main.py").text.split("\n")
     assert outline[-1] == "def main():"  # in file order: the imports, then the enclosing scope
     assert 0 < outline.index("from .tools import helper") == len(outline) - 2
+
+
+def test_a_file_alone_gets_no_outline_and_its_prefix_gets_the_room(tmp_path):
+    # Measured: the file's outline as the only other "file" of the prompt made in-file completions
+    # worse (benchmarks/RESULTS.md, session 9).
+    text = "import os\n\n\n" + "".join(f"value_{i} = os.sep\n" for i in range(400))
+    store = DocumentStore()
+    document = store.open((tmp_path / "a.py").as_uri(), text, "python", 1)
+    context = ContextBuilder(store, tmp_path).build(
+        document, len(text), ContextSettings(max_prompt_tokens=400), words, now=0.0, invoked=True
+    )
+    assert context.snippets == ()
+    assert words(context.prefix) > 0.9 * (400 - 16)
 
 
 def test_an_invoked_request_fills_the_window_and_leaves_the_typing_anchor(tmp_path):

@@ -145,6 +145,11 @@ class ContextBuilder:
                 count,
                 one_off=invoked,
             )
+            if not chosen:
+                # An outline alone, with no other file beside it, measured worse than none on
+                # in-file tasks (the model takes it for a stub of the file; with neighbours it
+                # helps): benchmarks/RESULTS.md, session 9.
+                outline_budget = 0
         prefix_budget = budget - suffix_budget - self._tokens_of(chosen, count)
         anchor = None if invoked else self._anchors.get(document.uri)
         refill = INVOKED_REFILL if invoked else REFILL_SHARE
