@@ -130,6 +130,7 @@ def test_suffix_reached_matches_a_closing_brace_line_exactly():
         pytest.param("total = 0\nfor x in xs:\n    total += x\nreturn tot", "total = 0\nfor x in xs:\n    total += x", id="partial-line"),
         pytest.param("total = 0\nfor x in xs:\n    ", "total = 0", id="header-without-body"),
         pytest.param("call(a,\n     b", "", id="nothing-whole"),
+        pytest.param("x = 1;\nvar y = a +\n    b", "x = 1;", id="operator-at-the-end"),
     ],
 )
 def test_trim_unfinished_keeps_whole_code(raw, kept):

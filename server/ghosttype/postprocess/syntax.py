@@ -163,24 +163,21 @@ def balance_brackets(completion: str, prefix: str) -> str:
 
 def trim_unfinished(completion: str) -> str:
     """For a completion the token limit cut off: drops the partial last line, then goes back to
-    the last line end where every bracket the completion opened is closed and no block header
+    the last line end where a statement ended (see `statement_starts`) and no block header
     (`...:`) waits for its body, so what is shown is whole code."""
     text, newline, _ = completion.rpartition("\n")
     if not newline:
         return ""
-    events = _scan(text)
-    depth = 0
-    seen = 0
-    best = 0
-    for match in re.finditer("\n", text + "\n"):
-        end = match.start()
-        while seen < len(events) and events[seen][0] < end:
-            depth += 1 if events[seen][2] in _OPENERS else -1
-            seen += 1
-        line = text[text.rfind("\n", 0, end) + 1 : end].rstrip()
-        if depth <= 0 and line.strip() and not line.endswith(":"):
-            best = end
-    return text[:best].rstrip()
+    lines = text.split("\n")
+    starts = statement_starts(text + "\nx")  # a sentinel line: does the text end whole?
+    ends = [
+        number
+        for number in range(1, len(lines) + 1)
+        if starts[number]
+        and lines[number - 1].strip()
+        and not lines[number - 1].rstrip().endswith(":")
+    ]
+    return "\n".join(lines[: ends[-1]]).rstrip() if ends else ""
 
 
 def drop_suffix_repeats(completion: str, suffix: str) -> str:
