@@ -71,7 +71,7 @@ def open_brackets(text: str) -> str:
 _CONTINUING_OPERATORS = frozenset(("+", "-", "*", "/", "%", "?", ":", "&&", "||", "|", "&"))
 
 
-# A line that ends with one of these goes on on the next line (`var a = 1,` / `x = a +`).
+# A line that ends with one of these continues on the next line (`var a = 1,` / `x = a +`).
 _OPEN_ENDINGS = ("+", "-", "*", "/", "%", "=", "=>", "&&", "||", "?", ",", "|", "&", "\\")
 
 
@@ -112,17 +112,22 @@ def statement_starts(text: str) -> list[bool]:
     return starts
 
 
+def _statement_ends(text: str) -> list[int]:
+    """The line counts k for which the first k lines of `text` end on a whole statement."""
+    starts = statement_starts(text + "\nx")  # a sentinel line: does the text end whole?
+    return [number for number in range(1, len(starts)) if starts[number]]
+
+
 def end_on_whole_statement(completion: str) -> str:
     """A multi-line completion that stops inside a statement (a bracket it opened still open, a
     line continued with `\\` or an operator) goes back to the last line where a statement
     ended, so what is accepted never leaves half a call in the file. One unfinished statement
     alone is left as it is (word-by-word accept can still use it)."""
     lines = completion.split("\n")
-    starts = statement_starts(completion + "\nx")  # a sentinel line: does the text end whole?
-    if starts[len(lines)]:
+    ends = _statement_ends(completion)
+    if not ends or ends[-1] == len(lines):
         return completion
-    ends = [number for number in range(1, len(lines)) if starts[number]]
-    return "\n".join(lines[: ends[-1]]).rstrip() if ends else completion
+    return "\n".join(lines[: ends[-1]]).rstrip()
 
 
 def cut_at_block_end(completion: str, line_before: str, suffix: str) -> str:
@@ -169,13 +174,10 @@ def trim_unfinished(completion: str) -> str:
     if not newline:
         return ""
     lines = text.split("\n")
-    starts = statement_starts(text + "\nx")  # a sentinel line: does the text end whole?
     ends = [
         number
-        for number in range(1, len(lines) + 1)
-        if starts[number]
-        and lines[number - 1].strip()
-        and not lines[number - 1].rstrip().endswith(":")
+        for number in _statement_ends(text)
+        if lines[number - 1].strip() and not lines[number - 1].rstrip().endswith(":")
     ]
     return "\n".join(lines[: ends[-1]]).rstrip() if ends else ""
 
@@ -294,8 +296,8 @@ def drop_dangling_header(completion: str, suffix: str) -> str:
 def polish(raw: str, line_before: str, prefix: str, suffix: str) -> str:
     """The syntax-aware clean-up of a multi-line completion, in order: stop at the enclosing
     block's end, at an unmatched closer, before lines the suffix already has, at repetition, at
-    the last whole statement, and before a block header left without its body; then the file's tabs or spaces (judged from the
-    prefix and suffix windows)."""
+    the last whole statement, and before a block header left without its body; then the file's
+    tabs or spaces (judged from the prefix and suffix windows)."""
     text = cut_at_block_end(raw, line_before, suffix)
     text = balance_brackets(text, prefix[-4000:])
     text = drop_suffix_repeats(text, suffix)
