@@ -101,9 +101,8 @@ def suffix_reached(cursor: CursorLine) -> StopRule:
         if not following.strip():
             return None
         position = 0
-        starts = statement_starts(text)
         for index, line in enumerate(text.split("\n")[:-1]):
-            if index > 0 and starts[index] and repeats(line):
+            if index > 0 and repeats(line) and statement_starts(text)[index]:
                 return max(0, position - 1)
             position += len(line) + 1
         return None
@@ -128,9 +127,8 @@ def block_repeat(cursor: CursorLine, suffix: str) -> StopRule:
         if not following:
             return None
         position = 0
-        starts = statement_starts(text)
         for index, line in enumerate(text.split("\n")):
-            if index > 0 and starts[index] and line.strip() in following:
+            if index > 0 and line.strip() in following and statement_starts(text)[index]:
                 return max(0, position - 1)
             position += len(line) + 1
         return None
