@@ -140,7 +140,10 @@ def test_polish_chain_on_a_run_on_body() -> None:
         ),
         pytest.param("for x in xs:", "\n    pass\n", "for x in xs:", id="one-line-header"),
         pytest.param(
-            "    x = 1\n    if x:\n        y = 2", "\n", "    x = 1\n    if x:\n        y = 2", id="whole"
+            "    x = 1\n    if x:\n        y = 2",
+            "\n",
+            "    x = 1\n    if x:\n        y = 2",
+            id="whole",
         ),
     ],
 )
@@ -164,14 +167,29 @@ def test_a_block_header_without_its_body_is_dropped(
             id="an-operator-at-the-end",
         ),
         pytest.param(
-            "  a = 1;\n  return x\n    .then(f)", "  a = 1;\n  return x\n    .then(f)", id="whole-chain"
+            "  a = 1;\n  return x\n    .then(f)",
+            "  a = 1;\n  return x\n    .then(f)",
+            id="whole-chain",
         ),
-        pytest.param("    y = f(\n        a,\n    )", "    y = f(\n        a,\n    )", id="whole-call"),
+        pytest.param(
+            "    y = f(\n        a,\n    )", "    y = f(\n        a,\n    )", id="whole-call"
+        ),
         pytest.param("    y = f(a,", "    y = f(a,", id="one-statement-alone"),
         pytest.param(
-            "    i++\n    // next, then,\n    j--", "    i++\n    // next, then,\n    j--", id="no-operator"
+            "    i++\n    // next, then,\n    j--",
+            "    i++\n    // next, then,\n    j--",
+            id="no-operator",
         ),
     ],
 )
 def test_a_multi_line_completion_ends_on_a_whole_statement(completion: str, expected: str) -> None:
     assert end_on_whole_statement(completion) == expected
+
+
+def test_suffix_repeats_are_cut_only_where_a_statement_starts() -> None:
+    # The code after the gap starts with a line that is also an argument of the completion's call.
+    suffix = "\n        caseinsensitive(plural[1:]),\n        ))\n"
+    completion = "    rules.insert(0, (\n        caseinsensitive(plural[1:]),\n    ))"
+    assert drop_suffix_repeats(completion, suffix) == completion
+    copied = "    x = 1\n        caseinsensitive(plural[1:]),\n        ))"
+    assert drop_suffix_repeats(copied, suffix) == "    x = 1"

@@ -183,14 +183,15 @@ def trim_unfinished(completion: str) -> str:
 
 
 def drop_suffix_repeats(completion: str, suffix: str) -> str:
-    """Cuts the completion where it starts repeating the lines that follow the cursor's line."""
+    """Cuts the completion where a statement starts repeating the lines that follow the cursor's
+    line (not inside a call whose argument line happens to equal one of them)."""
     following = [line.rstrip() for line in suffix.split("\n")[1:] if line.strip()]
     if not following:
         return completion
     lines = completion.split("\n")
     for number in range(1, len(lines)):
         tail = [line.rstrip() for line in lines[number:] if line.strip()]
-        if not tail or tail[0] != following[0]:
+        if not tail or tail[0] != following[0] or not statement_starts(completion)[number]:
             continue
         # A lone bracket repeats by chance; require it to be the last line or followed by more
         # of the suffix.
