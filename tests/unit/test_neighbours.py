@@ -271,7 +271,8 @@ def test_an_imported_file_offers_the_api_of_the_names_the_file_imports(tmp_path:
     text = "from .tools import (\n    helper_39,\n    Box,\n)\n\ndef main():\n    "
     document = Document(f"file://{tmp_path}/pkg/main.py", text, "python", 1, 1)
     index = NeighbourIndex((str(tmp_path),), Excluder((str(tmp_path),), ()))
-    snippets = index.select(document, len(text), [document], 0.0, 1000, count)
+    # A budget for the API alone: with more, the file's last window joins it (see below).
+    snippets = index.select(document, len(text), [document], 0.0, 60, count)
     api = next(s for s in snippets if s.score >= API_SCORE)
     assert api.path == "pkg/tools.py"
     # Only the names main.py imports (helper_39 is the file's 40th definition), members under
@@ -281,7 +282,23 @@ def test_an_imported_file_offers_the_api_of_the_names_the_file_imports(tmp_path:
         "class Box:",
         "    def open(self, lid):",
     ]
-    assert api.score > max(s.score for s in snippets if s is not api)
+    assert api.score > max((s.score for s in snippets if s is not api), default=0)
+
+
+def test_a_file_comes_once_in_the_prompt_its_api_before_its_windows(tmp_path: Path) -> None:
+    helpers = "".join(f"def helper_{n}(value, n={n}):\n    return value * n\n\n" for n in range(40))
+    write(tmp_path, "pkg/tools.py", "def first(a):\n    return a\n\n" + helpers)
+    text = "from .tools import first, helper_39\n\ndef main():\n    helper_38(helper_39(1))\n    "
+    document = Document(f"file://{tmp_path}/pkg/main.py", text, "python", 1, 1)
+    index = NeighbourIndex((str(tmp_path),), Excluder((str(tmp_path),), ()))
+    snippets = index.select(document, len(text), [document], 0.0, 1000, count)
+    assert [s.path for s in snippets] == ["pkg/tools.py"]
+    lines = snippets[0].text.split("\n")
+    # The API's `first`, which no window shows, leads; `helper_39`, which the window shows
+    # whole, is not said twice.
+    assert lines[0] == "def first(a):"
+    assert lines.count("def helper_39(value, n=39):") == 1
+    assert "    return value * n" in lines
 
 
 def test_a_module_imported_whole_offers_its_api_as_far_as_the_cap(tmp_path: Path) -> None:
@@ -309,7 +326,8 @@ def test_imported_names_used_around_the_cursor_lead_and_rank_their_file_first(
     text = imports + filler + "\ndef main(x):\n    y = helper_39(x)\n    "
     document = Document(f"file://{tmp_path}/pkg/main.py", text, "python", 1, 1)
     index = NeighbourIndex((str(tmp_path),), Excluder((str(tmp_path),), ()))
-    snippets = index.select(document, len(text), [document], 0.0, 1000, count)
+    # Room for the two APIs and no window (a window showing helper_39 would take its line).
+    snippets = index.select(document, len(text), [document], 0.0, 100, count)
     apis = [s for s in snippets if s.score >= API_SCORE]
     assert [s.path for s in apis] == ["pkg/a_shapes.py", "pkg/tools.py"]  # best last
     assert apis[-1].text.split("\n")[0] == "def helper_39(value, n=39):"

@@ -734,5 +734,31 @@ def fit(candidates: list[Candidate], budget: int, count: TokenCounter) -> tuple[
             chosen.append((candidate, tokens))
             spent[candidate.source] += tokens
             seen_texts.add(text)
-    chosen.sort(key=lambda item: (item[0].score, item[0].path))
-    return tuple(Snippet(c.path, c.text, round(c.score, 4)) for c, _ in chosen)
+    return one_entry_per_file([c for c, _ in chosen])
+
+
+def one_entry_per_file(chosen: list[Candidate]) -> tuple[Snippet, ...]:
+    """The chosen parts of each file as one snippet, in file order (an imported file's API,
+    which has no lines of its own, first, less what its windows already show), placed by its
+    best part's score, best last. The model learnt repositories from files that each come once;
+    the same path twice (a window and the API of one file) read as two versions of it."""
+    by_path: dict[str, list[Candidate]] = {}
+    for candidate in chosen:
+        by_path.setdefault(candidate.path, []).append(candidate)
+    merged: list[Snippet] = []
+    for path, parts in by_path.items():
+        score = max(part.score for part in parts)
+        if len(parts) == 1:
+            merged.append(Snippet(path, parts[0].text, round(score, 4)))
+            continue
+        parts.sort(key=lambda c: (c.start, c.end))
+        texts = []
+        for part in parts:
+            shown = "\n".join(p.text for p in parts if p is not part)
+            lines = part.text.strip("\n").split("\n")
+            if part.end == 0:  # an API outline: lines that a window shows whole are dropped
+                lines = [line for line in lines if line.strip() not in shown]
+            texts += ["\n".join(lines)] if any(line.strip() for line in lines) else []
+        merged.append(Snippet(path, "\n\n".join(texts), round(score, 4)))
+    merged.sort(key=lambda s: (s.score, s.path))
+    return tuple(merged)
