@@ -16,7 +16,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cachetools import LRUCache
@@ -106,6 +106,9 @@ class _Plan:
     key: object = field(default=None)
     # Planned with the backend at hand (while it loads, token counts are only estimates).
     counted: bool = True
+    # An invoked request whose prompt holds other files also asks the prompt without them; the
+    # answer the model is surer of comes first (see `_model_completions`).
+    alternative: _Plan | None = None
 
 
 class Engine:
@@ -380,7 +383,18 @@ class Engine:
             completion.max_tokens,
             completion.temperature,
         )
-        return _Plan(prompt, cursor, document.text[offset:], multiline, key, counter is not None)
+        suffix = document.text[offset:]
+        alternative = None
+        if invoked and any(s.path != context.path for s in context.snippets):
+            in_file = self.context.build(
+                document,
+                offset,
+                replace(settings.context, neighbours=False),
+                counter,
+                invoked=invoked,
+            )
+            alternative = _Plan(build_prompt(fmt, in_file), cursor, suffix, multiline)
+        return _Plan(prompt, cursor, suffix, multiline, key, counter is not None, alternative)
 
     def _prompt_format(self) -> PromptFormat:
         if self._backend is not None:
@@ -389,9 +403,16 @@ class Engine:
         return pick_format(backend.prompt_format, backend.model)
 
     async def _model_completions(self, plan: _Plan) -> tuple[Completion, ...] | None:
-        """The finished candidates, cached; None when the backend failed (nothing cached)."""
+        """The finished candidates, cached; None when the backend failed (nothing cached).
+
+        With an alternative plan (the prompt without other files), its greedy answer joins them:
+        first if the model was surer of it, a token on average, than of the greedy answer with
+        the other files, second otherwise. Neither prompt wins everywhere: other files help where
+        the line calls into them and mislead where it does not, and the model's own certainty
+        tells the two apart more often than not (benchmarks/RESULTS.md, session 10)."""
         completion = self.settings.completion
         results: list[Completion] = []
+        greedy_confidence: float | None = None
         for candidate in range(completion.candidates):
             temperature = completion.temperature
             if candidate > 0:
@@ -403,22 +424,54 @@ class Engine:
                 candidate=candidate,
                 avoid_line=_line_after_blank(plan.cursor),
             )
-            generated = await self._generate(plan, params)
-            if generated is None:
+            found = await self._candidate(plan, params)
+            if found is None:
                 return None
-            raw, hit_limit = generated
-            if hit_limit and plan.multiline:
-                raw = trim_unfinished(raw)
-            raw = drop_repeated_indent(raw, plan.cursor.before)
-            if plan.multiline:  # issue 4 (context/syntax): block end, brackets, repeats, indent
-                context = plan.prompt.context
-                raw = polish(raw, plan.cursor.before, context.prefix, plan.suffix)
-            finished = finalize(raw, plan.cursor, plan.suffix)
+            finished, confidence = found
+            if candidate == 0:
+                greedy_confidence = confidence
             if finished is not None and finished not in results:
                 results.append(finished)
+        if plan.alternative is not None:
+            params = GenerationParams(
+                max_tokens=completion.max_tokens,
+                temperature=completion.temperature,
+                seed=0,
+                avoid_line=_line_after_blank(plan.cursor),
+                lane=1,
+            )
+            found = await self._candidate(plan.alternative, params)
+            if found is None:
+                return None
+            finished, confidence = found
+            if finished is not None and finished not in results:
+                surer = (
+                    confidence is not None
+                    and greedy_confidence is not None
+                    and confidence > greedy_confidence
+                )
+                results.insert(0 if surer else 1, finished)
         completions = tuple(results)
         self._cache[plan.key] = completions
         return completions
+
+    async def _candidate(
+        self, plan: _Plan, params: GenerationParams
+    ) -> tuple[Completion | None, float | None] | None:
+        """One generation, post-processed, and the model's confidence in it (the mean
+        log-probability of its tokens, where the backend reports them); None when the backend
+        failed."""
+        generated = await self._generate(plan, params)
+        if generated is None:
+            return None
+        raw, hit_limit, confidence = generated
+        if hit_limit and plan.multiline:
+            raw = trim_unfinished(raw)
+        raw = drop_repeated_indent(raw, plan.cursor.before)
+        if plan.multiline:  # issue 4 (context/syntax): block end, brackets, repeats, indent
+            context = plan.prompt.context
+            raw = polish(raw, plan.cursor.before, context.prefix, plan.suffix)
+        return finalize(raw, plan.cursor, plan.suffix), confidence
 
     def _stop_rules(self, plan: _Plan) -> list[StopRule]:
         fmt = plan.prompt.format
@@ -434,9 +487,11 @@ class Engine:
             rules.append(single_line())
         return rules
 
-    async def _generate(self, plan: _Plan, params: GenerationParams) -> tuple[str, bool] | None:
-        """The raw completion, stopped early by the stop rules, and whether the token limit cut
-        it off; None when the backend failed."""
+    async def _generate(
+        self, plan: _Plan, params: GenerationParams
+    ) -> tuple[str, bool, float | None] | None:
+        """The raw completion, stopped early by the stop rules, whether the token limit cut it
+        off, and the model's confidence in the pieces taken; None when the backend failed."""
         assert self._backend is not None
         self._fold_waste()
         rules = self._stop_rules(plan)
@@ -449,9 +504,11 @@ class Engine:
         )
         stream = self._backend.generate(plan.prompt, params, usage)
         finished = False
+        scored = [(0, 0.0, 0)]  # after each piece: (text length, log-probability, tokens)
         try:
             async for piece in stream:
                 text += piece
+                scored.append((len(text), usage.logprob, usage.scored_tokens))
                 cut = first_cut(rules, text)
                 if cut is not None:
                     text = text[:cut]
@@ -472,7 +529,12 @@ class Engine:
         self.status("ready", self._backend.name)
         cut = first_cut(rules, text)
         hit_limit = cut is None and usage.generated_tokens >= params.max_tokens
-        return strip_special(text if cut is None else text[:cut], plan.prompt.format), hit_limit
+        kept = text if cut is None else text[:cut]
+        # The pieces wholly inside the kept text: one the cut went through (the newline ending a
+        # line) was the model choosing to stop there, not the completion.
+        _, logprob, tokens = [point for point in scored if point[0] <= len(kept)][-1]
+        confidence = logprob / tokens if tokens else None
+        return strip_special(kept, plan.prompt.format), hit_limit, confidence
 
     def _failed(self, error: BackendError) -> None:
         """One status message per distinct error; back off so a dead server is not hammered."""

@@ -276,3 +276,57 @@ async def test_a_request_made_while_the_model_loads_is_planned_with_its_tokenize
     # estimated (as while the model loaded), it took 2,150.
     assert 500 < len(prompt.context.prefix) < 1024
     await engine.close()
+
+
+def engine_with_neighbour(tmp_path: Path, sure_with: float, sure_without: float) -> Engine:
+    rules = [
+        {"endsWith": "total = ", "otherFiles": True, "text": "helper(values)", "logprob": sure_with},
+        {"endsWith": "total = ", "otherFiles": False, "text": "sum(values)", "logprob": sure_without},
+    ]
+    script = write_script(tmp_path, {"rules": rules})
+    settings = with_overrides(
+        Settings(),
+        backend={"kind": "scripted", "script": str(script)},
+        completion={"debounce_ms": 0},
+    )
+    engine = Engine(settings, workspace_root=tmp_path)
+    helpers = "def helper(values):\n    total = 0\n    for value in values:\n        total += value\n"
+    engine.documents.open((tmp_path / "helpers.py").as_uri(), helpers, "python", 1)
+    return engine
+
+
+@pytest.mark.parametrize(
+    ("sure_with", "sure_without", "expected"),
+    [(-0.9, -0.2, ["sum(values)", "helper(values)"]), (-0.2, -0.9, ["helper(values)", "sum(values)"])],
+)
+async def test_an_invoked_request_puts_first_the_answer_the_model_is_surer_of(
+    tmp_path, sure_with, sure_without, expected
+):
+    engine = engine_with_neighbour(tmp_path, sure_with, sure_without)
+    text = "values = [1, 2]\ntotal = "
+    document = engine.documents.open((tmp_path / "main.py").as_uri(), text, "python", 1)
+    reply = await engine.complete(document, len(text), invoked=True)
+    # One prompt with the other file, one without it.
+    assert [i.text for i in reply.items] == expected
+    assert engine.stats.model_calls == 2
+
+
+async def test_a_typing_request_asks_only_the_prompt_with_the_other_files(tmp_path):
+    engine = engine_with_neighbour(tmp_path, -0.9, -0.2)
+    text = "values = [1, 2]\ntotal = "
+    document = engine.documents.open((tmp_path / "main.py").as_uri(), text, "python", 1)
+    reply = await engine.complete(document, len(text))
+    assert [i.text for i in reply.items] == ["helper(values)"]
+    assert engine.stats.model_calls == 1
+
+
+async def test_without_a_confidence_the_prompt_with_other_files_comes_first(tmp_path):
+    # A backend that reports no log-probabilities (most HTTP servers as called here).
+    engine = engine_with_neighbour(tmp_path, -0.9, -0.2)
+    await engine.wait_ready()
+    for rule in engine._backend.script["rules"]:
+        del rule["logprob"]
+    text = "values = [1, 2]\ntotal = "
+    document = engine.documents.open((tmp_path / "main.py").as_uri(), text, "python", 1)
+    reply = await engine.complete(document, len(text), invoked=True)
+    assert [i.text for i in reply.items] == ["helper(values)", "sum(values)"]

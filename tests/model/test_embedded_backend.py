@@ -58,3 +58,27 @@ def test_first_line_verdict():
     assert _first_line_verdict("  }\n", "});", finished=False) == "repeat"
     assert _first_line_verdict("yield", "return x", finished=False) == "other"
     assert _first_line_verdict("   \n  ", "return x", finished=True) == "other"
+
+
+async def test_confidence_is_reported_and_the_alternative_lane_keeps_the_first_ones_cache(backend):
+    prompt = build_prompt(
+        FORMATS["qwen2.5-coder"], PromptContext("area.py", "python", PREFIX, SUFFIX)
+    )
+    other = build_prompt(
+        FORMATS["qwen2.5-coder"], PromptContext("volume.py", "python", "def volume(r):\n    ", "")
+    )
+    usage = Usage()
+    pieces = [p async for p in backend.generate(prompt, GenerationParams(max_tokens=12), usage)]
+    # A probability of each token it streamed: negative log-probabilities, one a token.
+    assert usage.scored_tokens == len(pieces) > 0
+    assert -30 < usage.logprob / usage.scored_tokens < 0
+    again = Usage()
+    await backend.generate(prompt, GenerationParams(max_tokens=1), again).__anext__()
+    alternative = Usage()
+    lane_1 = GenerationParams(max_tokens=4, lane=1)
+    assert [p async for p in backend.generate(other, lane_1, alternative)]
+    after = Usage()
+    await backend.generate(prompt, GenerationParams(max_tokens=1), after).__anext__()
+    # The other prompt ran in lane 1: lane 0 still holds the first prompt (one token evaluated,
+    # as when nothing ran between).
+    assert after.evaluated_tokens == again.evaluated_tokens == 1

@@ -17,6 +17,10 @@ class GenerationParams:
     seed: int | None = None
     # Which of the request's candidates this is (0 is the greedy first one).
     candidate: int = 0
+    # Which KV cache to use, for a backend that keeps more than one (the embedded one): 0 is
+    # the person's flow, whose prompts share their start from request to request; 1 is for an
+    # alternative prompt, which must not evict it. Others ignore it.
+    lane: int = 0
     # The line of code right after a blank cursor line. A completion whose first line repeats it
     # says "nothing goes here", which the finaliser drops; a backend that can steer the sampling
     # (the embedded one) takes the model's next choice for that first token instead. Others
@@ -35,6 +39,11 @@ class Usage:
     generated_tokens: int = 0
     # Tokens generated after the request was cancelled (work nobody will see).
     wasted_tokens: int = 0
+    # The model's log-probability of the text streamed so far and the tokens it covers, where
+    # the backend can tell (the embedded one): updated before each piece is handed on, so at any
+    # point it is that of the pieces received. How sure the model was, to rank candidates.
+    logprob: float = 0.0
+    scored_tokens: int = 0
 
 
 class BackendError(Exception):

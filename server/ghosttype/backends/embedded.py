@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import logging
+import math
 import os
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -62,7 +63,11 @@ class EmbeddedBackend:
             f"embedded:{Path(settings.model_path).name if settings.model_path else self.model_name}"
         )
         self.prompt_format = pick_format(settings.prompt_format, self.model_name)
-        self._llm: Any = None
+        self._llm: Any = None  # lane 0: the person's flow
+        # Lane 1, for alternative prompts (GenerationParams.lane): a second context on the same
+        # weights, loaded on first use, so they never evict lane 0's KV cache.
+        self._alternative: Any = None
+        self._path: Path | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ghosttype-llama")
         self._control_cache: dict[int, bool] = {}
         self._by_first_char: dict[str, list[tuple[int, str]]] | None = None
@@ -80,6 +85,10 @@ class EmbeddedBackend:
             path = ensure_model(self.model_name, progress)
         check_model_file(path)
         progress(f"loading {path.name}")
+        self._path = path
+        return self._new_context(path)
+
+    def _new_context(self, path: Path) -> Any:
         try:
             from llama_cpp import Llama
         except ImportError as error:
@@ -104,7 +113,15 @@ class EmbeddedBackend:
 
     async def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
-        self._llm = None
+        self._llm = self._alternative = None
+
+    def _lane(self, lane: int) -> Any:
+        """The model context for a lane (on the worker thread)."""
+        if lane == 0 or self._path is None:
+            return self._llm
+        if self._alternative is None:
+            self._alternative = self._new_context(self._path)
+        return self._alternative
 
     async def check(self) -> list[str]:
         if self._llm is None:
@@ -166,8 +183,11 @@ class EmbeddedBackend:
                     return
                 if isinstance(item, BaseException):
                     raise item
-                assert isinstance(item, str)
-                yield item
+                assert isinstance(item, tuple)
+                piece, logprob, tokens_in_piece = item
+                usage.logprob += logprob
+                usage.scored_tokens += tokens_in_piece
+                yield piece
         finally:
             stop.set()
 
@@ -195,11 +215,11 @@ class EmbeddedBackend:
         stop: threading.Event,
         emit: Emit,
     ) -> None:
-        llm = self._llm
+        llm = self._lane(params.lane)
         room = CONTEXT_TOKENS - params.max_tokens - 1
         if len(tokens) > room:  # never overflow the context: keep the end, nearest the cursor
             tokens = tokens[-room:]
-        reused = self._reuse_prefix(tokens)
+        reused = _reuse_prefix(llm, tokens)
         usage.prompt_tokens = len(tokens)
         usage.evaluated_tokens = len(tokens) - reused
         pending = tokens[reused:]
@@ -215,6 +235,7 @@ class EmbeddedBackend:
         avoid = params.avoid_line.strip()
         banned: list[int] = []  # after a step back: tokens that would begin `avoid` again
         generated: list[int] = []
+        logprobs: list[float] = []  # of each token in `generated`
         held = ""  # the first line, held back while it may still repeat `avoid`
         try:
             while len(generated) < params.max_tokens:
@@ -229,8 +250,10 @@ class EmbeddedBackend:
                 usage.generated_tokens += 1
                 control = self._is_control(token)
                 piece = "" if control else decoder.decode(llm.detokenize([token], special=False))
+                logprob = _logprob(llm, token)
                 if not control:
                     generated.append(token)
+                    logprobs.append(logprob)
                 if piece.strip():
                     banned = []
                 if avoid:
@@ -240,25 +263,25 @@ class EmbeddedBackend:
                         # Step back to where the repeat's content began and take the model's
                         # best choice there that does not begin the same line, once.
                         start = _content_start(llm, generated)
-                        del generated[start:]
+                        del generated[start:], logprobs[start:]
                         _step_back(llm, len(tokens) + start)
                         banned = self._tokens_beginning(avoid)
                         held = llm.detokenize(generated, special=False).decode("utf-8", "replace")
                         decoder.reset()
                         avoid = ""
                         if held:
-                            emit(held)
+                            emit((held, sum(logprobs), len(logprobs)))
                         continue
                     if verdict == "other":
                         avoid = ""
                         if held:
-                            emit(held)
+                            emit((held, sum(logprobs), len(logprobs)))
                     if control:
                         return
                 elif control:
                     return
                 elif piece:
-                    emit(piece)
+                    emit((piece, logprob, 1))
                 llm.eval([token])
         finally:
             llm._sampler = None
@@ -278,28 +301,6 @@ class EmbeddedBackend:
             t for t, content in self._by_first_char.get(line[0], ()) if line.startswith(content)
         ]
 
-    def _reuse_prefix(self, tokens: list[int]) -> int:
-        """Keeps the KV cache for the longest prefix shared with what is evaluated; returns its
-        length. At least one prompt token is always re-evaluated, for fresh logits."""
-        llm = self._llm
-        previous = llm.input_ids[: llm.n_tokens]
-        limit = min(len(previous), len(tokens) - 1)
-        common = 0
-        while common < limit and previous[common] == tokens[common]:
-            common += 1
-        if log.isEnabledFor(logging.DEBUG):  # why a call was slow: what it had to evaluate
-            log.debug(
-                "prompt of %d tokens, %d from the KV cache; evaluating from %r",
-                len(tokens),
-                common,
-                llm.detokenize(tokens[common : common + 16]).decode("utf-8", "replace"),
-            )
-        if common > 0 and llm._ctx.kv_cache_seq_rm(-1, common, -1):
-            llm.n_tokens = common
-            return common
-        llm.reset()
-        return 0
-
     async def warm(self, prompt: Prompt) -> None:
         """Evaluates a prompt ahead of time (a file was opened), so the first request finds its
         stable part in the KV cache. Low priority: any generation queued behind it waits at most
@@ -312,6 +313,37 @@ class EmbeddedBackend:
                 break
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
+
+
+def _reuse_prefix(llm: Any, tokens: list[int]) -> int:
+    """Keeps the KV cache for the longest prefix shared with what is evaluated; returns its
+    length. At least one prompt token is always re-evaluated, for fresh logits."""
+    previous = llm.input_ids[: llm.n_tokens]
+    limit = min(len(previous), len(tokens) - 1)
+    common = 0
+    while common < limit and previous[common] == tokens[common]:
+        common += 1
+    if log.isEnabledFor(logging.DEBUG):  # why a call was slow: what it had to evaluate
+        log.debug(
+            "prompt of %d tokens, %d from the KV cache; evaluating from %r",
+            len(tokens),
+            common,
+            llm.detokenize(tokens[common : common + 16]).decode("utf-8", "replace"),
+        )
+    if common > 0 and llm._ctx.kv_cache_seq_rm(-1, common, -1):
+        llm.n_tokens = common
+        return common
+    llm.reset()
+    return 0
+
+
+def _logprob(llm: Any, token: int) -> float:
+    """The log-probability the model gave `token` (from the logits it was sampled from)."""
+    import numpy as np
+
+    logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+    top = float(logits.max())
+    return float(logits[token]) - top - math.log(float(np.exp(logits - top).sum()))
 
 
 def _first_line_verdict(text: str, avoid: str, finished: bool) -> str | None:

@@ -15,7 +15,9 @@ benchmarks (no model). The script is a JSON file named by `backend.script`:
 
 `text` is streamed in pieces of up to four characters (one "token" each); `tokens` gives the pieces
 explicitly; `candidates` gives one text per candidate index. A rule may override the delays.
-`regex` is searched in the line before the cursor.
+`regex` is searched in the line before the cursor. `"otherFiles": true` (or false) makes a rule
+match only prompts with (or without) other files' snippets; `"logprob": -0.5` reports that
+log-probability for every token (how sure a model was; none reported without it).
 """
 
 from __future__ import annotations
@@ -69,7 +71,10 @@ class ScriptedBackend:
     def _rule(self, prompt: Prompt) -> dict[str, Any]:
         prefix = prompt.context.prefix
         line = prefix[prefix.rfind("\n") + 1 :]
+        others = any(s.path != prompt.context.path for s in prompt.context.snippets)
         for rule in self.script.get("rules", []):
+            if rule.get("otherFiles", others) != others:
+                continue
             if "endsWith" in rule and prefix.endswith(rule["endsWith"]):
                 return dict(rule)
             if "regex" in rule and re.search(rule["regex"], line):
@@ -101,6 +106,9 @@ class ScriptedBackend:
             if index and token_delay:
                 await asyncio.sleep(token_delay)
             usage.generated_tokens += 1
+            if "logprob" in rule:
+                usage.logprob += float(rule["logprob"])
+                usage.scored_tokens += 1
             yield token
 
     async def check(self) -> list[str]:
