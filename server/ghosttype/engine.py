@@ -405,9 +405,9 @@ class Engine:
     async def _model_completions(self, plan: _Plan) -> tuple[Completion, ...] | None:
         """The finished candidates, cached; None when the backend failed (nothing cached).
 
-        With an alternative plan (the prompt without other files), its greedy answer joins them:
-        first if the model was surer of it, a token on average, than of the greedy answer with
-        the other files, second otherwise. Neither prompt wins everywhere: other files help where
+        With an alternative plan (the prompt without other files) and a backend that reports
+        log-probabilities, its greedy answer joins them: first if the model was surer of it, a
+        token on average, than of the greedy answer with the other files, second otherwise. Neither prompt wins everywhere: other files help where
         the line calls into them and mislead where it does not, and the model's own certainty
         tells the two apart more often than not (benchmarks/RESULTS.md, session 10)."""
         completion = self.settings.completion
@@ -432,7 +432,8 @@ class Engine:
                 greedy_confidence = confidence
             if finished is not None and finished not in results:
                 results.append(finished)
-        if plan.alternative is not None:
+        # Only a backend that reports its log-probabilities can rank the two (the embedded one).
+        if plan.alternative is not None and greedy_confidence is not None:
             params = GenerationParams(
                 max_tokens=completion.max_tokens,
                 temperature=completion.temperature,
@@ -445,11 +446,7 @@ class Engine:
                 return None
             finished, confidence = found
             if finished is not None and finished not in results:
-                surer = (
-                    confidence is not None
-                    and greedy_confidence is not None
-                    and confidence > greedy_confidence
-                )
+                surer = confidence is not None and confidence > greedy_confidence
                 results.insert(0 if surer else 1, finished)
         completions = tuple(results)
         self._cache[plan.key] = completions

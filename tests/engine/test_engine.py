@@ -320,8 +320,8 @@ async def test_a_typing_request_asks_only_the_prompt_with_the_other_files(tmp_pa
     assert engine.stats.model_calls == 1
 
 
-async def test_without_a_confidence_the_prompt_with_other_files_comes_first(tmp_path):
-    # A backend that reports no log-probabilities (most HTTP servers as called here).
+async def test_without_a_confidence_only_the_prompt_with_other_files_is_asked(tmp_path):
+    # A backend that reports no log-probabilities (the HTTP ones): nothing to rank them by.
     engine = engine_with_neighbour(tmp_path, -0.9, -0.2)
     await engine.wait_ready()
     for rule in engine._backend.script["rules"]:
@@ -329,4 +329,5 @@ async def test_without_a_confidence_the_prompt_with_other_files_comes_first(tmp_
     text = "values = [1, 2]\ntotal = "
     document = engine.documents.open((tmp_path / "main.py").as_uri(), text, "python", 1)
     reply = await engine.complete(document, len(text), invoked=True)
-    assert [i.text for i in reply.items] == ["helper(values)", "sum(values)"]
+    assert [i.text for i in reply.items] == ["helper(values)"]
+    assert engine.stats.model_calls == 1
