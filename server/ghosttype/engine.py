@@ -407,9 +407,10 @@ class Engine:
 
         With an alternative plan (the prompt without other files) and a backend that reports
         log-probabilities, its greedy answer joins them: first if the model was surer of it, a
-        token on average, than of the greedy answer with the other files, second otherwise. Neither prompt wins everywhere: other files help where
-        the line calls into them and mislead where it does not, and the model's own certainty
-        tells the two apart more often than not (benchmarks/RESULTS.md, session 10)."""
+        token on average, than of the greedy answer with the other files, second otherwise.
+        Neither prompt wins everywhere: other files help where the line calls into them and
+        mislead where it does not, and the model's own certainty tells which more often than
+        not (benchmarks/RESULTS.md, session 10)."""
         completion = self.settings.completion
         results: list[Completion] = []
         greedy_confidence: float | None = None
