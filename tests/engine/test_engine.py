@@ -278,9 +278,12 @@ async def test_a_request_made_while_the_model_loads_is_planned_with_its_tokenize
     await engine.close()
 
 
-def engine_with_neighbour(tmp_path: Path, sure_with: float, sure_without: float) -> Engine:
+def engine_with_neighbour(
+    tmp_path: Path, sure_with: float | list[float], sure_without: float, with_tokens: list | None = None
+) -> Engine:
+    answer = {"tokens": with_tokens} if with_tokens else {"text": "helper(values)"}
     rules = [
-        {"endsWith": "total = ", "otherFiles": True, "text": "helper(values)", "logprob": sure_with},
+        {"endsWith": "total = ", "otherFiles": True, **answer, "logprob": sure_with},
         {"endsWith": "total = ", "otherFiles": False, "text": "sum(values)", "logprob": sure_without},
     ]
     script = write_script(tmp_path, {"rules": rules})
@@ -331,3 +334,15 @@ async def test_without_a_confidence_only_the_prompt_with_other_files_is_asked(tm
     reply = await engine.complete(document, len(text), invoked=True)
     assert [i.text for i in reply.items] == ["helper(values)"]
     assert engine.stats.model_calls == 1
+
+
+async def test_the_piece_a_stop_rule_cuts_through_does_not_count_in_the_confidence(tmp_path):
+    # The newline ending the line was unlikely (-5): that was the model choosing where to stop,
+    # not the line it wrote (-0.1 a token), which it was surer of than of the other (-0.5).
+    engine = engine_with_neighbour(
+        tmp_path, [-0.1, -0.1, -5.0], -0.5, with_tokens=["help", "er(values)", "\nmore"]
+    )
+    text = "values = [1, 2]\ntotal = "
+    document = engine.documents.open((tmp_path / "main.py").as_uri(), text, "python", 1)
+    reply = await engine.complete(document, len(text), invoked=True)
+    assert [i.text for i in reply.items] == ["helper(values)", "sum(values)"]

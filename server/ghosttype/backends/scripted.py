@@ -17,7 +17,8 @@ benchmarks (no model). The script is a JSON file named by `backend.script`:
 explicitly; `candidates` gives one text per candidate index. A rule may override the delays.
 `regex` is searched in the line before the cursor. `"otherFiles": true` (or false) makes a rule
 match only prompts with (or without) other files' snippets; `"logprob": -0.5` reports that
-log-probability for every token (how sure a model was; none reported without it).
+log-probability for every token (or a list, one a token: how sure a model was; none reported
+without it).
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ class ScriptedBackend:
                 await asyncio.sleep(token_delay)
             usage.generated_tokens += 1
             if "logprob" in rule:
-                usage.logprob += float(rule["logprob"])
+                logprob = rule["logprob"]
+                usage.logprob += float(logprob[index] if isinstance(logprob, list) else logprob)
                 usage.scored_tokens += 1
             yield token
 
