@@ -443,9 +443,8 @@ class Engine:
                 lane=1,
             )
             found = await self._candidate(plan.alternative, params)
-            if found is None:
-                return None
-            finished, confidence = found
+            # A failed second prompt (already reported) leaves the first one's answers standing.
+            finished, confidence = found if found is not None else (None, None)
             if finished is not None and finished not in results:
                 surer = confidence is not None and confidence > greedy_confidence
                 results.insert(0 if surer else 1, finished)

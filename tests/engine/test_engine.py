@@ -346,3 +346,14 @@ async def test_the_piece_a_stop_rule_cuts_through_does_not_count_in_the_confiden
     document = engine.documents.open((tmp_path / "main.py").as_uri(), text, "python", 1)
     reply = await engine.complete(document, len(text), invoked=True)
     assert [i.text for i in reply.items] == ["helper(values)", "sum(values)"]
+
+
+async def test_a_failed_second_prompt_leaves_the_first_ones_answer(tmp_path):
+    engine = engine_with_neighbour(tmp_path, -0.9, -0.2)
+    await engine.wait_ready()
+    engine._backend.script["rules"][1] = {"otherFiles": False, "regex": "", "error": "lane 1 died"}
+    text = "values = [1, 2]\ntotal = "
+    document = engine.documents.open((tmp_path / "main.py").as_uri(), text, "python", 1)
+    reply = await engine.complete(document, len(text), invoked=True)
+    assert [i.text for i in reply.items] == ["helper(values)"]
+    assert engine.last_error() == "lane 1 died"  # reported, once, as any backend failure
