@@ -385,13 +385,13 @@ class Engine:
         )
         suffix = document.text[offset:]
         alternative = None
-        if invoked and any(s.path != context.path for s in context.snippets):
+        if invoked and context.has_other_files:
             in_file = self.context.build(
                 document,
                 offset,
                 replace(settings.context, neighbours=False),
                 counter,
-                invoked=invoked,
+                invoked=True,
             )
             alternative = _Plan(build_prompt(fmt, in_file), cursor, suffix, multiline)
         return _Plan(prompt, cursor, suffix, multiline, key, counter is not None, alternative)
@@ -430,19 +430,12 @@ class Engine:
                 return None
             finished, confidence = found
             if candidate == 0:
-                greedy_confidence = confidence
+                greedy_params, greedy_confidence = params, confidence
             if finished is not None and finished not in results:
                 results.append(finished)
         # Only a backend that reports its log-probabilities can rank the two (the embedded one).
         if plan.alternative is not None and greedy_confidence is not None:
-            params = GenerationParams(
-                max_tokens=completion.max_tokens,
-                temperature=completion.temperature,
-                seed=0,
-                avoid_line=_line_after_blank(plan.cursor),
-                lane=1,
-            )
-            found = await self._candidate(plan.alternative, params)
+            found = await self._candidate(plan.alternative, replace(greedy_params, lane=1))
             # A failed second prompt (already reported) leaves the first one's answers standing.
             finished, confidence = found if found is not None else (None, None)
             if finished is not None and finished not in results:

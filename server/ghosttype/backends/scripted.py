@@ -72,7 +72,7 @@ class ScriptedBackend:
     def _rule(self, prompt: Prompt) -> dict[str, Any]:
         prefix = prompt.context.prefix
         line = prefix[prefix.rfind("\n") + 1 :]
-        others = any(s.path != prompt.context.path for s in prompt.context.snippets)
+        others = prompt.context.has_other_files
         for rule in self.script.get("rules", []):
             if rule.get("otherFiles", others) != others:
                 continue

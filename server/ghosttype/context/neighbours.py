@@ -65,6 +65,8 @@ SNIPPET_HEADER_TOKENS = 4
 # What a file imports is what it calls, so the API ranks above any window's similarity.
 API_MAX_CHARS = 480
 API_SCORE = 0.5
+# An API candidate's key: its file's path and this (its windows are keyed by the path alone).
+API_KEY_SUFFIX = "#api"
 # Per name the current file imports from that file and uses around the cursor.
 API_NEAR_BONUS = 0.1
 # Import statements, parenthesised Python ones across lines.
@@ -526,7 +528,8 @@ class NeighbourIndex:
             return None
         text = "\n".join(kept)
         score += jaccard(names, query)
-        return Candidate("import", path + "#api", self._display_path(path), 0, 0, text, score)
+        key = path + API_KEY_SUFFIX
+        return Candidate("import", key, self._display_path(path), 0, 0, text, score)
 
     def _api(self, path: str) -> list[tuple[str, str]]:
         """The file's API outline, parsed once per modification."""
@@ -754,9 +757,9 @@ def one_entry_per_file(chosen: list[Candidate]) -> tuple[Snippet, ...]:
         parts.sort(key=lambda c: (c.start, c.end))
         texts = []
         for part in parts:
-            shown = "\n".join(p.text for p in parts if p is not part)
             lines = part.text.strip("\n").split("\n")
-            if part.end == 0:  # an API outline: lines that a window shows whole are dropped
+            if part.key.endswith(API_KEY_SUFFIX):  # lines that a window shows are dropped
+                shown = "\n".join(p.text for p in parts if p is not part)
                 lines = [line for line in lines if line.strip() not in shown]
             texts += ["\n".join(lines)] if any(line.strip() for line in lines) else []
         merged.append(Snippet(path, "\n\n".join(texts), round(score, 4)))

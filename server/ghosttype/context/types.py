@@ -22,3 +22,8 @@ class PromptContext:
     suffix: str  # text after the cursor, within the budget
     snippets: tuple[Snippet, ...] = ()
     repo_name: str = ""
+
+    @property
+    def has_other_files(self) -> bool:
+        """Whether a snippet comes from another file (the outline is the current file's)."""
+        return any(snippet.path != self.path for snippet in self.snippets)
