@@ -61,8 +61,8 @@ def _line_after_blank(cursor: Any) -> str:
     return "" if _state["raw"] else _original_avoid(cursor)
 
 
-def _cold(self: Any, tokens: list[int]) -> int:
-    self._llm.reset()
+def _cold(llm: Any, tokens: list[int]) -> int:
+    llm.reset()
     return 0
 
 
@@ -89,7 +89,7 @@ _engine.Engine._stop_rules = _stop_rules  # type: ignore[method-assign]
 _engine.finalize = _finalize  # type: ignore[assignment]
 _server.create_server = _create_server
 _engine._line_after_blank = _line_after_blank
-_embedded.EmbeddedBackend._reuse_prefix = _cold  # type: ignore[method-assign]
+_embedded._reuse_prefix = _cold
 
 
 def main() -> int:
