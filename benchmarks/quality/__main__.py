@@ -117,13 +117,13 @@ def main(argv: list[str] | None = None) -> int:
         pro._add_action(next(a for a in run._actions if option in a.option_strings))
     pro.add_argument("--no-plain", action="store_true", help="ghosttype's prompt only")
     pro.add_argument("--out", type=Path, help="write each task's answers and scores (JSON)")
-    cut = sub.add_parser(
-        "cut-probe", help="where multi-line answers end: each floor of the unsure-line cut on "
-        "the executed in-file tasks, one model run a prompt (see cut_probe.py)",
+    exe = sub.add_parser(
+        "exec-probe", help="the executed in-file tasks through an in-process engine, streams "
+        "replayed where the prompt is unchanged (fast A/B of engine changes; see exec_probe.py)",
     )  # fmt: skip
     for option in ("--seed", "--kinds", "--projects", "--limit", "--tasks"):
-        cut._add_action(next(a for a in run._actions if option in a.option_strings))
-    cut.add_argument("--out", type=Path, help="write each task's answers and results (JSON)")
+        exe._add_action(next(a for a in run._actions if option in a.option_strings))
+    exe.add_argument("--out", type=Path, help="write each task's answer and result (JSON)")
     args = parser.parse_args(argv)
 
     if args.command == "fetch":
@@ -149,10 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         return probe(
             tasks, model_path(args.model), DATA / "probe", plain=not args.no_plain, out=args.out
         )
-    if args.command == "cut-probe":
-        from .cut_probe import cut_probe
+    if args.command == "exec-probe":
+        from .exec_probe import exec_probe
 
-        return cut_probe(tasks, DATA / "cut" / "single", args.out)
+        return exec_probe(tasks, DATA / "exec-probe" / "single", args.out)
     from . import lsp_runner
 
     lsp_runner.TRIGGER = args.trigger

@@ -57,9 +57,6 @@ WARM_AFTER_S = 0.3  # an editor restoring many tabs opens them in a burst: warm 
 # before it plans and runs: a keystroke in that time (the usual case while typing) cancels it
 # before it has cost anything.
 PREFETCH_IDLE_S = 0.1
-# A multi-line completion ends before a later line whose tokens the model was, on average, less
-# sure of than this (mean log-probability a token); None: no such cut.
-UNSURE_LINE_FLOOR: float | None = None
 
 
 @dataclass(frozen=True)
@@ -503,8 +500,6 @@ class Engine:
                 text += piece
                 scored.append((len(text), usage.logprob, usage.scored_tokens))
                 cut = first_cut(rules, text)
-                if cut is None and plan.multiline and "\n" in piece:
-                    cut = _unsure_line_start(text, scored, final=False)
                 if cut is not None:
                     text = text[:cut]
                     break
@@ -523,8 +518,6 @@ class Engine:
         self._backoff = _Backoff()
         self.status("ready", self._backend.name)
         cut = first_cut(rules, text)
-        if cut is None and plan.multiline:
-            cut = _unsure_line_start(text, scored, final=True)
         hit_limit = cut is None and usage.generated_tokens >= params.max_tokens
         kept = text if cut is None else text[:cut]
         # The pieces wholly inside the kept text: one the cut went through (the newline ending a
@@ -657,35 +650,6 @@ def _line_after_blank(cursor: CursorLine) -> str:
     if cursor.before.strip() or cursor.after.strip() or not cursor.next_lines:
         return ""
     return cursor.next_lines[0]
-
-
-def _unsure_line_start(text: str, scored: list[tuple[int, float, int]], final: bool) -> int | None:
-    """Where the first line after the first one with content starts whose tokens the model was
-    less sure of than UNSURE_LINE_FLOOR (their mean log-probability), among the lines already
-    whole (`final`: the stream has ended, so the last one is whole too). `scored` holds the text
-    length, log-probability and token count after each piece; a piece belongs to the line its
-    last character is on, so a newline with the next line's indentation counts for that line.
-    None where the backend reports no log-probabilities."""
-    if UNSURE_LINE_FLOOR is None:
-        return None
-    totals: dict[int, list[float]] = {}
-    for (start, logprob_before, tokens_before), (end, logprob, tokens) in zip(scored, scored[1:]):
-        if end > start and tokens > tokens_before:
-            line = text.count("\n", 0, end - 1)
-            total = totals.setdefault(line, [0.0, 0])
-            total[0] += logprob - logprob_before
-            total[1] += tokens - tokens_before
-    lines = text.split("\n")
-    whole = len(lines) if final else len(lines) - 1
-    offset, seen_content = 0, False
-    for index, line in enumerate(lines[:whole]):
-        if line.strip():
-            logprob, tokens = totals.get(index, (0.0, 0))
-            if seen_content and tokens and logprob / tokens < UNSURE_LINE_FLOOR:
-                return offset
-            seen_content = True
-        offset += len(line) + 1
-    return None
 
 
 def _stop_strings(stops: tuple[str, ...]) -> StopRule:

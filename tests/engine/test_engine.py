@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from ghosttype.config import Settings, with_overrides
-from ghosttype import engine as engine_module
 from ghosttype.engine import Engine
 from tests.conftest import write_script
 
@@ -159,51 +158,6 @@ async def test_multiline_body_stops_at_the_end_of_the_function(tmp_path):
     text = "def add(a, b):\n\nprint(add(1, 2))\n"
     reply = await engine.complete(open_doc(engine, text), len("def add(a, b):"))
     assert reply.items[0].text == "\n    return a + b"
-
-
-UNSURE_TAIL = {
-    "endsWith": "    total = 0\n    ",
-    "tokens": ["for v in values:", "\n        total += v", "\n    print(total)", "\n    log(total)"],
-}
-
-
-@pytest.mark.parametrize(
-    ("logprob", "expected"),
-    [
-        # Sure of the loop, unsure of the print: the answer ends before the print.
-        ([-0.1, -0.2, -2.5, -0.1], "for v in values:\n        total += v"),
-        # Sure of every line: all of it (up to the block's end rules).
-        ([-0.1, -0.2, -0.3, -0.1], "for v in values:\n        total += v\n    print(total)\n    log(total)"),
-        # However unsure of the first line, it stays: the cut is only ever after it.
-        ([-3.0, -0.2, -0.3, -0.1], "for v in values:\n        total += v\n    print(total)\n    log(total)"),
-    ],
-)
-async def test_a_multiline_answer_ends_before_a_line_the_model_was_unsure_of(
-    tmp_path, monkeypatch, logprob, expected
-):
-    monkeypatch.setattr(engine_module, "UNSURE_LINE_FLOOR", -1.0)
-    script = write_script(tmp_path, {"rules": [{**UNSURE_TAIL, "logprob": logprob}]})
-    settings = with_overrides(
-        Settings(), backend={"kind": "scripted", "script": str(script)}, completion={"debounce_ms": 0}
-    )
-    engine = Engine(settings)
-    text = "def f(values):\n    total = 0\n    \n"
-    reply = await engine.complete(open_doc(engine, text), len(text) - 1, invoked=True)
-    assert reply.items[0].text == expected
-
-
-async def test_without_log_probabilities_a_multiline_answer_is_not_cut_by_confidence(
-    tmp_path, monkeypatch
-):
-    monkeypatch.setattr(engine_module, "UNSURE_LINE_FLOOR", -1.0)
-    script = write_script(tmp_path, {"rules": [UNSURE_TAIL]})
-    settings = with_overrides(
-        Settings(), backend={"kind": "scripted", "script": str(script)}, completion={"debounce_ms": 0}
-    )
-    engine = Engine(settings)
-    text = "def f(values):\n    total = 0\n    \n"
-    reply = await engine.complete(open_doc(engine, text), len(text) - 1, invoked=True)
-    assert reply.items[0].text.endswith("log(total)")
 
 
 async def test_disabled_language_gets_nothing(tmp_path):
