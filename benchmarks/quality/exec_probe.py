@@ -31,10 +31,12 @@ from .tasks import Task
 
 
 class TraceStore:
-    """The backend's streams by prompt and parameters: recorded on first use, then replayed."""
+    """The backend's streams by model, prompt and parameters: recorded on first use, then
+    replayed."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, model: str):
         self.path = path
+        self.model = model
         self.traces: dict[str, list[list[Any]]] = (
             json.loads(path.read_text()) if path.exists() else {}
         )
@@ -42,7 +44,8 @@ class TraceStore:
 
     def wrap(self, generate: Callable[..., AsyncIterator[str]]) -> Callable[..., Any]:
         async def record_or_replay(prompt: Any, params: Any, usage: Any) -> AsyncIterator[str]:
-            key = hashlib.sha256(f"{prompt.as_text()}\0{params!r}".encode()).hexdigest()
+            key = f"{self.model}\0{prompt.as_text()}\0{params!r}"
+            key = hashlib.sha256(key.encode()).hexdigest()
             if key not in self.traces:
                 # The whole stream, however early the engine stops reading: a variant that cuts
                 # later replays it too.
@@ -89,7 +92,8 @@ async def _probe(tasks: list[Task], root: Path) -> dict[str, dict[str, Any]]:
     if error is not None:
         raise SystemExit(f"the embedded model did not load: {error}")
     backend: Any = engine._backend
-    traces = TraceStore(root.parent / "exec_traces.json")
+    model = f"{backend.name}:{backend._path.stat().st_size}"  # the model file, as probes key it
+    traces = TraceStore(root.parent / "exec_traces.json", model)
     backend.generate = traces.wrap(backend.generate)
     engine._start_prefetch = lambda *args: None
     executor = Executor()
