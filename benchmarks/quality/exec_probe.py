@@ -86,6 +86,7 @@ async def _probe(tasks: list[Task], root: Path) -> dict[str, dict[str, Any]]:
     from ghosttype.config import Settings
     from ghosttype.engine import Engine
 
+    assert callable(getattr(embedded, "_reuse_prefix", None)), "embedded._reuse_prefix moved"
     embedded._reuse_prefix = lambda llm, tokens: llm.reset() or 0  # cold, as documented above
     engine = Engine(Settings(), workspace_root=root)
     error = await engine.wait_ready()

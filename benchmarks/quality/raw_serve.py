@@ -89,6 +89,8 @@ _engine.Engine._stop_rules = _stop_rules  # type: ignore[method-assign]
 _engine.finalize = _finalize  # type: ignore[assignment]
 _server.create_server = _create_server
 _engine._line_after_blank = _line_after_blank
+# Assigning a name the module no longer has would patch nothing, silently (session 10 moved it).
+assert callable(getattr(_embedded, "_reuse_prefix", None)), "embedded._reuse_prefix moved"
 _embedded._reuse_prefix = _cold
 
 
