@@ -11,26 +11,38 @@ from pathlib import Path
 
 from .fetch import DATA, fetch_all
 from .projects import BY_NAME, PROJECTS
-from .tasks import KINDS, Task, load_tasks, save_tasks
+from .tasks import EXEC_LINE, EXEC_MULTI, KINDS, Task, load_tasks, save_tasks
 
 DEFAULT_SEED = 20261121
 TASKS_FILE = DATA / "tasks-{seed}.jsonl"
+# The second draw (`--draw second`): only the held-back benchmark's shape (the executed gaps),
+# three times the first draw's quotas, none of the first draw's tasks. The first draw's 130 gaps
+# were looked at for eleven sessions and are too few to tell a task's difference from chance; this
+# draw is a sample nobody tuned on. It leaves the first draw's seed and files as they are.
+SECOND_SEED, SECOND_KINDS, SECOND_SCALE = 20261202, (EXEC_LINE, EXEC_MULTI), 3
+SECOND_FILE = DATA / "tasks-second-{seed}.jsonl"
 
 
-def tasks_path(seed: int) -> Path:
-    return Path(str(TASKS_FILE).format(seed=seed))
+def tasks_path(seed: int, draw: str = "first") -> Path:
+    return Path(str(SECOND_FILE if draw == "second" else TASKS_FILE).format(seed=seed))
 
 
-def get_tasks(seed: int, rebuild: bool = False) -> list[Task]:
-    path = tasks_path(seed)
+def get_tasks(seed: int, rebuild: bool = False, draw: str = "first") -> list[Task]:
+    if draw == "second":
+        seed = SECOND_SEED
+    path = tasks_path(seed, draw)
     if path.exists() and not rebuild:
         return load_tasks(path)
     from .extract import extract_all
 
+    exclude = frozenset(t.id for t in get_tasks(DEFAULT_SEED)) if draw == "second" else None
     fetch_all()
     started = time.monotonic()
     print("extracting tasks (executed ones are checked against the tests)...", file=sys.stderr)
-    tasks = extract_all(seed)
+    if exclude is None:
+        tasks = extract_all(seed)
+    else:
+        tasks = extract_all(seed, kinds=SECOND_KINDS, scale=SECOND_SCALE, exclude=exclude)
     save_tasks(tasks, path)
     print(f"{len(tasks)} tasks in {time.monotonic() - started:.0f} s -> {path}", file=sys.stderr)
     return tasks
@@ -84,8 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     ext = sub.add_parser("extract", help="build the task set and print its counts")
     ext.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ext.add_argument("--rebuild", action="store_true")
+    ext.add_argument("--draw", choices=("first", "second"), default="first",
+                     help="second: the fresh executed gaps (SECOND_SEED)")  # fmt: skip
     run = sub.add_parser("run", help="run the runners on the tasks and score them")
     run.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    run._add_action(next(a for a in ext._actions if "--draw" in a.option_strings))
     run.add_argument("--kinds", nargs="*", choices=KINDS)
     run.add_argument("--projects", nargs="*", choices=sorted(BY_NAME))
     run.add_argument("--limit", type=int)
@@ -107,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     rep = sub.add_parser(
         "report", help="the table and JSON from the logged outcomes (partial runs)"
     )
-    for option in ("--seed", "--kinds", "--projects", "--limit", "--tasks", "--runners", "--out"):
+    for option in ("--seed", "--draw", "--kinds", "--projects", "--limit", "--tasks", "--runners",
+                   "--out"):  # fmt: skip
         rep._add_action(next(a for a in run._actions if option in a.option_strings))
     pro = sub.add_parser(
         "probe", help="the context alone: greedy first lines in-process, ghosttype's invoked "
@@ -121,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         "exec-probe", help="the executed in-file tasks through an in-process engine, streams "
         "replayed where the prompt is unchanged (fast A/B of engine changes; see exec_probe.py)",
     )  # fmt: skip
-    for option in ("--seed", "--kinds", "--projects", "--limit", "--tasks"):
+    for option in ("--seed", "--draw", "--kinds", "--projects", "--limit", "--tasks"):
         exe._add_action(next(a for a in run._actions if option in a.option_strings))
     exe.add_argument("--out", type=Path, help="write each task's answer and result (JSON)")
     args = parser.parse_args(argv)
@@ -131,14 +147,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}\t{folder}")
         return 0
     if args.command == "extract":
-        tasks = get_tasks(args.seed, rebuild=args.rebuild)
+        tasks = get_tasks(args.seed, rebuild=args.rebuild, draw=args.draw)
         print(describe(tasks))
         print(f"{len({t.project for t in tasks})} projects (of {len(PROJECTS)} pinned), "
               f"{len({t.language for t in tasks})} languages")  # fmt: skip
         return 0
     from .run import load_outcomes, report, run_benchmark
 
-    tasks = select(get_tasks(args.seed), args.kinds, args.projects, args.limit, args.tasks)
+    tasks = get_tasks(args.seed, draw=args.draw)
+    tasks = select(tasks, args.kinds, args.projects, args.limit, args.tasks)
     if args.command == "report":
         return report(tasks, args.runners, load_outcomes(args.out, tasks), args.out)
     fetch_all(verbose=False)

@@ -62,6 +62,10 @@ def _offsets(lines: list[str]) -> list[int]:
     return out
 
 
+def task_id(project: Project, cand: Candidate) -> str:
+    return f"{project.name}/{cand.kind}/{cand.path}:{cand.start + 1}"
+
+
 def make_task(project: Project, text: str, cand: Candidate, tests: list[str]) -> Task:
     lines = text.splitlines(keepends=True)
     starts = _offsets(lines)
@@ -76,7 +80,7 @@ def make_task(project: Project, text: str, cand: Candidate, tests: list[str]) ->
         cut = starts[cand.start]
     end = starts[cand.end] - 1  # the newline that ends the last gap line
     return Task(
-        id=f"{project.name}/{cand.kind}/{cand.path}:{cand.start + 1}",
+        id=task_id(project, cand),
         project=project.name,
         language=project.language,
         kind=cand.kind,
@@ -458,22 +462,30 @@ def _verify(project: Project, text: str, cand: Candidate, executor: Executor) ->
 
 
 def extract_project(
-    project: Project, seed: int, executor: Executor, log: bool = True
+    project: Project,
+    seed: int,
+    executor: Executor,
+    log: bool = True,
+    kinds: tuple[str, ...] | None = None,
+    scale: int = 1,
+    exclude: frozenset[str] = frozenset(),
 ) -> list[Task]:
+    """The project's tasks of `kinds` (default: all it gives), `scale` times its quotas, none
+    whose id is in `exclude`."""
     root = source_dir(project.name)
     finder = python_candidates if project.language == "python" else js_candidates
     all_cands = list(finder(project, root))
     quota = QUOTA.get(project.name, QUOTA.get(project.language, {}))
     texts: dict[str, str] = {}
     tasks: list[Task] = []
-    for kind in project.kinds:
+    for kind in [k for k in project.kinds if kinds is None or k in kinds]:
         rng = random.Random(f"{seed}:{project.name}:{kind}")
         chosen = 0
         seen_lines: set[tuple[str, int]] = set()
         for cand in _round_robin([c for c in all_cands if c.kind == kind], rng):
-            if chosen >= quota.get(kind, 0):
+            if chosen >= quota.get(kind, 0) * scale:
                 break
-            if (cand.path, cand.start) in seen_lines:
+            if (cand.path, cand.start) in seen_lines or task_id(project, cand) in exclude:
                 continue
             text = texts.setdefault(cand.path, (root / cand.path).read_text())
             tests: list[str] = []
@@ -490,12 +502,18 @@ def extract_project(
     return tasks
 
 
-def extract_all(seed: int, projects: Iterable[Project] = PROJECTS) -> list[Task]:
+def extract_all(
+    seed: int,
+    projects: Iterable[Project] = PROJECTS,
+    kinds: tuple[str, ...] | None = None,
+    scale: int = 1,
+    exclude: frozenset[str] = frozenset(),
+) -> list[Task]:
     executor = Executor()
     tasks: list[Task] = []
     try:
         for project in projects:
-            tasks += extract_project(project, seed, executor)
+            tasks += extract_project(project, seed, executor, True, kinds, scale, exclude)
     finally:
         executor.save()
     return tasks

@@ -1,5 +1,5 @@
-"""Scores and intervals: exact match, edit similarity, Wilson intervals for rates and percentile
-bootstrap intervals for means."""
+"""Scores and intervals: exact match, edit similarity, Wilson intervals for rates, percentile
+bootstrap intervals for means, and the exact McNemar test for two runners on the same tasks."""
 
 from __future__ import annotations
 
@@ -54,3 +54,13 @@ def bootstrap_mean(
     n = len(values)
     means = sorted(sum(rng.choices(values, k=n)) / n for _ in range(resamples))
     return (means[int(0.025 * resamples)], means[int(0.975 * resamples) - 1])
+
+
+def mcnemar_p(won: int, lost: int) -> float:
+    """Two-sided exact McNemar test: how likely a split at least this uneven of the tasks where two
+    runners differ would be if each were as likely to win any of them."""
+    n = won + lost
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(won, lost) + 1)) / 2**n
+    return min(1.0, 2 * tail)

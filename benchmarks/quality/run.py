@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .execution import Executor
-from .metrics import bootstrap_mean, edit_similarity, exact_match, wilson
+from .metrics import bootstrap_mean, edit_similarity, exact_match, mcnemar_p, wilson
 from .tasks import LINE_KINDS, Task
 
 RUNNER_NAMES = {
@@ -339,6 +339,14 @@ def report(
                 print(f"  {label}: {task_id}")
     changes_ctx = compare(outcomes, "plain", "ghosttype")
     by_task = {t.id: t for t in tasks}
+    if {"plain", "ghosttype"} <= set(runners):
+        print("\nplain -> ghosttype, paired (right: passed if executed, else exact match):")
+        for kind in sorted({t.kind for t in tasks}):
+            of_kind = compare([o for o in outcomes if by_task[o.task].kind == kind],
+                              "plain", "ghosttype")  # fmt: skip
+            won, lost = len(of_kind["helped"]), len(of_kind["hurt"])
+            print(f"  {kind:10} ghosttype alone right {won}, plain alone right {lost} "
+                  f"(exact McNemar p = {mcnemar_p(won, lost):.2f})")  # fmt: skip
     out.write_text(json.dumps({
         "tasks": len(tasks),
         "runners": runners,
