@@ -6,6 +6,15 @@ BIN := $(VENV)/bin
 # llama-cpp-python compiles llama.cpp from source (about 10 minutes on 2 cores, once: pip caches
 # the wheel afterwards).
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc)
+# llama.cpp's AMX kernels die with a general protection fault (the whole process, the server with
+# it) on virtual machines whose CPU reports AMX that the hypervisor does not enable, as machines of
+# this project's CI kind do. A native build takes them from -march=native, so they are switched
+# off by name; x86-64 only, the flags are x86's. Both llama-cpp-python and llama-server get them.
+# A CMAKE_ARGS of your own (CUDA, Metal, ...) replaces this one: add the flags to it on such a VM.
+ifeq ($(shell uname -m),x86_64)
+export LLAMA_CPU_FLAGS ?= -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+export CMAKE_ARGS ?= -DCMAKE_C_FLAGS="$(LLAMA_CPU_FLAGS)" -DCMAKE_CXX_FLAGS="$(LLAMA_CPU_FLAGS)"
+endif
 PIP := $(BIN)/python -m pip install --disable-pip-version-check --quiet
 # A location in examples/ (1-based line and column) that `make run` completes.
 EXAMPLE ?= examples/python/inventory.py:36:9

@@ -8,7 +8,8 @@
 # the binary named by $GHOSTTYPE_LLAMA_SERVER, or this cached one. About 10 minutes on 2 cores.
 #
 # Environment: PYTHON (a python with pip; default: the repository's .venv, else python3),
-# JOBS (parallel compile jobs; default 2).
+# JOBS (parallel compile jobs; default 2), LLAMA_CPU_FLAGS (compiler flags; the Makefile sets them:
+# AMX off, see there). The cached binary is rebuilt when the version or the flags change.
 set -euo pipefail
 
 VERSION=0.3.36
@@ -19,7 +20,8 @@ BINARY="$DEST/llama-server"
 STAMP="$DEST/VERSION"
 JOBS="${JOBS:-2}"
 
-if [[ -x "$BINARY" && -f "$STAMP" && "$(cat "$STAMP")" == "$VERSION" ]]; then
+BUILD_ID="$VERSION ${LLAMA_CPU_FLAGS:-}"
+if [[ -x "$BINARY" && -f "$STAMP" && "$(cat "$STAMP")" == "$BUILD_ID" ]]; then
   echo "$BINARY"
   exit 0
 fi
@@ -52,13 +54,14 @@ fi
 echo "build-llama-server: compiling (about 10 minutes on 2 cores)" >&2
 cmake -S "$SRC/vendor/llama.cpp" -B "$WORK/build" -DCMAKE_BUILD_TYPE=Release \
   -DLLAMA_CURL=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
-  -DBUILD_SHARED_LIBS=OFF -DGGML_NATIVE=ON >"$WORK/cmake.log"
+  -DBUILD_SHARED_LIBS=OFF -DGGML_NATIVE=ON \
+  -DCMAKE_C_FLAGS="${LLAMA_CPU_FLAGS:-}" -DCMAKE_CXX_FLAGS="${LLAMA_CPU_FLAGS:-}" >"$WORK/cmake.log"
 cmake --build "$WORK/build" --target llama-server -j"$JOBS" >"$WORK/build.log"
 
 # Publish atomically: write under a temporary name, then rename.
 mkdir -p "$DEST"
 cp "$WORK/build/bin/llama-server" "$BINARY.tmp"
 mv "$BINARY.tmp" "$BINARY"
-echo "$VERSION" >"$STAMP"
+echo "$BUILD_ID" >"$STAMP"
 rm -rf "$WORK"
 echo "$BINARY"
