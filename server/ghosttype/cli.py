@@ -236,20 +236,25 @@ async def _doctor(settings: Settings) -> int:
 
     print(f"ghosttype {__version__}")
     backend = settings.backend
+    model_file: Path | None = None
     if backend.kind == "embedded" and not backend.model_path:
         from .backends.base import BackendError
         from .backends.model_store import model_named, verify
 
         try:
-            path, size, matches = await asyncio.to_thread(verify, backend.model or "")
+            model_file, size, matches = await asyncio.to_thread(verify, backend.model or "")
             model = model_named(backend.model or "")
             report(
                 matches,
-                f"model file {path} ({size:,} bytes, SHA-256 "
+                f"model file {model_file} ({size:,} bytes, SHA-256 "
                 f"{'verified' if matches else 'MISMATCH: expected ' + model.sha256})",
             )
         except BackendError as error:
             report(False, f"model file: {error}")
+    if backend.kind == "embedded":
+        checked = await asyncio.to_thread(_evaluation_check, model_file or backend.model_path)
+        if checked is not None:
+            report(*checked)
     from .engine import Engine
 
     engine = Engine(settings)
@@ -270,6 +275,18 @@ async def _doctor(settings: Settings) -> int:
     for line in describe(settings):
         print(f"     {line}")
     return 1 if problems else 0
+
+
+def _evaluation_check(model_file: Path | str | None) -> tuple[bool, str] | None:
+    """(ok, line): can llama.cpp evaluate a prompt with this model file? None: no file to try
+    (the backend's start reports that)."""
+    path = Path(model_file).expanduser() if model_file else None
+    if path is None or not path.is_file():
+        return None
+    from .backends.embedded import evaluation_failure
+
+    failure = evaluation_failure(path)
+    return failure is None, f"model evaluates a prompt: {failure or 'yes'}"
 
 
 def _grammars() -> tuple[bool, str]:

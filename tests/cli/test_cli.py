@@ -108,11 +108,25 @@ def test_doctor_fails_on_a_dead_backend(tmp_path):
     assert result.returncode == 1 and "FAIL backend scripted" in result.stdout
 
 
+def test_a_llama_build_that_kills_its_process_is_named_with_the_fix(tmp_path):
+    # Stands in for llama.cpp's AMX kernels on a VM that reports AMX without enabling it: the
+    # evaluating process dies of a signal (general protection fault), and only the child does.
+    from ghosttype.backends.embedded import evaluation_failure
+
+    dies = "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"
+    failure = evaluation_failure(tmp_path / "model.gguf", probe=dies)
+    assert failure is not None and "died of SIGSEGV" in failure and "-mno-amx-tile" in failure
+    broken = "raise ValueError('Failed to load model')"
+    failure = evaluation_failure(tmp_path / "model.gguf", probe=broken)
+    assert failure is not None and "exit 1: ValueError: Failed to load model" in failure
+
+
 @pytest.mark.model
 def test_doctor_verifies_the_packaged_model():
     result = run("doctor")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "491,400,064 bytes, SHA-256 verified" in result.stdout
+    assert "ok   model evaluates a prompt: yes" in result.stdout
 
 
 @pytest.mark.model

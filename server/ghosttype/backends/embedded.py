@@ -19,6 +19,9 @@ import codecs
 import logging
 import math
 import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +53,41 @@ def default_threads() -> int:
     collapses under that load (measured on 2 cores: decode 3-5x slower with 2 threads under load,
     only 28% faster with 2 when quiet; prompt evaluation the same with 1 or 2)."""
     return max(1, min((os.cpu_count() or 2) - 1, 8))
+
+
+# `doctor` evaluates a few tokens in a child process: a llama.cpp build the CPU cannot run (its
+# AMX kernels on a virtual machine that reports AMX without enabling it) kills the process that
+# evaluates, so the check cannot run in the doctor's own.
+_EVALUATION_PROBE = """
+import sys
+from llama_cpp import Llama
+llm = Llama(model_path=sys.argv[1], n_ctx=256, n_threads=1, verbose=False)
+llm.eval(llm.tokenize(b"def add(a, b):\\n    return a + b\\n"))
+"""
+NO_AMX_REBUILD = (
+    "rebuild llama-cpp-python without AMX: CMAKE_ARGS='-DCMAKE_C_FLAGS=\"-mno-amx-tile "
+    '-mno-amx-int8 -mno-amx-bf16" -DCMAKE_CXX_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"\' '
+    "pip install --no-cache-dir --force-reinstall --no-deps llama-cpp-python==0.3.36"
+)
+
+
+def evaluation_failure(path: Path, probe: str = _EVALUATION_PROBE) -> str | None:
+    """Why llama.cpp cannot evaluate a prompt with the model file at `path`; None if it can."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=300
+        )
+    except subprocess.TimeoutExpired:
+        return "llama.cpp took over 300 s to evaluate a short prompt"
+    if done.returncode == 0:
+        return None
+    if done.returncode < 0:
+        return (
+            f"llama.cpp died of {signal.Signals(-done.returncode).name} evaluating a prompt: "
+            f"this build cannot run on this CPU; {NO_AMX_REBUILD}"
+        )
+    last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    return f"llama.cpp could not evaluate a prompt (exit {done.returncode}: {last})"
 
 
 _DONE = object()
