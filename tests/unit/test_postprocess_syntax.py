@@ -16,6 +16,7 @@ from ghosttype.postprocess.syntax import (
     drop_dangling_header,
     drop_suffix_repeats,
     end_on_whole_statement,
+    keep_suffix_reachable,
     normalise_indentation,
     open_brackets,
     remove_repetition,
@@ -193,3 +194,40 @@ def test_suffix_repeats_are_cut_only_where_a_statement_starts() -> None:
     assert drop_suffix_repeats(completion, suffix) == completion
     copied = "    x = 1\n        caseinsensitive(plural[1:]),\n        ))"
     assert drop_suffix_repeats(copied, suffix) == "    x = 1"
+
+
+# The gap is one line of a block that goes on after it; the model wrote that line, then its own
+# end of the block (valmap in toolz: `rv = factory()`, then a loop and `return rv`).
+VALMAP_SUFFIX = "\n    rv.update(zip(d.keys(), map(func, d.values())))\n    return rv\n"
+
+
+def test_an_answer_that_returns_before_the_rest_of_its_block_keeps_its_first_statement():
+    answer = "    rv = factory()\n    for k, v in d.items():\n        rv[k] = func(v)\n    return rv"
+    assert keep_suffix_reachable(answer, "", VALMAP_SUFFIX) == "    rv = factory()"
+
+
+def test_a_first_statement_with_a_body_is_kept_whole():
+    answer = "    for k in d:\n        check(k)\n    raise ValueError(d)"
+    assert keep_suffix_reachable(answer, "", VALMAP_SUFFIX) == "    for k in d:\n        check(k)"
+
+
+def test_braces_are_one_statement_too():
+    answer = "  if (a) {\n    b();\n  }\n  return c;"
+    suffix = "\n  d();\n}\n"
+    assert keep_suffix_reachable(answer, "", suffix) == "  if (a) {\n    b();\n  }"
+
+
+def test_an_answer_is_left_alone_when_its_block_ends_after_the_cursor():
+    answer = "    rv = factory()\n    return rv"
+    # Nothing more in the block: the return is its end.
+    assert keep_suffix_reachable(answer, "", "\n\ndef other():\n    pass\n") == answer
+    # The code after carries on the if statement, not the block.
+    assert keep_suffix_reachable(answer, "", "\n    else:\n        pass\n") == answer
+    # A return nested deeper than the cursor's block ends only that inner block.
+    nested = "    if x:\n        return rv\n    y = 2"
+    assert keep_suffix_reachable(nested, "", VALMAP_SUFFIX) == nested
+
+
+def test_the_cursor_after_code_on_its_line_counts_its_indentation():
+    answer = "factory()\n    return rv"
+    assert keep_suffix_reachable(answer, "    rv = ", VALMAP_SUFFIX) == "factory()"

@@ -201,6 +201,41 @@ def drop_suffix_repeats(completion: str, suffix: str) -> str:
     return completion
 
 
+_ENDS_BLOCK = re.compile(r"(return|raise|throw|break|continue)\b")
+# Lines that carry on a statement's construct rather than start a statement of the block.
+_NOT_A_STATEMENT = re.compile(
+    r"(else|elif|except|finally|catch|case|default|when|rescue|ensure|end|fi|done|esac)\b|[)\]}]"
+)
+
+
+def keep_suffix_reachable(completion: str, line_before: str, suffix: str) -> str:
+    """A completion that ends the cursor's block (`return`, `raise`, `break`... at the cursor's
+    indentation) while the code after the cursor carries on in that same block has written its
+    own end of the block: accepted, it leaves the code after it unreachable. It keeps its first
+    statement, the part that fills the gap; the rest is its version of the code already there."""
+    lines = completion.split("\n")
+    if len(lines) < 2:
+        return completion
+    first = line_before + lines[0]
+    base = indent_width(first) if first.strip() else len(first.expandtabs(4))
+    following = next((line for line in suffix.split("\n")[1:] if line.strip()), None)
+    if (
+        following is None
+        or indent_width(following) != base
+        or _NOT_A_STATEMENT.match(following.lstrip())
+    ):
+        return completion
+    starts = statement_starts(completion)
+    at_base = [
+        n
+        for n in range(1, len(lines))
+        if starts[n] and lines[n].strip() and indent_width(lines[n]) == base
+    ]
+    if not any(_ENDS_BLOCK.match(lines[n].lstrip()) for n in at_base):
+        return completion
+    return "\n".join(lines[: at_base[0]]).rstrip()
+
+
 def remove_repetition(completion: str, min_repeats: int = 3) -> str:
     """Keeps the first occurrence of a line or block of lines that the model repeats
     `min_repeats` times in a row, and cuts a very long line that loops on itself."""
@@ -296,12 +331,14 @@ def drop_dangling_header(completion: str, suffix: str) -> str:
 
 def polish(raw: str, line_before: str, prefix: str, suffix: str) -> str:
     """The syntax-aware clean-up of a multi-line completion, in order: stop at the enclosing
-    block's end, at an unmatched closer, before lines the suffix already has, at repetition, at
+    block's end, at an unmatched closer, before lines the suffix already has, after the first
+    statement of one that would leave the suffix unreachable, at repetition, at
     the last whole statement, and before a block header left without its body; then the file's
     tabs or spaces (judged from the prefix and suffix windows)."""
     text = cut_at_block_end(raw, line_before, suffix)
     text = balance_brackets(text, prefix[-4000:])
     text = drop_suffix_repeats(text, suffix)
+    text = keep_suffix_reachable(text, line_before, suffix)
     text = remove_repetition(text)
     text = end_on_whole_statement(text)
     text = drop_dangling_header(text, suffix)
