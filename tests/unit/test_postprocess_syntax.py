@@ -223,6 +223,9 @@ def test_an_answer_is_left_alone_when_its_block_ends_after_the_cursor():
     assert keep_suffix_reachable(answer, "", "\n\ndef other():\n    pass\n") == answer
     # The code after carries on the if statement, not the block.
     assert keep_suffix_reachable(answer, "", "\n    else:\n        pass\n") == answer
+    # The code after only ends the block: the answer is a whole body of its own (URL.__eq__).
+    whole = "        if not isinstance(other, URL):\n            return False\n        return a == b"
+    assert keep_suffix_reachable(whole, "", "\n        return True\n") == whole
     # A return nested deeper than the cursor's block ends only that inner block.
     nested = "    if x:\n        return rv\n    y = 2"
     assert keep_suffix_reachable(nested, "", VALMAP_SUFFIX) == nested

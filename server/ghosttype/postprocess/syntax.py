@@ -219,10 +219,13 @@ def keep_suffix_reachable(completion: str, line_before: str, suffix: str) -> str
     first = line_before + lines[0]
     base = indent_width(first) if first.strip() else len(first.expandtabs(4))
     following = next((line for line in suffix.split("\n")[1:] if line.strip()), None)
+    # Code after that only ends the block (`return True`) loses nothing to an early return: the
+    # answer is then a whole version of the block, and may be right.
     if (
         following is None
         or indent_width(following) != base
         or _NOT_A_STATEMENT.match(following.lstrip())
+        or _ENDS_BLOCK.match(following.lstrip())
     ):
         return completion
     starts = statement_starts(completion)
