@@ -64,7 +64,7 @@ from llama_cpp import Llama
 llm = Llama(model_path=sys.argv[1], n_ctx=256, n_threads=1, verbose=False)
 llm.eval(llm.tokenize(b"def add(a, b):\\n    return a + b\\n"))
 """
-NO_AMX_REBUILD = (
+_NO_AMX_REBUILD = (
     "rebuild llama-cpp-python without AMX: CMAKE_ARGS='-DCMAKE_C_FLAGS=\"-mno-amx-tile "
     '-mno-amx-int8 -mno-amx-bf16" -DCMAKE_CXX_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"\' '
     "pip install --no-cache-dir --force-reinstall --no-deps llama-cpp-python==0.3.36"
@@ -84,7 +84,7 @@ def evaluation_failure(path: Path, probe: str = _EVALUATION_PROBE) -> str | None
     if done.returncode < 0:
         return (
             f"llama.cpp died of {signal.Signals(-done.returncode).name} evaluating a prompt: "
-            f"this build cannot run on this CPU; {NO_AMX_REBUILD}"
+            f"this build cannot run on this CPU; {_NO_AMX_REBUILD}"
         )
     last = (done.stderr.strip().splitlines() or ["no output"])[-1]
     return f"llama.cpp could not evaluate a prompt (exit {done.returncode}: {last})"

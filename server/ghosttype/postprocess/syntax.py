@@ -201,6 +201,11 @@ def drop_suffix_repeats(completion: str, suffix: str) -> str:
     return completion
 
 
+def _next_code_line(suffix: str) -> str | None:
+    """The first line with code after the cursor's line, or None."""
+    return next((line for line in suffix.split("\n")[1:] if line.strip()), None)
+
+
 _ENDS_BLOCK = re.compile(r"(return|raise|throw|break|continue)\b")
 # Lines that carry on a statement's construct rather than start a statement of the block.
 _NOT_A_STATEMENT = re.compile(
@@ -218,7 +223,7 @@ def keep_suffix_reachable(completion: str, line_before: str, suffix: str) -> str
         return completion
     first = line_before + lines[0]
     base = indent_width(first) if first.strip() else len(first.expandtabs(4))
-    following = next((line for line in suffix.split("\n")[1:] if line.strip()), None)
+    following = _next_code_line(suffix)
     # Code after that only ends the block (`return True`) loses nothing to an early return: the
     # answer is then a whole version of the block, and may be right.
     if (
@@ -326,7 +331,7 @@ def drop_dangling_header(completion: str, suffix: str) -> str:
     lines = completion.rstrip().split("\n")
     if len(lines) < 2 or not lines[-1].endswith(":"):
         return completion
-    following = next((line for line in suffix.split("\n")[1:] if line.strip()), None)
+    following = _next_code_line(suffix)
     if following is not None and indent_width(following) > indent_width(lines[-1]):
         return completion  # its body is the code after the cursor
     return "\n".join(lines[:-1]).rstrip()
