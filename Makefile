@@ -3,8 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# llama-cpp-python compiles llama.cpp from source (about 10 minutes on 2 cores, once: pip caches
-# the wheel afterwards).
+# llama-cpp-python compiles llama.cpp from source (about 10 minutes on 2 cores, once):
+# scripts/build-llama-wheel.sh keeps the wheel in a folder named by the version and CMAKE_ARGS, so
+# a change of flags builds anew (pip's own wheel cache would hand back the old build).
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc)
 # llama.cpp's AMX kernels die with a general protection fault (the whole process, the server with
 # it) on virtual machines whose CPU reports AMX that the hypervisor does not enable, as machines of
@@ -16,6 +17,10 @@ export LLAMA_CPU_FLAGS ?= -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 export CMAKE_ARGS ?= -DCMAKE_C_FLAGS="$(LLAMA_CPU_FLAGS)" -DCMAKE_CXX_FLAGS="$(LLAMA_CPU_FLAGS)"
 endif
 PIP := $(BIN)/python -m pip install --disable-pip-version-check --quiet
+# GNU make 4.3 does not pass exported variables to $(shell): CMAKE_ARGS is given by hand.
+LLAMA_WHEEL_DIR := $(shell CMAKE_ARGS='$(CMAKE_ARGS)' scripts/build-llama-wheel.sh --path)
+# The llama-cpp-python built for these flags, installed before the rest so pip keeps it.
+INSTALL_LLAMA = $(PIP) --force-reinstall --no-deps "$$(PYTHON=$(BIN)/python scripts/build-llama-wheel.sh)"
 # A location in examples/ (1-based line and column) that `make run` completes.
 EXAMPLE ?= examples/python/inventory.py:36:9
 
@@ -43,11 +48,16 @@ $(BIN)/python: | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(LLAMA_WHEEL_DIR): | $(BIN)/python
+	@PYTHON=$(BIN)/python scripts/build-llama-wheel.sh >/dev/null
+
+$(VENV)/.installed: pyproject.toml $(LLAMA_WHEEL_DIR) | $(BIN)/python
+	$(INSTALL_LLAMA)
 	$(PIP) -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml $(LLAMA_WHEEL_DIR) | $(BIN)/python
+	$(INSTALL_LLAMA)
 	$(PIP) -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
