@@ -121,6 +121,30 @@ def test_a_llama_build_that_kills_its_process_is_named_with_the_fix(tmp_path):
     assert failure is not None and "exit 1: ValueError: Failed to load model" in failure
 
 
+def test_the_server_refuses_a_build_that_dies_instead_of_dying_itself(tmp_path, monkeypatch):
+    # The same check guards the embedded backend's start: a death in the child becomes a
+    # BackendError (a status message; the server keeps serving), and a pass is remembered.
+    from ghosttype.backends.base import BackendError
+    from ghosttype.backends.embedded import check_runs_here
+
+    monkeypatch.setenv("GHOSTTYPE_CACHE_DIR", str(tmp_path / "cache"))
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    dies = "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"
+    with pytest.raises(BackendError, match="died of SIGSEGV"):
+        check_runs_here(model, probe=dies)
+    assert not (tmp_path / "cache" / "checks").exists()
+    # A failure that is not a death is left to the load, which explains it better; not stamped.
+    check_runs_here(model, probe="raise SystemExit(3)")
+    assert not (tmp_path / "cache" / "checks").exists()
+    check_runs_here(model, probe="pass")
+    assert len(list((tmp_path / "cache" / "checks").iterdir())) == 1
+    check_runs_here(model, probe=dies)  # remembered: not run again for this build and file
+    model.write_bytes(b"GGUF, another file")
+    with pytest.raises(BackendError):
+        check_runs_here(model, probe=dies)
+
+
 @pytest.mark.model
 def test_doctor_verifies_the_packaged_model():
     result = run("doctor")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import hashlib
 import logging
 import math
 import os
@@ -28,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ..config import BackendSettings
+from ..config import BackendSettings, cache_dir
 from ..prompts import Prompt, pick_format
 from .base import BackendError, GenerationParams, Progress, Usage
 from .model_store import DEFAULT_MODEL, check_model_file, ensure_model
@@ -90,6 +91,30 @@ def evaluation_failure(path: Path, probe: str = _EVALUATION_PROBE) -> str | None
     return f"llama.cpp could not evaluate a prompt (exit {done.returncode}: {last})"
 
 
+def check_runs_here(path: Path, probe: str = _EVALUATION_PROBE) -> None:
+    """Raises BackendError when llama.cpp dies evaluating a prompt with this model on this CPU,
+    instead of letting the first keystroke kill the server (and the editor restart it in a
+    loop). The check runs in a child process once per llama.cpp build and model file; a pass is
+    remembered in the cache folder. Failures other than a death are left to the load itself,
+    which explains them better."""
+    import llama_cpp
+
+    library = Path(llama_cpp.__file__).parent
+    parts = [llama_cpp.__version__, str(path.resolve()), str(path.stat().st_size)]
+    for item in sorted(library.glob("lib/*")):
+        parts.append(f"{item.name}:{item.stat().st_size}:{item.stat().st_mtime_ns}")
+    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    stamp = cache_dir() / "checks" / f"evaluates-{key}"
+    if stamp.exists():
+        return
+    failure = evaluation_failure(path, probe)
+    if failure is not None and "died of" in failure:
+        raise BackendError(failure)
+    if failure is None:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text("llama.cpp evaluated a prompt with this build and model file\n")
+
+
 _DONE = object()
 
 
@@ -122,6 +147,8 @@ class EmbeddedBackend:
         else:
             path = ensure_model(self.model_name, progress)
         check_model_file(path)
+        progress(f"checking that llama.cpp runs {path.name} on this CPU")
+        check_runs_here(path)
         progress(f"loading {path.name}")
         self._path = path
         return self._new_context(path)
