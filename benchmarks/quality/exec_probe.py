@@ -69,7 +69,7 @@ class TraceStore:
 def exec_probe(tasks: list[Task], root: Path, out: Path | None) -> int:
     chosen = [t for t in tasks if t.executed and t.kind != "xfile"]
     root.mkdir(parents=True, exist_ok=True)
-    results = asyncio.run(_probe(chosen, root))
+    results = asyncio.run(_probe(chosen, root, out))
     passes, totals = Counter[str](), Counter[str]()
     for task in chosen:
         totals[task.kind] += 1
@@ -77,11 +77,15 @@ def exec_probe(tasks: list[Task], root: Path, out: Path | None) -> int:
     for kind in sorted(totals):
         print(f"{kind}: pass {passes[kind]}/{totals[kind]}")
     if out is not None:
-        out.write_text(json.dumps(results, indent=1))
+        _write(out, results)
     return 0
 
 
-async def _probe(tasks: list[Task], root: Path) -> dict[str, dict[str, Any]]:
+def _write(out: Path, results: dict[str, dict[str, Any]]) -> None:
+    out.write_text(json.dumps(results, indent=1))
+
+
+async def _probe(tasks: list[Task], root: Path, out: Path | None) -> dict[str, dict[str, Any]]:
     from ghosttype.backends import embedded
     from ghosttype.config import Settings
     from ghosttype.engine import Engine
@@ -112,10 +116,16 @@ async def _probe(tasks: list[Task], root: Path) -> dict[str, dict[str, Any]]:
         result = apply(task.document, cursor, Answer(text, span, 0.0, item is None))
         outcome = score(task, Outcome(task.id, "ghosttype", text, 0, not text, 0.0),
                         result, executor)  # fmt: skip
-        results[task.id] = {"answer": text, "passed": bool(outcome.passed)}
+        results[task.id] = {
+            "answer": text,
+            "replace_after": item.replace_after if item else 0,
+            "passed": bool(outcome.passed),
+        }
         print(task.id, "+" if outcome.passed else "-", flush=True)
         traces.save()
         executor.save()
+        if out is not None:  # as it goes: a long probe can be read (or followed) while it runs
+            _write(out, results)
     await engine.close()
     print(f"{traces.recorded} streams recorded, {executor.runs} test runs")
     return results
