@@ -7,6 +7,7 @@ candidates (often the same across runners) run once."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -83,16 +84,20 @@ class Executor:
         original = (source_dir(project.name) / path).read_text()
         cmd, env = _command(project, root, tests)
         self.runs += 1
-        try:
-            target.write_text(content)
-            done = subprocess.run(
-                cmd, cwd=root, env=env, capture_output=True, timeout=TIMEOUT_S, check=False
-            )
-            return done.returncode == 0
-        except subprocess.TimeoutExpired:
-            return False
-        finally:
-            target.write_text(original)
+        # One run at a time in a project's copy, across processes: a probe and a benchmark run
+        # at once would otherwise test each other's candidate files (seen in session 13).
+        with open(root.parent / f".{project.name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                target.write_text(content)
+                done = subprocess.run(
+                    cmd, cwd=root, env=env, capture_output=True, timeout=TIMEOUT_S, check=False
+                )
+                return done.returncode == 0
+            except subprocess.TimeoutExpired:
+                return False
+            finally:
+                target.write_text(original)
 
 
 def python_test_files(project: Project, path: str) -> list[str]:
