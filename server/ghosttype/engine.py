@@ -42,7 +42,7 @@ from .postprocess import (
     single_line,
     suffix_reached,
 )
-from .postprocess.syntax import polish, trim_unfinished
+from .postprocess.syntax import indent_under_opener, polish, trim_unfinished
 from .prompts import Prompt, PromptFormat, build_prompt, pick_format, strip_special
 from .stats import Stats
 
@@ -457,10 +457,11 @@ class Engine:
         raw, hit_limit, confidence = generated
         if hit_limit and plan.multiline:
             raw = trim_unfinished(raw)
+        prefix = plan.prompt.context.prefix
         raw = drop_repeated_indent(raw, plan.cursor.before)
+        raw = indent_under_opener(raw, plan.cursor.before, prefix, plan.suffix)
         if plan.multiline:  # issue 4 (context/syntax): block end, brackets, repeats, indent
-            context = plan.prompt.context
-            raw = polish(raw, plan.cursor.before, context.prefix, plan.suffix)
+            raw = polish(raw, plan.cursor.before, prefix, plan.suffix)
         return finalize(raw, plan.cursor, plan.suffix), confidence
 
     def _stop_rules(self, plan: _Plan) -> list[StopRule]:

@@ -17,6 +17,7 @@ RULES = [
     {"endsWith": "boom = ", "error": "the scripted server failed"},
     {"endsWith": "call(", "text": "a, b)"},
     {"endsWith": "y = ", "candidates": ["1", "2", "3"]},
+    {"endsWith": "    else:\n", "text": "    return 0"},
     {"regex": "^def add\\(a, b\\):$", "text": "\n    return a + b\n\n\ndef other():\n    pass\n"},
 ]
 
@@ -158,6 +159,13 @@ async def test_multiline_body_stops_at_the_end_of_the_function(tmp_path):
     text = "def add(a, b):\n\nprint(add(1, 2))\n"
     reply = await engine.complete(open_doc(engine, text), len("def add(a, b):"))
     assert reply.items[0].text == "\n    return a + b"
+
+
+async def test_a_statement_under_an_opener_is_indented_into_its_block(tmp_path):
+    engine = make_engine(tmp_path)
+    text = "def sign(x):\n    if x > 0:\n        return 1\n    else:\n\n"
+    reply = await engine.complete(open_doc(engine, text), len(text) - 1, invoked=True)
+    assert reply.items[0].text == "        return 0"
 
 
 async def test_disabled_language_gets_nothing(tmp_path):

@@ -16,6 +16,7 @@ from ghosttype.postprocess.syntax import (
     drop_dangling_header,
     drop_suffix_repeats,
     end_on_whole_statement,
+    indent_under_opener,
     keep_suffix_reachable,
     normalise_indentation,
     open_brackets,
@@ -234,3 +235,39 @@ def test_an_answer_is_left_alone_when_its_block_ends_after_the_cursor():
 def test_the_cursor_after_code_on_its_line_counts_its_indentation():
     answer = "factory()\n    return rv"
     assert keep_suffix_reachable(answer, "    rv = ", VALMAP_SUFFIX) == "factory()"
+
+
+# boltons ioutils.py, `SpooledStringIO.__next__`: the held-back line goes under the `else:`.
+NEXT_PREFIX = (
+    "    def __next__(self):\n"
+    "        if not line:\n"
+    "            if pos == self.buffer.tell():\n"
+    "                raise StopIteration\n"
+    "            else:\n"
+)
+
+
+def test_a_statement_written_at_its_openers_level_goes_into_the_block():
+    fixed = indent_under_opener("            raise StopIteration", "", NEXT_PREFIX, "\n\n        return line\n")
+    assert fixed == "                raise StopIteration"
+    compile("class S:\n" + NEXT_PREFIX + fixed + "\n        return line\n", "s.py", "exec")
+    # Every line of a longer answer moves with the first, from the cursor's own indentation.
+    answer = "        self.buffer.seek(pos)\n            line = None"  # both at column 12
+    fixed = indent_under_opener(answer, "    ", NEXT_PREFIX, "")
+    assert fixed == "            self.buffer.seek(pos)\n                line = None"  # both at 16
+
+
+def test_tabs_and_braces_get_the_files_own_unit():
+    prefix = "function f(a) {\n\tif (a) {\n"
+    assert indent_under_opener("\tg();\n\th();", "", prefix, "\n\t}\n}\n") == "\t\tg();\n\t\th();"
+
+
+def test_answers_that_belong_at_the_openers_level_are_left_alone():
+    deep_enough = "                self.buffer.seek(pos)"
+    assert indent_under_opener(deep_enough, "", NEXT_PREFIX, "") == deep_enough
+    for carries_on in ("        }", "            elif x:"):
+        assert indent_under_opener(carries_on, "", NEXT_PREFIX, "") == carries_on
+    assert indent_under_opener("x = 1", "", "# Example:\n", "") == "x = 1"
+    assert indent_under_opener("y = 2", "", "x = compute()\n", "") == "y = 2"
+    # Code already on the cursor's line: the answer continues it, its indentation is the line's.
+    assert indent_under_opener("StopIteration", "            raise ", NEXT_PREFIX, "") == "StopIteration"

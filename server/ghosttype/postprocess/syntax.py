@@ -337,6 +337,35 @@ def drop_dangling_header(completion: str, suffix: str) -> str:
     return "\n".join(lines[:-1]).rstrip()
 
 
+# The end of a line that opens a block whose body goes one level deeper (as decide_multiline).
+_BLOCK_OPENER_ENDS = (":", "{", "=>", " do", " then")
+_COMMENT_START = re.compile(r"(#|//|/\*|\*|--)")
+
+
+def indent_under_opener(completion: str, line_before: str, prefix: str, suffix: str) -> str:
+    """On a blank line right after a line that opens a block (`else:`, `if (x) {`), the next
+    statement belongs in that block, one level deeper; from a cursor at a shallower column the
+    small models often write it at the opener's own level, which Python rejects and other
+    languages misread. Such a completion is shifted in by the missing levels, all its lines alike.
+    Words that carry on or close the construct (`else`, `}`) keep their place."""
+    if line_before.strip() or not completion.strip():
+        return completion
+    opener = next((line for line in reversed(prefix.split("\n")[:-1]) if line.strip()), "")
+    code = opener.strip()
+    if not code.endswith(_BLOCK_OPENER_ENDS) or _COMMENT_START.match(code):
+        return completion
+    first = completion.split("\n", 1)[0]
+    if not first.strip() or _NOT_A_STATEMENT.match(first.lstrip()):
+        return completion
+    unit = detect_indent(prefix[-8000:] + line_before + suffix)
+    step = indent_width(unit)
+    missing = indent_width(opener) + step - indent_width(line_before + first)
+    if missing <= 0:
+        return completion
+    shift = unit * -(-missing // step)
+    return "\n".join(shift + line if line.strip() else line for line in completion.split("\n"))
+
+
 def polish(raw: str, line_before: str, prefix: str, suffix: str) -> str:
     """The syntax-aware clean-up of a multi-line completion, in order: stop at the enclosing
     block's end, at an unmatched closer, before lines the suffix already has, after the first
