@@ -16,6 +16,7 @@ from ghosttype.postprocess.syntax import (
     drop_dangling_header,
     drop_suffix_repeats,
     end_on_whole_statement,
+    indent_around_cursor,
     indent_under_opener,
     keep_suffix_reachable,
     normalise_indentation,
@@ -110,6 +111,12 @@ def test_open_brackets(text: str, expected: str) -> None:
 )
 def test_detect_indent(text: str, unit: str) -> None:
     assert detect_indent(text) == unit
+
+
+def test_indentation_is_judged_near_the_cursor_not_from_the_whole_rest_of_the_file() -> None:
+    near = "if a:\n  b()\n" * 700  # two spaces in the 8,000 characters after the cursor
+    far = "\tx = 1\n" * 5000  # a tab-indented tail far below: no scan of it per completion
+    assert indent_around_cursor("def f():\n  pass\n", "", near + far) == "  "
 
 
 def test_long_looping_line_is_cut() -> None:

@@ -337,6 +337,12 @@ def drop_dangling_header(completion: str, suffix: str) -> str:
     return "\n".join(lines[:-1]).rstrip()
 
 
+def indent_around_cursor(prefix: str, line_before: str, suffix: str) -> str:
+    """The file's indentation unit, judged from windows either side of the cursor: the suffix is
+    the rest of the document, and a huge file must not cost a scan of it per completion."""
+    return detect_indent(prefix[-8000:] + line_before + suffix[:8000])
+
+
 # The end of a line that opens a block whose body goes one level deeper (as decide_multiline).
 _BLOCK_OPENER_ENDS = (":", "{", "=>", " do", " then")
 _COMMENT_START = re.compile(r"(#|//|/\*|\*|--)")
@@ -357,7 +363,7 @@ def indent_under_opener(completion: str, line_before: str, prefix: str, suffix: 
     first = completion.split("\n", 1)[0]
     if not first.strip() or _NOT_A_STATEMENT.match(first.lstrip()):
         return completion
-    unit = detect_indent(prefix[-8000:] + line_before + suffix)
+    unit = indent_around_cursor(prefix, line_before, suffix)
     step = indent_width(unit)
     missing = indent_width(opener) + step - indent_width(line_before + first)
     if missing <= 0:
@@ -379,4 +385,4 @@ def polish(raw: str, line_before: str, prefix: str, suffix: str) -> str:
     text = remove_repetition(text)
     text = end_on_whole_statement(text)
     text = drop_dangling_header(text, suffix)
-    return normalise_indentation(text, detect_indent(prefix[-8000:] + line_before + suffix))
+    return normalise_indentation(text, indent_around_cursor(prefix, line_before, suffix))
