@@ -11,6 +11,7 @@ import pytest
 from ghosttype.context.syntax import parses_cleanly
 from ghosttype.postprocess.syntax import (
     balance_brackets,
+    code_lines_after_cursor_line,
     cut_at_block_end,
     detect_indent,
     drop_dangling_header,
@@ -117,6 +118,13 @@ def test_indentation_is_judged_near_the_cursor_not_from_the_whole_rest_of_the_fi
     near = "if a:\n  b()\n" * 700  # two spaces in the 8,000 characters after the cursor
     far = "\tx = 1\n" * 5000  # a tab-indented tail far below: no scan of it per completion
     assert indent_around_cursor("def f():\n  pass\n", "", near + far) == "  "
+
+
+def test_the_code_lines_after_the_cursors_line_skip_blanks_and_stop_at_the_end() -> None:
+    assert list(code_lines_after_cursor_line(")\n\n  a\n \nb")) == ["  a", "b"]
+    assert list(code_lines_after_cursor_line("rest of the line only")) == []
+    assert list(code_lines_after_cursor_line("x\ny\n")) == ["y"]
+    assert list(code_lines_after_cursor_line("")) == []
 
 
 def test_long_looping_line_is_cut() -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 
-from .syntax import statement_starts
+from .syntax import code_lines_after_cursor_line, statement_starts
 
 # A rule returns the length to keep when the completion is complete, else None.
 StopRule = Callable[[str], int | None]
@@ -137,24 +138,15 @@ def block_repeat(cursor: CursorLine, suffix: str) -> StopRule:
 
 
 def _block_lines(before: str, suffix: str) -> frozenset[str]:
-    """The lines of the cursor's block after the cursor's line (read lazily: the suffix may be
-    a whole large file), at most BLOCK_REPEAT_MAX_LINES of them."""
+    """The lines of the cursor's block after the cursor's line, at most BLOCK_REPEAT_MAX_LINES
+    of them."""
     lines: set[str] = set()
     base: int | None = None
-    position = suffix.find("\n") + 1
-    read = 0
-    while 0 < position < len(suffix) and read < BLOCK_REPEAT_MAX_LINES:
-        end = suffix.find("\n", position)
-        end = len(suffix) if end == -1 else end
-        line = suffix[position:end]
-        position = end + 1
-        if not line.strip():
-            continue
+    for line in islice(code_lines_after_cursor_line(suffix), BLOCK_REPEAT_MAX_LINES):
         if base is None:
             base = _indent_width(before) if before else _indent_width(line)
         if _indent_width(line) < base:
             break
-        read += 1
         if len(line.strip()) >= BLOCK_REPEAT_MIN_CHARS:
             lines.add(line.strip())
     return frozenset(lines)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
+from itertools import islice
 
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _QUOTES = "\"'`"
 _LONG_LINE = 200
 _INLINE_REPEAT = re.compile(r"(.{4,}?)\1{4,}")
+_CODE_CHAR = re.compile(r"\S")
 
 
 def indent_width(line: str, tab: int = 4) -> int:
@@ -135,11 +138,12 @@ def cut_at_block_end(completion: str, line_before: str, suffix: str) -> str:
     the cursor's line, or at a bracket that closes one opened before the cursor. A closer that the
     suffix already has is left to the suffix; one it lacks is kept."""
     base = indent_width(line_before) if line_before.strip() else len(line_before.expandtabs(4))
-    after = suffix.lstrip()
+    code = _CODE_CHAR.search(suffix)  # where the suffix's code starts (no copy of a large file)
+    after = code.start() if code else len(suffix)
     # Brackets: the first closer that closes something opened before the cursor.
     for index, depth, char in _scan(completion):
         if depth < 0:
-            if after.startswith(char):
+            if suffix.startswith(char, after):
                 return completion[:index].rstrip()
             line_end = completion.find("\n", index)
             return completion if line_end == -1 else completion[:line_end].rstrip()
@@ -182,10 +186,23 @@ def trim_unfinished(completion: str) -> str:
     return "\n".join(lines[: ends[-1]]).rstrip() if ends else ""
 
 
+def code_lines_after_cursor_line(suffix: str) -> Iterator[str]:
+    """The non-blank lines after the cursor's line, read lazily: the suffix is the rest of the
+    document, and a rule that needs a few of its lines must not split a large file to get them."""
+    position = suffix.find("\n") + 1
+    while 0 < position <= len(suffix):
+        end = suffix.find("\n", position)
+        end = len(suffix) if end == -1 else end
+        if suffix[position:end].strip():
+            yield suffix[position:end]
+        position = end + 1
+
+
 def drop_suffix_repeats(completion: str, suffix: str) -> str:
     """Cuts the completion where a statement starts repeating the lines that follow the cursor's
     line (not inside a call whose argument line happens to equal one of them)."""
-    following = [line.rstrip() for line in suffix.split("\n")[1:] if line.strip()]
+    enough = completion.count("\n") + 1  # a repeat is compared line by line, no further
+    following = [line.rstrip() for line in islice(code_lines_after_cursor_line(suffix), enough)]
     if not following:
         return completion
     lines = completion.split("\n")
@@ -203,7 +220,7 @@ def drop_suffix_repeats(completion: str, suffix: str) -> str:
 
 def _next_code_line(suffix: str) -> str | None:
     """The first line with code after the cursor's line, or None."""
-    return next((line for line in suffix.split("\n")[1:] if line.strip()), None)
+    return next(code_lines_after_cursor_line(suffix), None)
 
 
 _ENDS_BLOCK = re.compile(r"(return|raise|throw|break|continue)\b")
