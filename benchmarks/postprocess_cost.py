@@ -3,7 +3,7 @@
 The suffix the clean-up sees is the rest of the document (up to the server's 8,000,000-character
 limit), so a rule that splits or copies it costs time in proportion to the file, on every
 completion. This times what a multi-line completion gets (the shift under a block opener, then
-`polish`) and the stop rules built for a request, with the cursor near the top of a 5,000-line
+`polish`) and the stop rule that reads the suffix (`block_repeat`), with the cursor near the top of a 5,000-line
 file and of a file at the size limit; the two should cost about the same.
 
 Run: PYTHONPATH=server .venv/bin/python benchmarks/postprocess_cost.py

@@ -42,7 +42,12 @@ from .postprocess import (
     single_line,
     suffix_reached,
 )
-from .postprocess.syntax import indent_under_opener, polish, trim_unfinished
+from .postprocess.syntax import (
+    code_lines_after_cursor_line,
+    indent_under_opener,
+    polish,
+    trim_unfinished,
+)
 from .prompts import Prompt, PromptFormat, build_prompt, pick_format, strip_special
 from .stats import Stats
 
@@ -628,21 +633,14 @@ def _cursor_line(text: str, offset: int) -> CursorLine:
     line_end = text.find("\n", offset)
     if line_end == -1:
         line_end = len(text)
-    following: list[str] = []
     position = line_end + 1
     next_end = text.find("\n", position)
     next_is_blank = (
         position < len(text) and not text[position : None if next_end == -1 else next_end].strip()
     )
-    while position < len(text) and len(following) < 3:
-        end = text.find("\n", position)
-        end = len(text) if end == -1 else end
-        line = text[position:end]
-        if line.strip():
-            following.append(line)
-        position = end + 1
+    following = tuple(itertools.islice(code_lines_after_cursor_line(text, offset), 3))
     return CursorLine(
-        text[line_start:offset], text[offset:line_end].rstrip("\r"), tuple(following), next_is_blank
+        text[line_start:offset], text[offset:line_end].rstrip("\r"), following, next_is_blank
     )
 
 

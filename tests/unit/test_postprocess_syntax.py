@@ -125,6 +125,7 @@ def test_the_code_lines_after_the_cursors_line_skip_blanks_and_stop_at_the_end()
     assert list(code_lines_after_cursor_line("rest of the line only")) == []
     assert list(code_lines_after_cursor_line("x\ny\n")) == ["y"]
     assert list(code_lines_after_cursor_line("")) == []
+    assert list(code_lines_after_cursor_line("ab\ncd\n\nef", 1)) == ["cd", "ef"]  # from the cursor's line
 
 
 def test_long_looping_line_is_cut() -> None:

@@ -186,15 +186,16 @@ def trim_unfinished(completion: str) -> str:
     return "\n".join(lines[: ends[-1]]).rstrip() if ends else ""
 
 
-def code_lines_after_cursor_line(suffix: str) -> Iterator[str]:
-    """The non-blank lines after the cursor's line, read lazily: the suffix is the rest of the
-    document, and a rule that needs a few of its lines must not split a large file to get them."""
-    position = suffix.find("\n") + 1
-    while 0 < position <= len(suffix):
-        end = suffix.find("\n", position)
-        end = len(suffix) if end == -1 else end
-        if suffix[position:end].strip():
-            yield suffix[position:end]
+def code_lines_after_cursor_line(text: str, cursor: int = 0) -> Iterator[str]:
+    """The non-blank lines after the line that holds `cursor` (a suffix: its first line), read
+    lazily: the text runs to the end of the document, and a rule that needs a few of its lines
+    must not split a large file to get them."""
+    position = text.find("\n", cursor) + 1
+    while 0 < position <= len(text):
+        end = text.find("\n", position)
+        end = len(text) if end == -1 else end
+        if (line := text[position:end]).strip():
+            yield line
         position = end + 1
 
 
