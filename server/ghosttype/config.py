@@ -73,6 +73,13 @@ class CompletionSettings:
     multiline: str = "auto"
     candidates: int = 1
     temperature: float = 0.0
+    # False: the model's raw text, stopped only at the format's special tokens (one line when
+    # multiline is "never"); no stop rules, clean-up or steering. For measuring post-processing.
+    postprocess: bool = True
+    # True: every request is evaluated from an empty KV cache in the same batches and no answer is
+    # served from a cache, so one prompt always gives one answer (llama.cpp's numerics depend on
+    # how a prompt was split into batches). For benchmarks; slow.
+    deterministic: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
         "multiline": ("multiline", _enum("auto", "always", "never")),
         "candidates": ("candidates", _int(1, 5)),
         "temperature": ("temperature", _float(0.0, 2.0)),
+        "postprocess": ("postprocess", _bool),
+        "deterministic": ("deterministic", _bool),
     },
     "context": {
         "maxPromptTokens": ("max_prompt_tokens", _int(64, 32768)),

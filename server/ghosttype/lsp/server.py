@@ -196,9 +196,10 @@ class GhosttypeServer(LanguageServer):
 
 
 def unwrap_settings(value: Any) -> dict[str, Any]:
-    """Settings objects arrive as the schema itself or nested under "ghosttype"."""
-    if isinstance(value, dict) and isinstance(value.get("ghosttype"), dict):
-        return dict(value["ghosttype"])
+    """Settings objects arrive as the schema itself or nested under "ghosttype". An empty table
+    may arrive as an empty JSON array (Lua's `{}` has no other encoding): it means no settings."""
+    if isinstance(value, dict) and "ghosttype" in value:
+        value = value["ghosttype"]
     return dict(value) if isinstance(value, dict) else {}
 
 
