@@ -1,4 +1,4 @@
-"""python -m benchmarks.quality [fetch|extract|run] ... (see README.md)."""
+"""python -m benchmarks.quality [fetch|extract|run|report] ... (see README.md)."""
 
 from __future__ import annotations
 
@@ -125,21 +125,6 @@ def main(argv: list[str] | None = None) -> int:
     for option in ("--seed", "--draw", "--kinds", "--projects", "--limit", "--tasks", "--runners",
                    "--out"):  # fmt: skip
         rep._add_action(next(a for a in run._actions if option in a.option_strings))
-    pro = sub.add_parser(
-        "probe", help="the context alone: greedy first lines in-process, ghosttype's invoked "
-        "prompt and plain FIM (fast A/B of context changes; see context_probe.py)",
-    )  # fmt: skip
-    for option in ("--seed", "--kinds", "--projects", "--limit", "--tasks", "--model"):
-        pro._add_action(next(a for a in run._actions if option in a.option_strings))
-    pro.add_argument("--no-plain", action="store_true", help="ghosttype's prompt only")
-    pro.add_argument("--out", type=Path, help="write each task's answers and scores (JSON)")
-    exe = sub.add_parser(
-        "exec-probe", help="the executed in-file tasks through an in-process engine, streams "
-        "replayed where the prompt is unchanged (fast A/B of engine changes; see exec_probe.py)",
-    )  # fmt: skip
-    for option in ("--seed", "--draw", "--kinds", "--projects", "--limit", "--tasks"):
-        exe._add_action(next(a for a in run._actions if option in a.option_strings))
-    exe.add_argument("--out", type=Path, help="write each task's answer and result (JSON)")
     args = parser.parse_args(argv)
 
     if args.command == "fetch":
@@ -159,17 +144,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         return report(tasks, args.runners, load_outcomes(args.out, tasks), args.out)
     fetch_all(verbose=False)
-    if args.command == "probe":
-        from .context_probe import probe
-        from .run import model_path
-
-        return probe(
-            tasks, model_path(args.model), DATA / "probe", plain=not args.no_plain, out=args.out
-        )
-    if args.command == "exec-probe":
-        from .exec_probe import exec_probe
-
-        return exec_probe(tasks, DATA / "exec-probe" / "single", args.out)
     from . import lsp_runner
 
     lsp_runner.TRIGGER = args.trigger

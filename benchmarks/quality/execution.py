@@ -84,8 +84,8 @@ class Executor:
         original = (source_dir(project.name) / path).read_text()
         cmd, env = _command(project, root, tests)
         self.runs += 1
-        # One run at a time in a project's copy, across processes: a probe and a benchmark run
-        # at once would otherwise test each other's candidate files (seen in session 13).
+        # One run at a time in a project's copy, across processes: two benchmark runs at once
+        # would otherwise test each other's candidate files.
         with open(root.parent / f".{project.name}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
