@@ -9,9 +9,11 @@ engines, one with the alternative prompt and one without it (the engine's plan w
 alternative dropped), take the tasks in turn, so both see the same machine load. Also the
 memory the embedded backend takes with lane 0 alone and with lane 1 loaded too.
 
-    PYTHONPATH=server .venv/bin/python benchmarks/invoked_cost.py [--tasks 24]
+    PYTHONPATH=server .venv/bin/python benchmarks/invoked_cost.py [--tasks 12]
 
-Needs the quality benchmark's data (`python -m benchmarks.quality extract`) and the model."""
+--tasks N takes N tasks round-robin over the 12 projects with cross-file tasks. Needs the model
+and the quality benchmark's tasks (extracted on first use, as `python -m benchmarks.quality
+extract` does)."""
 
 from __future__ import annotations
 
@@ -29,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "server"))
 
-from benchmarks.quality.fetch import DATA  # noqa: E402
+from benchmarks.quality.__main__ import DEFAULT_SEED, get_tasks  # noqa: E402
 from benchmarks.quality.lsp_runner import project_workspace, task_on_disk  # noqa: E402
-from benchmarks.quality.tasks import XFILE, Task, load_tasks  # noqa: E402
+from benchmarks.quality.tasks import XFILE, Task  # noqa: E402
 
 from ghosttype.backends.base import GenerationParams, Usage  # noqa: E402
 from ghosttype.backends.embedded import EmbeddedBackend  # noqa: E402
@@ -120,10 +122,10 @@ async def lane_memory() -> list[tuple[float, float]]:
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", type=int, default=24)
+    parser.add_argument("--tasks", type=int, default=12)
     args = parser.parse_args()
-    tasks_file = sorted(DATA.glob("tasks-*.jsonl"))[-1]
-    tasks = spread([t for t in load_tasks(tasks_file) if t.kind == XFILE], args.tasks)
+    # The first draw: the second one (tasks-second-*.jsonl) holds no cross-file tasks.
+    tasks = spread([t for t in get_tasks(DEFAULT_SEED) if t.kind == XFILE], args.tasks)
     scratch = Path(tempfile.mkdtemp(prefix="ghosttype-invoked-"))
     roots = {p: project_workspace(p, scratch / p) for p in {t.project for t in tasks}}
     settings = with_overrides(Settings(), completion={"debounce_ms": 0})
