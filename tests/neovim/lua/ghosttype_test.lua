@@ -37,13 +37,17 @@ function T.finish()
   end
   local waited = 0
   local timer = assert(vim.uv.new_timer())
-  timer:start(20, 20, vim.schedule_wrap(function()
-    waited = waited + 20
-    if #server.clients() == 0 or waited > 3000 then
-      timer:stop()
-      vim.cmd("qa!")
-    end
-  end))
+  timer:start(
+    20,
+    20,
+    vim.schedule_wrap(function()
+      waited = waited + 20
+      if #server.clients() == 0 or waited > 3000 then
+        timer:stop()
+        vim.cmd("qa!")
+      end
+    end)
+  )
 end
 
 --- Yields to the event loop for `ms` milliseconds.
@@ -171,9 +175,13 @@ end
 --- Runs `body(T)` in a coroutine after the server is ready; a deadline guards the whole run.
 function T.run(body, timeout_ms)
   local deadline = assert(vim.uv.new_timer())
-  deadline:start(timeout_ms or 90000, 0, vim.schedule_wrap(function()
-    T.fail("the test did not finish in time")
-  end))
+  deadline:start(
+    timeout_ms or 90000,
+    0,
+    vim.schedule_wrap(function()
+      T.fail("the test did not finish in time")
+    end)
+  )
   co = coroutine.create(function()
     T.client = T.wait_ready()
     body(T)

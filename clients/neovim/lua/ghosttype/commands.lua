@@ -14,9 +14,7 @@ local function status()
   end
   local ghosttype = require("ghosttype")
   local lines = {
-    ("ghosttype: suggestions %s"):format(
-      require("ghosttype.suggestion").enabled and "enabled" or "disabled"
-    ),
+    ("ghosttype: suggestions %s"):format(require("ghosttype.suggestion").enabled and "enabled" or "disabled"),
   }
   local clients = server.clients()
   if #clients == 0 then

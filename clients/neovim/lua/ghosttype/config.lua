@@ -73,10 +73,12 @@ function M.resolve(opts)
   vim.validate("keymaps", config.keymaps, "table")
   for name in pairs(config.keymaps) do
     if M.defaults.keymaps[name] == nil then
-      error(("keymaps.%s: unknown keymap (known: %s)"):format(
-        name,
-        table.concat(vim.tbl_keys(M.defaults.keymaps), ", ")
-      ))
+      error(
+        ("keymaps.%s: unknown keymap (known: %s)"):format(
+          name,
+          table.concat(vim.tbl_keys(M.defaults.keymaps), ", ")
+        )
+      )
     end
     vim.validate("keymaps." .. name, config.keymaps[name], key_or_false, "a key (string) or false")
   end

@@ -190,27 +190,31 @@ function M.restart(on_started)
   local timer = assert(vim.uv.new_timer())
   local waited = 0
   -- Poll until the old processes have gone (force-stop after 3 s), then start afresh.
-  timer:start(50, 50, vim.schedule_wrap(function()
-    waited = waited + 50
-    local alive = vim.tbl_filter(function(client)
-      return vim.lsp.get_client_by_id(client.id) ~= nil
-    end, clients)
-    if #alive > 0 and waited < 3000 then
-      return
-    end
-    for _, client in ipairs(alive) do
-      client:stop(true)
-    end
-    timer:stop()
-    timer:close()
-    for _, buf in ipairs(buffers) do
-      M.start(buf)
-    end
-    M.log("server restarted")
-    if on_started then
-      on_started()
-    end
-  end))
+  timer:start(
+    50,
+    50,
+    vim.schedule_wrap(function()
+      waited = waited + 50
+      local alive = vim.tbl_filter(function(client)
+        return vim.lsp.get_client_by_id(client.id) ~= nil
+      end, clients)
+      if #alive > 0 and waited < 3000 then
+        return
+      end
+      for _, client in ipairs(alive) do
+        client:stop(true)
+      end
+      timer:stop()
+      timer:close()
+      for _, buf in ipairs(buffers) do
+        M.start(buf)
+      end
+      M.log("server restarted")
+      if on_started then
+        on_started()
+      end
+    end)
+  )
 end
 
 return M
