@@ -176,21 +176,25 @@ def complete(location_text: str, config: Path | None) -> int:
     text = read_source(location.path)
     from .documents import Document
 
-    lines = text.split("\n")
-    if location.line > len(lines):
+    document = Document(location.path.resolve().as_uri(), text, language_of(location.path))
+    if location.line > document.line_count:
         raise Failure(
-            f"{location.path} has {len(lines)} lines; line {location.line} is past the end"
+            f"{location.path} has {document.line_count} lines; line {location.line} is past the end"
         )
-    line_text = lines[location.line - 1].rstrip("\r")
-    if location.column > len(line_text) + 1:
-        raise Failure(
-            f"line {location.line} of {location.path} has {len(line_text)} characters; "
-            f"column {location.column} is past its end"
+    # Like the LSP server (an LSP position past the end of its line means the line's end): the
+    # column is clamped, and the person told, since a typo in COL completes somewhere else.
+    line_length = len(document.line(location.line - 1))
+    column = location.column
+    if column > line_length + 1:
+        print(
+            f"ghosttype: note: column {column} is past the end of line {location.line} of "
+            f"{location.path} ({line_length} characters); completing at its end",
+            file=sys.stderr,
         )
+        column = line_length + 1
     root = workspace_root(location.path)
     settings = settings_for(root, config)
-    document = Document(location.path.resolve().as_uri(), text, language_of(location.path))
-    offset = document.line_starts[location.line - 1] + location.column - 1
+    offset = document.line_starts[location.line - 1] + column - 1
     return asyncio.run(_complete(settings, root, document, offset))
 
 

@@ -19,7 +19,9 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 
 @pytest.fixture
 def scripted_config(tmp_path: Path) -> Path:
-    script = write_script(tmp_path, {"rules": [{"endsWith": "total = ", "text": "price * quantity"}]})
+    script = write_script(
+        tmp_path, {"rules": [{"endsWith": "total = ", "text": "price * quantity"}]}
+    )
     config = tmp_path / "user.toml"
     config.write_text(f'[backend]\nkind = "scripted"\nscript = "{script}"\n')
     return config
@@ -36,16 +38,28 @@ def test_complete_prints_the_post_processed_completion(tmp_path, scripted_config
 @pytest.mark.parametrize(
     ("content", "location", "message"),
     [
-        pytest.param(b"x = \xff\xfe\n", "{p}:1:5", "not valid UTF-8 (byte 0xff at offset 4)", id="invalid-utf8"),
+        pytest.param(
+            b"x = \xff\xfe\n",
+            "{p}:1:5",
+            "not valid UTF-8 (byte 0xff at offset 4)",
+            id="invalid-utf8",
+        ),
         pytest.param(b"x = 1\n", "{p}:9:1", "line 9 is past the end", id="line-past-end"),
-        pytest.param(b"x = 1\n", "{p}:1:40", "column 40 is past its end", id="column-past-end"),
+        pytest.param(
+            b"x = 1\n",
+            "{p}:3:1",
+            "has 2 lines; line 3 is past the end",
+            id="line-after-last-newline",
+        ),
         pytest.param(b"\x7fELF\x00\x00binary", "{p}:1:1", "looks like a binary file", id="binary"),
         pytest.param(None, "{p}:1:1", "no such file", id="missing-file"),
         pytest.param(b"x", "{p}:0:1", "count from 1", id="zero-line"),
         pytest.param(b"x", "{p}", "expected PATH:LINE:COL", id="no-numbers"),
     ],
 )
-def test_complete_bad_input_is_one_line_and_exit_1(tmp_path, scripted_config, content, location, message):
+def test_complete_bad_input_is_one_line_and_exit_1(
+    tmp_path, scripted_config, content, location, message
+):
     path = tmp_path / "input.py"
     if content is not None:
         path.write_bytes(content)
@@ -53,6 +67,28 @@ def test_complete_bad_input_is_one_line_and_exit_1(tmp_path, scripted_config, co
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_complete_clamps_a_column_past_the_end_of_its_line_and_says_so(tmp_path, scripted_config):
+    # As the LSP server does with a character past the end of its line: the line's end. The
+    # script answers only a prefix that ends with "total = ", so the completion shows where it ran.
+    source = tmp_path / "shop.py"
+    source.write_text("price = 3\nquantity = 2\ntotal = \r\n")
+    result = run("complete", f"{source}:3:40", "--config", str(scripted_config))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "price * quantity\n"
+    assert result.stderr.splitlines() == [
+        f"ghosttype: note: column 40 is past the end of line 3 of {source} (8 characters); "
+        "completing at its end"
+    ]
+
+
+def test_complete_at_the_end_of_a_line_needs_no_note(tmp_path, scripted_config):
+    source = tmp_path / "shop.py"
+    source.write_text("total = \n")
+    result = run("complete", f"{source}:1:9", "--config", str(scripted_config))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "price * quantity\n" and result.stderr == ""
 
 
 def test_usage_error_exits_2():
