@@ -1,4 +1,4 @@
-"""Command line: `serve` (the LSP server), `complete PATH:LINE:COL`, `doctor`.
+"""Command line: `serve` (the LSP server), `complete PATH:LINE:COL`, `doctor [--json]`.
 
 Exit codes: 0 success, 1 failure with a one-line reason on stderr, 2 usage error. No traceback
 reaches a user unless --log-level debug."""
@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import logging
+import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import __version__
-from .config import Layer, Settings, describe, read_toml, resolve, workspace_layer
+from .config import SCHEMA, Layer, Settings, describe, read_toml, resolve, workspace_layer
 from .languages import language_of
 
 log = logging.getLogger("ghosttype")
@@ -51,8 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="complete a file on disk at PATH:LINE:COL (1-based) and print the completion",
     )
     complete.add_argument("location", metavar="PATH:LINE:COL")
-    commands.add_parser(
+    doctor = commands.add_parser(
         "doctor", parents=[common], help="check the model, the backend, the grammars, the settings"
+    )
+    doctor.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object on stdout instead of lines (for scripts and health checks)",
     )
     return parser
 
@@ -66,14 +76,19 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     command = args.command or "serve"
+    # doctor --json: stdout holds one JSON object whatever happens, a failure before the checks
+    # included (its reason in "error", and on stderr as always).
+    as_json = command == "doctor" and args.json
     try:
         if command == "serve":
             return serve(args.config, getattr(args, "tcp", None))
         if command == "complete":
             return complete(args.location, args.config)
-        return doctor(args.config)
+        return doctor(args.config, as_json)
     except Failure as failure:
         print(f"ghosttype: {failure}", file=sys.stderr)
+        if as_json:
+            print(json.dumps(DoctorReport(error=str(failure)).as_json()))
         return 1
     except KeyboardInterrupt:
         return 130
@@ -83,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"ghosttype: unexpected error: {error} (rerun with --log-level debug)", file=sys.stderr
         )
+        if as_json:
+            print(json.dumps(DoctorReport(error=f"unexpected error: {error}").as_json()))
         return 1
 
 
@@ -133,6 +150,15 @@ def workspace_root(path: Path) -> Path:
 
 
 def settings_for(root: Path | None, config: Path | None) -> Settings:
+    settings, warnings = settings_and_warnings(root, config)
+    for warning in warnings:
+        print(f"ghosttype: warning: {warning}", file=sys.stderr)
+    return settings
+
+
+def settings_and_warnings(
+    root: Path | None, config: Path | None
+) -> tuple[Settings, tuple[str, ...]]:
     layers: list[Layer] = []
     if root is not None:
         layer, problem = workspace_layer(root)
@@ -147,9 +173,7 @@ def settings_for(root: Path | None, config: Path | None) -> Settings:
             raise Failure(problem)
         layers += [layer] if layer else []
     resolved = resolve(layers)
-    for warning in resolved.warnings:
-        print(f"ghosttype: warning: {warning}", file=sys.stderr)
-    return resolved.settings
+    return resolved.settings, resolved.warnings
 
 
 def read_source(path: Path) -> str:
@@ -224,21 +248,112 @@ def _print_progress(state: str, message: str) -> None:
         log.info(message)
 
 
-def doctor(config: Path | None) -> int:
+@dataclass(frozen=True)
+class Check:
+    """One `doctor` check. `name` is stable (scripts key on it); `lines` are what the text form
+    prints after ok/FAIL, one or more."""
+
+    name: str
+    ok: bool
+    lines: tuple[str, ...]
+
+
+@dataclass
+class DoctorReport:
+    """What `doctor` found; `as_json` is the documented `doctor --json` shape."""
+
+    checks: list[Check] = field(default_factory=list)
+    settings: Settings | None = None
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(check.ok for check in self.checks)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "version": __version__,
+            "checks": [
+                {"name": check.name, "ok": check.ok, "detail": "; ".join(check.lines)}
+                for check in self.checks
+            ],
+            "settings": None if self.settings is None else settings_json(self.settings),
+            "warnings": list(self.warnings),
+            "error": self.error,
+        }
+
+
+def settings_json(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The settings in force in the schema's own shape (sections of camelCase keys), so the object
+    reads like a settings file. No secrets: backend.apiKeyEnv is a variable's name."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(key): plain(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(item) for item in value]
+        return value
+
+    return {
+        section: {
+            key: plain(getattr(getattr(settings, section), attribute))
+            for key, (attribute, _) in entries.items()
+        }
+        for section, entries in SCHEMA.items()
+    }
+
+
+def doctor(config: Path | None, as_json: bool = False) -> int:
     root = workspace_root(Path.cwd() / "ghosttype.toml")
-    settings = settings_for(root, config)
-    return asyncio.run(_doctor(settings))
+    if not as_json:
+        settings = settings_for(root, config)
+        print(f"ghosttype {__version__}")
+        report = asyncio.run(_doctor(settings, _print_check))
+        for line in describe(settings):
+            print(f"     {line}")
+        return 0 if report.ok else 1
+    settings, warnings = settings_and_warnings(root, config)
+    for warning in warnings:
+        print(f"ghosttype: warning: {warning}", file=sys.stderr)
+    # Whatever the checks print (a native library writing to fd 1 included) goes to stderr, so
+    # stdout holds only the JSON object.
+    with _stdout_to_stderr():
+        report = asyncio.run(_doctor(settings, lambda check: None))
+    report.settings, report.warnings = settings, warnings
+    print(json.dumps(report.as_json()))
+    return 0 if report.ok else 1
 
 
-async def _doctor(settings: Settings) -> int:
-    problems = 0
+def _print_check(check: Check) -> None:
+    for line in check.lines:
+        print(f"{'ok  ' if check.ok else 'FAIL'} {line}", flush=True)
 
-    def report(ok: bool, line: str) -> None:
-        nonlocal problems
-        problems += 0 if ok else 1
-        print(f"{'ok  ' if ok else 'FAIL'} {line}")
 
-    print(f"ghosttype {__version__}")
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+async def _doctor(settings: Settings, show: Callable[[Check], None]) -> DoctorReport:
+    """Runs the checks in order; `show` sees each as it is made (the text form prints as it
+    goes: the model load takes seconds)."""
+    doctor_report = DoctorReport()
+
+    def report(name: str, ok: bool, *lines: str) -> None:
+        check = Check(name, ok, lines)
+        doctor_report.checks.append(check)
+        show(check)
+
     backend = settings.backend
     model_file: Path | None = None
     if backend.kind == "embedded" and not backend.model_path:
@@ -249,36 +364,35 @@ async def _doctor(settings: Settings) -> int:
             model_file, size, matches = await asyncio.to_thread(verify, backend.model or "")
             model = model_named(backend.model or "")
             report(
+                "model-file",
                 matches,
                 f"model file {model_file} ({size:,} bytes, SHA-256 "
                 f"{'verified' if matches else 'MISMATCH: expected ' + model.sha256})",
             )
         except BackendError as error:
-            report(False, f"model file: {error}")
+            report("model-file", False, f"model file: {error}")
     if backend.kind == "embedded":
         checked = await asyncio.to_thread(_evaluation_check, model_file or backend.model_path)
         if checked is not None:
-            report(*checked)
+            report("model-evaluates", *checked)
     from .engine import Engine
 
     engine = Engine(settings)
     try:
         failed = await engine.wait_ready()
         if failed is not None:
-            report(False, f"backend {backend.kind}: {failed}")
+            report("backend", False, f"backend {backend.kind}: {failed}")
         else:
-            for line in await engine.check_backend():
-                report(True, f"backend {backend.kind}: {line}")
-            report(True, f"prompt format: {engine.prompt_format_name()}")
+            lines = await engine.check_backend()
+            report("backend", True, *(f"backend {backend.kind}: {line}" for line in lines))
+            report("prompt-format", True, f"prompt format: {engine.prompt_format_name()}")
     except Exception as failure:
-        report(False, f"backend {backend.kind}: {failure}")
+        report("backend", False, f"backend {backend.kind}: {failure}")
     finally:
         await engine.close()
     ok, line = await asyncio.to_thread(_grammars)
-    report(ok, line)
-    for line in describe(settings):
-        print(f"     {line}")
-    return 1 if problems else 0
+    report("grammars", ok, line)
+    return doctor_report
 
 
 def _evaluation_check(model_file: Path | str | None) -> tuple[bool, str] | None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -144,6 +147,79 @@ def test_doctor_fails_on_a_dead_backend(tmp_path):
     assert result.returncode == 1 and "FAIL backend scripted" in result.stdout
 
 
+def doctor_json(*args: str, cwd: Path) -> tuple[int, dict[str, object], str]:
+    """(exit code, the parsed JSON, stderr); stdout must be exactly one JSON object on one line."""
+    result = run("doctor", "--json", *args, cwd=cwd)
+    assert len(result.stdout.splitlines()) == 1, result.stdout + result.stderr
+    return result.returncode, json.loads(result.stdout), result.stderr
+
+
+def test_doctor_json_on_a_working_backend(tmp_path, scripted_config):
+    code, report, _ = doctor_json("--config", str(scripted_config), cwd=tmp_path)
+    assert code == 0, report
+    assert report["ok"] is True and report["error"] is None and report["warnings"] == []
+    assert isinstance(report["version"], str) and report["version"]
+    checks = report["checks"]
+    assert isinstance(checks, list)
+    assert [check["name"] for check in checks] == ["backend", "prompt-format", "grammars"]
+    assert all(check["ok"] is True and set(check) == {"name", "ok", "detail"} for check in checks)
+    assert checks[0]["detail"].startswith("backend scripted: ")
+    assert checks[2]["detail"] == "tree-sitter grammars: 16 languages load"
+    settings = report["settings"]
+    assert isinstance(settings, dict)
+    assert set(settings) == {"backend", "completion", "context", "enable"}
+    assert settings["backend"]["kind"] == "scripted"
+    assert settings["backend"]["script"] == str(tmp_path / "script.json")
+    assert settings["completion"]["maxTokens"] == 128
+    assert settings["context"]["exclude"] == [
+        "**/.env",
+        "**/*.pem",
+        "**/*.key",
+        "**/id_rsa*",
+        "**/secrets/**",
+    ]
+    assert settings["enable"]["languages"]["markdown"] is False
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections: bound (so nothing else takes it), never
+    listening."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def test_doctor_json_on_an_unreachable_openai_server(tmp_path, closed_port):
+    url = f"http://127.0.0.1:{closed_port}"
+    config = tmp_path / "user.toml"
+    config.write_text(
+        f'[backend]\nkind = "openai"\nurl = "{url}"\ntimeoutMs = 2000\n'
+        "[completion]\nmaxTokenz = 3\n"
+    )
+    code, report, stderr = doctor_json("--config", str(config), cwd=tmp_path)
+    assert code == 1
+    assert report["ok"] is False and report["error"] is None
+    checks = {check["name"]: check for check in report["checks"]}
+    assert checks["backend"]["ok"] is False
+    assert f"127.0.0.1:{closed_port}" in checks["backend"]["detail"]
+    assert "prompt-format" not in checks  # known only from a backend that answers
+    assert checks["grammars"]["ok"] is True
+    assert report["settings"]["backend"]["url"] == url
+    assert report["settings"]["backend"]["kind"] == "openai"
+    # A bad key is a warning, in the object and on stderr; it does not fail the doctor.
+    assert len(report["warnings"]) == 1 and "maxTokenz" in report["warnings"][0]
+    assert "maxTokenz" in stderr and "Traceback" not in stderr
+
+
+def test_doctor_json_when_the_settings_cannot_be_read(tmp_path):
+    code, report, stderr = doctor_json("--config", str(tmp_path / "missing.toml"), cwd=tmp_path)
+    assert code == 1
+    assert report["ok"] is False and report["checks"] == [] and report["settings"] is None
+    assert isinstance(report["error"], str) and "no such file" in report["error"]
+    assert len(stderr.strip().splitlines()) == 1 and "no such file" in stderr
+
+
 def test_a_llama_build_that_kills_its_process_is_named_with_the_fix(tmp_path):
     # Stands in for llama.cpp's AMX kernels on a VM that reports AMX without enabling it: the
     # evaluating process dies of a signal (general protection fault), and only the child does.
@@ -187,6 +263,18 @@ def test_doctor_verifies_the_packaged_model():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "491,400,064 bytes, SHA-256 verified" in result.stdout
     assert "ok   model evaluates a prompt: yes" in result.stdout
+
+
+@pytest.mark.model
+def test_doctor_json_with_the_packaged_model(tmp_path):
+    # llama.cpp loads in this process: whatever it writes, stdout stays one JSON object.
+    code, report, _ = doctor_json(cwd=tmp_path)
+    assert code == 0, report
+    checks = {check["name"]: check for check in report["checks"]}
+    assert list(checks) == ["model-file", "model-evaluates", "backend", "prompt-format", "grammars"]
+    assert "491,400,064 bytes, SHA-256 verified" in checks["model-file"]["detail"]
+    assert checks["model-evaluates"]["detail"] == "model evaluates a prompt: yes"
+    assert report["settings"]["backend"]["kind"] == "embedded"
 
 
 @pytest.mark.model
