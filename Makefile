@@ -24,13 +24,16 @@ INSTALL_LLAMA = $(PIP) --force-reinstall --no-deps "$$(PYTHON=$(BIN)/python scri
 # A location in examples/ (1-based line and column) that `make run` completes.
 EXAMPLE ?= examples/python/inventory.py:36:9
 
+VSCODE := clients/vscode
+
 .PHONY: help run test test-python test-vscode setup setup-test system-deps system-deps-test \
-        llama-server vsix lint bench clean
+        llama-server vsix lint lint-python lint-vscode lint-lua bench clean
 
 help:
 	@echo "make run     set up .venv (model included) and complete $(EXAMPLE)"
 	@echo "make test    set up everything the tests need and run the whole suite"
-	@echo "make lint    ruff and mypy (strict) on the server"
+	@echo "make lint    ruff (check and format) on server, tests, benchmarks; mypy (strict);"
+	@echo "             tsc on the VS Code extension; the Lua format check of the Neovim plugin"
 	@echo "make vsix    package the VS Code extension into clients/vscode/"
 	@echo "make bench   the latency benchmark (see benchmarks/RESULTS.md)"
 
@@ -76,10 +79,26 @@ test-python: setup-test llama-server
 test-vscode: setup-test
 	clients/vscode/scripts/test.sh
 
-lint: setup-test
+# Every check, also from nothing (CI runs `make lint` before `make test`); `make -k lint` runs
+# them all past a failure.
+lint: lint-python lint-vscode lint-lua
+
+lint-python: setup-test
 	$(BIN)/ruff check server tests benchmarks
-	$(BIN)/ruff format --check server
+	$(BIN)/ruff format --check server tests benchmarks
 	$(BIN)/mypy
+
+# The extension's dependencies as its own scripts install them (Node 24 from npm, npm ci), again
+# only when package-lock.json changes: npm writes node_modules/.package-lock.json on every install.
+$(VSCODE)/node_modules/.package-lock.json: $(VSCODE)/package-lock.json
+	node="$$($(VSCODE)/scripts/ensure-node.sh)" && cd $(VSCODE) && PATH="$$node:$$PATH" npm ci --no-audit --no-fund
+	@touch $@
+
+lint-vscode: $(VSCODE)/node_modules/.package-lock.json
+	node="$$($(VSCODE)/scripts/ensure-node.sh)" && PATH="$$node:$$PATH" $(VSCODE)/node_modules/.bin/tsc --noEmit -p $(VSCODE)
+
+lint-lua:
+	clients/neovim/scripts/lint.sh
 
 vsix:
 	clients/vscode/scripts/package.sh
@@ -88,4 +107,4 @@ bench: setup-test
 	$(BIN)/python benchmarks/latency.py
 
 clean:
-	rm -rf $(VENV) clients/vscode/node_modules clients/vscode/out artifacts
+	rm -rf $(VENV) $(VSCODE)/node_modules $(VSCODE)/out artifacts
