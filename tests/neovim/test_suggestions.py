@@ -1,6 +1,7 @@
 """The Neovim plugin in headless Neovim 0.11 against the real `ghosttype serve` (scripted backend):
 ghost text, accepting all / a word / a line, dismissing, cycling, multibyte ranges, insert mode only,
-and <Tab> staying a Tab. Each test types through the real typeahead (see lua/ghosttype_test.lua)."""
+and <Tab> doing what it did before when nothing is shown. Each test types through the real
+typeahead (see lua/ghosttype_test.lua)."""
 
 from __future__ import annotations
 
@@ -217,4 +218,76 @@ def test_tab_is_a_normal_tab_when_nothing_is_shown(editor):
         """,
         content="import os\n",
         settings=settings,
+    )
+
+
+def test_tab_without_a_suggestion_selects_in_the_menu_or_runs_the_earlier_mapping(editor):
+    # With no ghost text <Tab> does what it would do without ghosttype: next item of a visible
+    # completion menu, else the global insert-mode <Tab> mapping (Lua or Vimscript, expr or
+    # recursive), else a Tab. With ghost text shown, it still accepts.
+    settings = editor.scripted([{"endsWith": "x = ", "text": "compute(1, 2)"}])
+    editor.run(
+        """
+        T.type("Goal<C-n>")
+        T.wait("the completion menu", function() return vim.fn.pumvisible() == 1 end, 2000)
+        T.eq(T.line(4), "alpha_one", "the first match inserted")
+        T.type("<Tab>")
+        T.wait("the second match", function() return T.line(4) == "alpha_two" end, 2000)
+        T.type("<Esc>")
+
+        vim.keymap.set("i", "<Tab>", function() vim.g.lua_tab = (vim.g.lua_tab or 0) + 1 end)
+        T.type("o<Tab>")
+        T.wait("the global Lua mapping to run", function() return vim.g.lua_tab == 1 end, 2000)
+        T.eq(T.line(5), "", "nothing inserted by the Lua mapping")
+        T.type("<Esc>")
+
+        vim.keymap.set("i", "<Tab>", function() return "<Lt>lua-expr>" end, { expr = true })
+        T.type("o<Tab>")
+        T.wait("the Lua expr mapping's keys", function() return T.line(6) == "<lua-expr>" end, 2000)
+        T.type("<Esc>")
+
+        vim.cmd([[inoremap <expr> <Tab> '[vim' .. '-expr]']])
+        T.type("o<Tab>")
+        T.wait("the Vimscript expr mapping's keys", function() return T.line(7) == "[vim-expr]" end, 2000)
+        T.type("<Esc>")
+
+        vim.cmd("inoremap <Plug>(my-tab) [plug]")
+        vim.cmd("imap <Tab> <Plug>(my-tab)")
+        T.type("o<Tab>")
+        T.wait("the recursive mapping, mapped again", function() return T.line(8) == "[plug]" end, 2000)
+
+        T.type("<CR>x = ")
+        T.expect_ghost("compute(1, 2)")
+        T.type("<Tab>")
+        T.wait("the suggestion accepted", function() return T.line(9) == "x = compute(1, 2)" end, 2000)
+        T.type("<Esc>")
+        """,
+        content="import os\nalpha_one = 1\nalpha_two = 2\n",
+        settings=settings,
+    )
+
+
+def test_a_buffer_local_tab_mapping_made_before_ghosttype_attached_is_the_fallback(editor):
+    settings = editor.scripted([{"endsWith": "x = ", "text": "compute(1, 2)"}])
+    editor.run(
+        """
+        local map = vim.fn.maparg("<Tab>", "i", false, true)
+        T.eq(map.desc, "ghosttype: accept the suggestion", "ghosttype's mapping in force")
+        T.type("o<Tab>")
+        T.wait("the buffer's own mapping", function() return T.line(2) == "[buffer]" end, 2000)
+        T.type("<Esc>")
+        -- Detaching puts the buffer's mapping back.
+        vim.lsp.buf_detach_client(0, T.client.id)
+        T.wait("the buffer's mapping back", function()
+          local m = vim.fn.maparg("<Tab>", "i", false, true)
+          return m.buffer == 1 and m.rhs == "[buffer]"
+        end, 2000)
+        """,
+        content="import os\n",
+        settings=settings,
+        extra="""
+        vim.api.nvim_create_autocmd("FileType", { callback = function(event)
+          vim.keymap.set("i", "<Tab>", "[buffer]", { buffer = event.buf })
+        end })
+        """,
     )
