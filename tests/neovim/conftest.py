@@ -13,8 +13,9 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,6 +64,8 @@ class Editor:
     nvim: str
     cmd: list[str]
     root: Path
+    # Environment variables set for Neovim on top of the test's own (e.g. PATH).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def write_script(self, rules: list[dict], **extra: object) -> Path:
         script = {"delayMs": 0, "tokenDelayMs": 0, "rules": rules, "default": {"text": ""}}
@@ -79,10 +82,19 @@ class Editor:
         }
 
     def init_lua(
-        self, body: str | None, settings: dict, setup: dict | None = None, extra: str = ""
+        self,
+        body: str | None,
+        settings: dict,
+        setup: dict | None = None,
+        extra: str = "",
+        before: str = "",
+        setup_call: str = "require('ghosttype').setup(config)",
+        wait_ready: bool = True,
     ) -> Path:
         """An init.lua that loads the plugin and calls setup(); with a `body`, it also runs that
-        Lua test body (headless runs); `extra` is Lua run right after setup()."""
+        Lua test body (headless runs) once the server is ready (or at once, without
+        `wait_ready`); `before` is Lua run just before setup(), `extra` right after it, and
+        `setup_call` replaces the call itself (`config` holds cmd, settings and `setup`)."""
         config = {"cmd": self.cmd, "settings": settings, **(setup or {})}
         config_path = self.root / "setup.json"
         config_path.write_text(json.dumps(config), encoding="utf-8")
@@ -98,7 +110,8 @@ class Editor:
                     "vim.o.autoindent = false",
                     "vim.o.shortmess = vim.o.shortmess .. 'I'",
                     f"local config = vim.json.decode(io.open({json.dumps(str(config_path))}):read('*a'))",
-                    "require('ghosttype').setup(config)",
+                    before,
+                    setup_call,
                     extra,
                     *(
                         []
@@ -107,7 +120,7 @@ class Editor:
                             "local T = require('ghosttype_test')",
                             "T.run(function(T)",
                             textwrap.dedent(body),
-                            "end)",
+                            "end, nil, { wait_ready = " + ("true" if wait_ready else "false") + " })",
                         ]
                     ),
                 ]
@@ -121,6 +134,7 @@ class Editor:
         env = dict(os.environ)
         for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
             env[name] = str(self.root / name.lower())
+        env.update(self.extra_env)
         return env
 
     def argv(self, init: Path, file: Path, headless: bool = True) -> list[str]:
@@ -135,15 +149,17 @@ class Editor:
         filename: str = "main.py",
         setup: dict | None = None,
         timeout: float = 120,
+        **init: Any,
     ) -> subprocess.CompletedProcess[str]:
         """Runs the Lua test `body` in headless Neovim on a file holding `content`; fails the
-        test with Neovim's output (and the LSP log) unless it exits 0."""
+        test with Neovim's output (and the LSP log) unless it exits 0. `init` goes to
+        init_lua (before, extra, setup_call, wait_ready)."""
         file = self.root / filename
         file.write_text(content, encoding="utf-8")
-        init = self.init_lua(body, settings, setup)
+        init_file = self.init_lua(body, settings, setup, **init)
         try:
             result = subprocess.run(
-                self.argv(init, file),
+                self.argv(init_file, file),
                 cwd=self.root,
                 env=self.env(),
                 capture_output=True,

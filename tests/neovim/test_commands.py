@@ -1,10 +1,13 @@
 """The plugin's surface besides ghost text: settings reaching the server (init options and
 workspace/configuration), :Ghosttype subcommands, the statusline component, :checkhealth ghosttype
-and option validation; in headless Neovim against the real `ghosttype serve`."""
+option validation, and a start with the README's set-up that
+shows no message; in headless Neovim against the real `ghosttype serve`."""
 
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -132,4 +135,48 @@ def test_setup_validates_its_options(editor):
         """,
         content="import os\n",
         settings=settings,
+    )
+
+
+@pytest.mark.model
+def test_the_readme_set_up_starts_without_a_message(editor):
+    # The README's minimal set-up: the plugin on the runtimepath, setup({}), `ghosttype` on PATH
+    # (here the project's), the default embedded model. Nothing may be shown: no warning about
+    # the settings (an empty Lua table used to reach the server as a JSON array).
+    editor.extra_env["PATH"] = f"{Path(editor.cmd[0]).parent}{os.pathsep}{os.environ['PATH']}"
+    editor.run(
+        """
+        local function messages()
+          return vim.api.nvim_exec2("messages", { output = true }).output
+        end
+        T.eq(T.client.config.cmd, { "ghosttype", "serve" }, "the server from PATH")
+        T.eq(T.client.config.init_options, nil, "no initialization options for empty settings")
+        local answer = T.client.handlers["workspace/configuration"](nil, { items = { { section = "ghosttype" } } },
+          { client_id = T.client.id })
+        T.eq(vim.json.encode(answer[1]), "{}", "the ghosttype section, as JSON")
+        local stats
+        T.client:request("workspace/executeCommand", { command = "ghosttype.stats" }, function(_, result)
+          stats = result
+        end)
+        T.wait("the server to answer after its start-up", function() return stats end)
+        T.eq(messages(), "", ":messages")
+        T.eq(_G.notified, {}, "vim.notify calls")
+        -- The check can fail: a bad key does show the server's warning.
+        require("ghosttype.server").set_settings({ bogus = { on = true } })
+        T.wait("the server's warning about a bad key", function()
+          return messages():find("unknown setting 'bogus'", 1, true)
+        end)
+        """,
+        content="import os\n",
+        settings={},
+        before="""
+        _G.notified = {}
+        local notify = vim.notify
+        vim.notify = function(message, ...)
+          table.insert(_G.notified, message)
+          return notify(message, ...)
+        end
+        """,
+        setup_call="require('ghosttype').setup({})",
+        timeout=240,
     )

@@ -31,8 +31,7 @@ end
 --- Stops the server gracefully (so no process outlives the test), then quits with status 0.
 function T.finish()
   io.stderr:write("PASS\n")
-  local clients = server.clients()
-  for _, client in ipairs(clients) do
+  for _, client in ipairs(server.all_clients()) do
     client:stop()
   end
   local waited = 0
@@ -42,7 +41,7 @@ function T.finish()
     20,
     vim.schedule_wrap(function()
       waited = waited + 20
-      if #server.clients() == 0 or waited > 3000 then
+      if #server.all_clients() == 0 or waited > 3000 then
         timer:stop()
         vim.cmd("qa!")
       end
@@ -172,8 +171,9 @@ function T.wait_ready(timeout_ms)
   return client
 end
 
---- Runs `body(T)` in a coroutine after the server is ready; a deadline guards the whole run.
-function T.run(body, timeout_ms)
+--- Runs `body(T)` in a coroutine after the server is ready (at once with `opts.wait_ready = false`,
+--- for a server that never gets there); a deadline guards the whole run.
+function T.run(body, timeout_ms, opts)
   local deadline = assert(vim.uv.new_timer())
   deadline:start(
     timeout_ms or 90000,
@@ -183,7 +183,9 @@ function T.run(body, timeout_ms)
     end)
   )
   co = coroutine.create(function()
-    T.client = T.wait_ready()
+    if not opts or opts.wait_ready ~= false then
+      T.client = T.wait_ready()
+    end
     body(T)
   end)
   vim.schedule(resume)

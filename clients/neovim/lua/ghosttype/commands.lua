@@ -16,7 +16,7 @@ local function status()
   local lines = {
     ("ghosttype: suggestions %s"):format(require("ghosttype.suggestion").enabled and "enabled" or "disabled"),
   }
-  local clients = server.clients()
+  local clients = server.all_clients()
   if #clients == 0 then
     local cmd, why = server.resolve_cmd()
     lines[#lines + 1] = cmd and ("no server running (cmd: %s)"):format(table.concat(cmd, " "))

@@ -35,8 +35,9 @@ local function on_detach(buf)
   keymaps.detach(buf, server.config.keymaps)
 end
 
---- Configures ghosttype and starts the server for matching buffers. Calling it again replaces the
---- configuration (restart with `:Ghosttype restart` for a new `cmd`).
+--- Configures ghosttype (vim.lsp.config("ghosttype", ...) and vim.lsp.enable("ghosttype")), so the
+--- server starts for matching buffers. Calling it again replaces the configuration (restart with
+--- `:Ghosttype restart` for a new `cmd`).
 ---@param opts table|nil see :help ghosttype-setup
 function M.setup(opts)
   if vim.fn.has("nvim-0.11") == 0 then
@@ -55,10 +56,14 @@ function M.setup(opts)
 
   local group = vim.api.nvim_create_augroup("ghosttype", { clear = true })
   vim.api.nvim_create_autocmd("ColorScheme", { group = group, callback = define_highlights })
-  vim.api.nvim_create_autocmd({ "FileType", "BufEnter" }, {
+  vim.api.nvim_create_autocmd("FileType", {
     group = group,
     callback = function(event)
-      server.start(event.buf)
+      -- vim.lsp.enable() only logs a command that is not executable; say it once where it shows.
+      local _, why = server.resolve_cmd()
+      if why and server.wants(event.buf) then
+        vim.notify_once("ghosttype: " .. why, vim.log.levels.WARN)
+      end
     end,
   })
   vim.api.nvim_create_autocmd("LspAttach", {
@@ -79,11 +84,9 @@ function M.setup(opts)
       end
     end,
   })
-  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
-    if vim.api.nvim_buf_is_loaded(buf) then
-      server.start(buf)
-    end
-  end
+  -- The LSP configuration goes last: vim.lsp.enable() starts the server for the open buffers at
+  -- once (when setup() runs after startup), and LspAttach above must be defined by then.
+  server.enable()
 end
 
 --- Accepts the shown suggestion, or its next word or line. Returns false when none is shown, so

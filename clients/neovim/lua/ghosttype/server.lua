@@ -56,6 +56,13 @@ function M.clients()
   return vim.lsp.get_clients({ name = M.NAME })
 end
 
+--- Also the servers still in `initialize` (or hung in it), which get_clients() leaves out unless
+--- asked with the filter Neovim's own vim.lsp.enable() uses.
+---@return vim.lsp.Client[]
+function M.all_clients()
+  return vim.lsp.get_clients({ name = M.NAME, _uninitialized = true })
+end
+
 --- Whether ghosttype should attach to `buf`: a normal file buffer of an enabled filetype.
 ---@param buf integer
 function M.wants(buf)
@@ -69,8 +76,38 @@ function M.wants(buf)
   return filetypes == nil or vim.list_contains(filetypes, vim.bo[buf].filetype)
 end
 
+--- The settings as they go on the wire. Lua's `{}` has no JSON type of its own (vim.json writes
+--- an empty table as an array), so empty tables that stand for objects (a section, or
+--- enable.languages) are left out; an empty list (context.exclude = {}) stays a list.
+---@param settings table
+---@return table
+function M.wire_settings(settings)
+  local out = {}
+  for section, entries in pairs(settings or {}) do
+    if type(entries) == "table" then
+      entries = vim.deepcopy(entries)
+      if section == "enable" and type(entries.languages) == "table" and next(entries.languages) == nil then
+        entries.languages = nil
+      end
+      if next(entries) ~= nil then
+        out[section] = entries
+      end
+    else
+      out[section] = entries
+    end
+  end
+  return out
+end
+
+--- The settings object for a message: a JSON object even when empty.
+---@param settings table
+---@return table
+local function object(settings)
+  return next(settings) == nil and vim.empty_dict() or settings
+end
+
 local function settings_section(client, section)
-  local settings = client and client.settings or {}
+  local settings = { ghosttype = object(M.wire_settings(vim.tbl_get(client or {}, "settings", "ghosttype"))) }
   if section == nil or section == "" then
     return settings
   end
@@ -131,73 +168,84 @@ local function reuse_client(client, config)
   return client.name == config.name and not client:is_stopped()
 end
 
---- Starts the server for `buf` (or attaches the running one).
----@param buf integer
----@return integer|nil client_id
-function M.start(buf)
-  if not M.wants(buf) then
-    return nil
+--- The workspace folder sent to the server for `buf`; called by vim.lsp.enable()'s FileType
+--- autocommand, and ghosttype starts (or attaches) only where it calls `on_dir`.
+local function root_dir(buf, on_dir)
+  if M.config and M.wants(buf) then
+    on_dir(vim.fs.root(buf, M.config.root_markers) or vim.fs.dirname(vim.api.nvim_buf_get_name(buf)))
   end
-  local existing = M.get_client(buf)
-  if existing then
-    return existing.id
-  end
-  local cmd, why = M.resolve_cmd()
-  if not cmd then
-    vim.notify_once("ghosttype: " .. why, vim.log.levels.WARN)
-    return nil
-  end
-  local file = vim.api.nvim_buf_get_name(buf)
-  local settings = vim.deepcopy(M.config.settings)
-  return vim.lsp.start({
-    name = M.NAME,
-    cmd = cmd,
-    root_dir = vim.fs.root(buf, M.config.root_markers) or vim.fs.dirname(file),
-    init_options = settings,
-    settings = { ghosttype = settings },
+end
+
+--- The configuration handed to vim.lsp.config(), from the resolved setup() options.
+---@param config ghosttype.Config
+---@return vim.lsp.Config
+function M.lsp_config(config)
+  local settings = M.wire_settings(config.settings)
+  return {
+    cmd = config.cmd or { "ghosttype", "serve" },
+    filetypes = config.filetypes,
+    root_dir = root_dir,
+    reuse_client = reuse_client,
+    -- Left out when empty: nothing to send, and no empty table to go out as a JSON array.
+    init_options = next(settings) and settings or nil,
+    settings = next(settings) and { ghosttype = settings } or {},
     handlers = handlers,
     on_exit = function(code, signal, client_id)
       M.status[client_id] = nil
       M.log(("server exited (code %s, signal %s)"):format(code, signal))
     end,
-  }, { bufnr = buf, reuse_client = reuse_client })
+  }
+end
+
+local configured = false
+
+--- Hands the configuration to vim.lsp.config() and enables it: Neovim then starts the server (or
+--- attaches the running one) for each buffer whose filetype is set, and for those already open.
+--- What a user adds with vim.lsp.config("ghosttype", {...}) before the first setup() is kept.
+function M.enable()
+  if configured then
+    -- vim.lsp.config() merges into what is there; a second setup() replaces the first one's.
+    vim.lsp.config[M.NAME] = {}
+  end
+  vim.lsp.config(M.NAME, M.lsp_config(M.config))
+  configured = true
+  vim.lsp.enable(M.NAME)
 end
 
 --- Replaces the settings in force and tells running servers, which apply them without a restart.
 ---@param settings table
 function M.set_settings(settings)
   M.config.settings = settings
-  for _, client in ipairs(M.clients()) do
-    client.settings = { ghosttype = vim.deepcopy(settings) }
-    client:notify("workspace/didChangeConfiguration", { settings = client.settings })
+  local wire = M.wire_settings(settings)
+  for _, client in ipairs(M.all_clients()) do
+    client.settings = next(wire) and { ghosttype = wire } or {}
+    -- One still starting asks for them with workspace/configuration once initialized.
+    if client.initialized then
+      client:notify(
+        "workspace/didChangeConfiguration",
+        { settings = { ghosttype = object(vim.deepcopy(wire)) } }
+      )
+    end
   end
 end
 
---- Stops the running servers and starts one again for the buffers they served.
+--- Stops the running servers and starts one again for the buffers that want it.
 ---@param on_started fun()|nil
 function M.restart(on_started)
-  local buffers = {}
-  local clients = M.clients()
-  for _, client in ipairs(clients) do
-    for buf in pairs(client.attached_buffers) do
-      buffers[#buffers + 1] = buf
-    end
-    client:stop()
-  end
-  if #buffers == 0 and vim.api.nvim_buf_is_valid(0) then
-    buffers[1] = vim.api.nvim_get_current_buf()
-  end
+  local clients = M.all_clients()
+  -- Disabling stops the clients and keeps new buffers from starting one meanwhile.
+  vim.lsp.enable(M.NAME, false)
   local timer = assert(vim.uv.new_timer())
   local waited = 0
   -- Poll until the old processes have gone (force-stop after 3 s), then start afresh.
   timer:start(
-    50,
+    0,
     50,
     vim.schedule_wrap(function()
-      waited = waited + 50
       local alive = vim.tbl_filter(function(client)
         return vim.lsp.get_client_by_id(client.id) ~= nil
       end, clients)
+      waited = waited + 50
       if #alive > 0 and waited < 3000 then
         return
       end
@@ -206,9 +254,7 @@ function M.restart(on_started)
       end
       timer:stop()
       timer:close()
-      for _, buf in ipairs(buffers) do
-        M.start(buf)
-      end
+      vim.lsp.enable(M.NAME)
       M.log("server restarted")
       if on_started then
         on_started()
