@@ -1,12 +1,13 @@
 """The plugin's surface besides ghost text: settings reaching the server (init options and
 workspace/configuration), :Ghosttype subcommands, the statusline component, :checkhealth ghosttype
-option validation, and a start with the README's set-up that
+(also against a server that hangs), option validation, and a start with the README's set-up that
 shows no message; in headless Neovim against the real `ghosttype serve`."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,42 @@ def test_setup_validates_its_options(editor):
         """,
         content="import os\n",
         settings=settings,
+    )
+
+
+HUNG_SERVER = """
+import sys, time
+if "serve" in sys.argv:
+    for _ in sys.stdin.buffer:  # reads every request and answers none; goes when Neovim does
+        pass
+else:
+    time.sleep(120)  # --version, doctor: never finish
+"""
+
+
+def test_checkhealth_returns_within_3_s_when_the_server_hangs(editor):
+    hung = editor.root / "hung_server.py"
+    hung.write_text(HUNG_SERVER, encoding="utf-8")
+    editor.run(
+        """
+        T.wait("the hung server's client", function() return require("ghosttype.server").all_clients()[1] end)
+        local started = vim.uv.hrtime()
+        vim.cmd("checkhealth ghosttype")
+        local ms = (vim.uv.hrtime() - started) / 1e6
+        local report = table.concat(T.lines(), "\\n")
+        if ms >= 3000 then
+          error(("checkhealth took %d ms:\\n%s"):format(ms, report))
+        end
+        for _, expected in ipairs({ "the server did not answer", "ERROR", "`ghosttype doctor` did not finish" }) do
+          if not report:find(expected, 1, true) then
+            error("checkhealth lacks " .. vim.inspect(expected) .. ":\\n" .. report)
+          end
+        end
+        """,
+        content="import os\n",
+        settings={},
+        setup={"cmd": [sys.executable, str(hung), "serve"]},
+        wait_ready=False,
     )
 
 

@@ -58,18 +58,91 @@ local function subcommand(cmd, extra)
   return vim.list_extend(out, extra)
 end
 
-local function run(argv, timeout_ms)
-  local ok, result = pcall(function()
-    return vim.system(argv, { text = true }):wait(timeout_ms)
-  end)
-  if not ok then
-    return { code = -1, stdout = "", stderr = tostring(result) }
+-- :checkhealth waits for nothing longer than this, all checks together, whatever hangs.
+M.BUDGET_MS = 2500
+
+---@class ghosttype.HealthJob
+---@field done boolean
+---@field code integer|nil
+---@field stdout string[]
+---@field stderr string[]
+---@field process vim.SystemObj|nil
+
+--- Starts `argv` without waiting; its output is gathered as it comes, so a run stopped at the
+--- deadline still shows what it printed.
+---@return ghosttype.HealthJob
+local function spawn(argv)
+  local job = { done = false, stdout = {}, stderr = {} }
+  local function gather(into)
+    return function(_, data)
+      if data then
+        into[#into + 1] = data
+      end
+    end
   end
-  return result
+  local ok, process = pcall(vim.system, argv, {
+    text = true,
+    -- Its own process group, so stopping it at the deadline stops what it started too.
+    detach = true,
+    stdout = gather(job.stdout),
+    stderr = gather(job.stderr),
+  }, function(result)
+    job.code = result.code
+    job.done = true
+  end)
+  if ok then
+    job.process = process
+  else
+    job.done, job.code, job.stderr = true, -1, { tostring(process) }
+  end
+  return job
+end
+
+local function stop(job)
+  if job.done or not job.process then
+    return
+  end
+  pcall(vim.uv.kill, -job.process.pid, "sigkill")
+  pcall(job.process.kill, job.process, "sigkill")
+end
+
+local function seconds(ms)
+  return ("%.1f s"):format(ms / 1000)
+end
+
+--- Asks a running server for its counters, to see that it answers requests; a server still in
+--- `initialize` is asked once it has answered that.
+local function ask(query)
+  local client = query.client
+  if query.sent or not client.initialized or client:is_stopped() then
+    return
+  end
+  query.sent = true
+  local ok, id = client:request(
+    "workspace/executeCommand",
+    { command = "ghosttype.stats" },
+    function(err, result)
+      query.done, query.err, query.result = true, err, result
+    end
+  )
+  if ok then
+    query.id = id
+  else
+    query.done, query.err = true, { message = "the request could not be sent" }
+  end
+end
+
+local function settled(query)
+  ask(query)
+  return query.done or query.client:is_stopped()
 end
 
 function M.check()
   local health = vim.health
+  local started = vim.uv.hrtime()
+  local function elapsed_ms()
+    return (vim.uv.hrtime() - started) / 1e6
+  end
   health.start("ghosttype")
   if vim.fn.has("nvim-0.11") == 1 then
     health.ok("Neovim " .. tostring(vim.version()))
@@ -87,47 +160,100 @@ function M.check()
     return
   end
   health.ok("server command: " .. table.concat(cmd, " ") .. " (" .. vim.fn.exepath(cmd[1]) .. ")")
-  local version = run(subcommand(cmd, { "--version" }), 10000)
-  if version.code == 0 then
-    health.ok("version: " .. vim.trim(version.stdout ~= "" and version.stdout or version.stderr))
+
+  -- What may take long or hang runs at once, under one deadline: `ghosttype doctor` with the
+  -- editor's settings (model file, backend reachability, configuration) and a request to each
+  -- running server.
+  local config_file = vim.fn.tempname() .. ".toml"
+  vim.fn.writefile(vim.split(M.to_toml(server.config.settings), "\n"), config_file)
+  local doctor = spawn(subcommand(cmd, { "doctor", "--config", config_file }))
+  local clients = server.all_clients()
+  local queries = vim.tbl_map(function(client)
+    return { client = client }
+  end, clients)
+  vim.wait(math.max(0, M.BUDGET_MS - elapsed_ms()), function()
+    local all = doctor.done
+    for _, query in ipairs(queries) do
+      all = settled(query) and all
+    end
+    return all
+  end, 20)
+  stop(doctor)
+  vim.fn.delete(config_file)
+  for _, query in ipairs(queries) do
+    if not query.done and query.id and not query.client:is_stopped() then
+      query.client:cancel_request(query.id)
+    end
+  end
+  local waited = seconds(elapsed_ms())
+
+  local doctor_lines = vim.split(table.concat(doctor.stdout), "\n", { trimempty = true })
+  local version = clients[1] and clients[1].server_info and clients[1].server_info.version
+  if version then
+    health.ok(("version: %s %s"):format(clients[1].server_info.name or "ghosttype", version))
+  elseif doctor_lines[1] and doctor_lines[1]:match("^ghosttype ") then
+    health.ok("version: " .. doctor_lines[1])
   else
-    health.error("`--version` failed: " .. vim.trim(version.stderr or ""))
+    health.warn("version: unknown (no running server told it, and `ghosttype doctor` did not)")
   end
 
-  local clients = server.clients()
   if #clients == 0 then
     health.info("no server running in this Neovim (it starts when a matching file is opened)")
   end
-  for _, client in ipairs(clients) do
-    local status = server.status[client.id]
+  for _, query in ipairs(queries) do
+    local client = query.client
     local label = ("running server %d"):format(client.id)
-    if not status then
-      health.warn(label .. ": no status received yet")
-    elseif status.state == "ready" or status.state == "busy" then
-      health.ok(("%s: model ready, backend reachable (%s) %s"):format(label, status.state, status.message))
-    elseif status.state == "loading" then
-      health.warn(label .. ": model loading: " .. status.message)
-    elseif status.state == "disabled" then
-      health.warn(label .. ": disabled: " .. status.message)
+    local status = server.status[client.id]
+    if not client.initialized then
+      health.error(
+        ("%s: the server did not answer `initialize` (waited %s)"):format(label, waited),
+        { "`:Ghosttype log` and the LSP log (" .. vim.lsp.log.get_filename() .. ") show its output" }
+      )
+    elseif not query.done then
+      health.error(
+        ("%s: the server did not answer a request (workspace/executeCommand ghosttype.stats) within %s"):format(
+          label,
+          waited
+        ),
+        { "`:Ghosttype restart`" }
+      )
+    elseif query.err then
+      health.warn(
+        ("%s: ghosttype.stats failed: %s"):format(label, query.err.message or vim.inspect(query.err))
+      )
     else
-      health.error(label .. ": " .. status.message)
+      local stats = type(query.result) == "table" and query.result or {}
+      health.ok(("%s answers requests (%s so far)"):format(label, tostring(stats.requests or 0)))
+    end
+    if client.initialized then
+      if not status then
+        health.warn(label .. ": no status received yet")
+      elseif status.state == "ready" or status.state == "busy" then
+        health.ok(("%s: model ready, backend reachable (%s) %s"):format(label, status.state, status.message))
+      elseif status.state == "loading" then
+        health.warn(label .. ": model loading: " .. status.message)
+      elseif status.state == "disabled" then
+        health.warn(label .. ": disabled: " .. status.message)
+      else
+        health.error(label .. ": " .. status.message)
+      end
     end
   end
 
-  -- `ghosttype doctor` with the editor's settings: model file, backend reachability, config.
-  local config_file = vim.fn.tempname() .. ".toml"
-  vim.fn.writefile(vim.split(M.to_toml(server.config.settings), "\n"), config_file)
-  local doctor = run(subcommand(cmd, { "doctor", "--config", config_file }), 120000)
-  vim.fn.delete(config_file)
-  local report = health.ok
-  if doctor.code ~= 0 then
-    report = health.error
+  local report = doctor.code == 0 and health.ok or health.error
+  if not doctor.done then
+    report = health.info
   end
-  local output = vim.trim((doctor.stdout or "") .. "\n" .. (doctor.stderr or ""))
-  for _, line in ipairs(vim.split(output, "\n", { trimempty = true })) do
-    report("doctor: " .. line)
+  local rest = vim.list_slice(doctor_lines, (doctor_lines[1] or ""):match("^ghosttype ") and 2 or 1)
+  vim.list_extend(rest, vim.split(table.concat(doctor.stderr), "\n", { trimempty = true }))
+  for _, line in ipairs(rest) do
+    report("doctor: " .. vim.trim(line))
   end
-  if doctor.code ~= 0 then
+  if not doctor.done then
+    health.warn(("`ghosttype doctor` did not finish within %s and was stopped"):format(waited), {
+      ("run it in a terminal for every check: %s"):format(table.concat(subcommand(cmd, { "doctor" }), " ")),
+    })
+  elseif doctor.code ~= 0 then
     health.error(("`ghosttype doctor` exited with %s"):format(tostring(doctor.code)))
   end
 end
