@@ -7,18 +7,18 @@ import * as vscode from "vscode";
 import {
   CloseAction,
   DidChangeConfigurationNotification,
-  ErrorAction,
   ExecuteCommandRequest,
   LanguageClient,
   RevealOutputChannelOn,
   State,
+  type CloseHandlerResult,
   type ConfigurationParams,
+  type ErrorHandler,
   type LanguageClientOptions,
   type ServerOptions,
 } from "vscode-languageclient/node";
 
 import { findServer, type Discovery } from "./discovery";
-import { RestartBudget } from "./restart";
 import { languageEnabled, needsRestart, pickSection, SERVER_KEYS, toServerSettings, withLanguage, type ServerSettings } from "./settings";
 import { describeStatus, parseStatus, type ServerState } from "./statusModel";
 
@@ -59,12 +59,11 @@ class Controller implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private acceptedFallback: vscode.Disposable | undefined;
   private serverState: { state: ServerState; message: string } = { state: "starting", message: "" };
-  private readonly restarts: RestartBudget;
-  private stopping = false;
   /** The close handler asked vscode-languageclient for a restart that has not completed yet. */
   private restartPending = false;
   /** Clients that reached the running state at least once (only those are restarted on a crash). */
   private readonly running = new WeakSet<LanguageClient>();
+  private readonly defaultHandlers = new WeakMap<LanguageClient, ErrorHandler>();
   private starting: Promise<void> | undefined;
 
   constructor() {
@@ -72,7 +71,6 @@ class Controller implements vscode.Disposable {
     this.item = vscode.window.createStatusBarItem("ghosttype.status", vscode.StatusBarAlignment.Right, 100);
     this.item.name = "ghosttype";
     this.item.command = "ghosttype.showMenu";
-    this.restarts = new RestartBudget(this.config().get<number>("server.maxRestarts", 5));
     this.render();
     this.item.show();
 
@@ -158,7 +156,6 @@ class Controller implements vscode.Disposable {
   }
 
   private async doStart(): Promise<void> {
-    this.stopping = false;
     const found = this.discover();
     if (!found.ok) {
       this.output.error(found.reason);
@@ -178,14 +175,17 @@ class Controller implements vscode.Disposable {
       options: cwd !== undefined ? { cwd } : {},
     };
     let client: LanguageClient | undefined;
+    const maxRestartCount = Math.max(0, Math.trunc(this.config().get<number>("server.maxRestarts", 5)));
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: () => currentServerSettings(),
+      // vscode-languageclient's own policy (restart after a crash, give up after
+      // `maxRestartCount` + 1 crashes in 3 minutes), with the status bar kept in step.
+      connectionOptions: { maxRestartCount },
       errorHandler: {
-        error: (_error, _message, count) =>
-          (count ?? 0) <= 3 ? { action: ErrorAction.Continue } : { action: ErrorAction.Shutdown },
+        error: (error, message, count) => this.errorHandler(client).error(error, message, count),
         closed: () => this.onClosed(client),
       },
       middleware: {
@@ -279,26 +279,37 @@ class Controller implements vscode.Disposable {
     });
   }
 
-  private onClosed(client: LanguageClient | undefined): { action: CloseAction; message?: string; handled?: boolean } {
-    if (this.stopping) {
-      return { action: CloseAction.DoNotRestart, handled: true };
+  /** The language client's default error handler for `client` (it counts that client's crashes). */
+  private errorHandler(client: LanguageClient | undefined): ErrorHandler {
+    if (client === undefined) {
+      throw new Error("the language client does not exist yet");
     }
+    let handler = this.defaultHandlers.get(client);
+    if (handler === undefined) {
+      handler = client.createDefaultErrorHandler(client.clientOptions.connectionOptions?.maxRestartCount);
+      this.defaultHandlers.set(client, handler);
+    }
+    return handler;
+  }
+
+  private async onClosed(client: LanguageClient | undefined): Promise<CloseHandlerResult> {
     if (client === undefined || !this.running.has(client)) {
       // It never got through `initialize`: restarting would fail the same way. start() reports it.
       return { action: CloseAction.DoNotRestart, handled: true };
     }
-    if (this.restarts.allowRestart()) {
-      const message = `The ghosttype server stopped; restarting it (${this.restarts.recent} of ${this.restarts.maxRestarts} in 3 minutes).`;
+    const result = await this.errorHandler(client).closed();
+    if (result.action === CloseAction.Restart) {
+      const message = result.message ?? "The ghosttype server stopped; restarting it.";
       this.output.warn(message);
       this.restartPending = true;
       this.setState("starting", "restarting after a crash");
-      return { action: CloseAction.Restart, message, handled: true };
+      return { ...result, message, handled: true };
     }
-    const message = `The ghosttype server stopped ${this.restarts.recent + 1} times in 3 minutes and will not be restarted.`;
+    const message = result.message ?? "The ghosttype server stopped and will not be restarted.";
     this.output.error(message);
     this.setState("error", message);
     void this.offerHelp(`ghosttype: ${message}`);
-    return { action: CloseAction.DoNotRestart, message, handled: true };
+    return { ...result, message, handled: true };
   }
 
   private async offerHelp(message: string): Promise<void> {
@@ -338,7 +349,6 @@ class Controller implements vscode.Disposable {
     if (!event.affectsConfiguration("ghosttype")) {
       return;
     }
-    this.restarts.maxRestarts = this.config().get<number>("server.maxRestarts", 5);
     this.render();
     if (needsRestart((section) => event.affectsConfiguration(section))) {
       this.output.info("ghosttype.server changed; restarting the server");
@@ -362,7 +372,6 @@ class Controller implements vscode.Disposable {
     if (client === undefined) {
       return;
     }
-    this.stopping = true;
     try {
       if (client.state !== State.Stopped) {
         await client.stop(5000);
@@ -378,7 +387,6 @@ class Controller implements vscode.Disposable {
     this.output.info("restarting the server");
     await this.starting?.catch(() => undefined);
     await this.stop();
-    this.restarts.reset();
     await this.start();
   }
 

@@ -8,6 +8,9 @@
 //   a Python file shows ghost text; Tab inserts exactly that text; the server counts the accept.
 // Scenario 2 (settings applied live): switching ghosttype.backend.kind to "scripted" in the user
 //   settings, without a restart, makes the next suggestion come from the script.
+// Scenario 3: the status bar menu switches completions off and on for the language.
+// Scenarios 4 and 5 (vscode-languageclient's restart policy, ghosttype.server.maxRestarts = 1): a
+//   killed server is restarted once; killed again, it is not, and the status bar says why.
 // Exits 0 when everything passed; writes screenshots and, on failure, the logs under --artifacts.
 
 import { spawn, spawnSync } from "node:child_process";
@@ -118,6 +121,8 @@ const baseSettings = {
 const ghosttypeSettings = {
   "ghosttype.server.path": SERVER,
   "ghosttype.completion.maxTokens": 24,
+  // One restart after a crash, so scenario 5 sees the language client give up on the second.
+  "ghosttype.server.maxRestarts": 1,
 };
 fs.writeFileSync(path.join(userData, "User", "settings.json"), JSON.stringify(baseSettings, null, 2));
 fs.mkdirSync(path.join(userData, "Machine"), { recursive: true });
@@ -343,6 +348,20 @@ try {
   const again = descendants(codeServer.pid).find((p) => /ghosttype\S*\s+serve\b/.test(p.cmd));
   if (!again || again.pid === victim.pid) throw new Error("no new server process after the crash");
   log(`PASS scenario 4: server restarted after a crash (new pid ${again.pid}; ${statusNow()})`);
+
+  // ---------- Scenario 5: after maxRestarts restarts, the next crash is not restarted ----------
+  const seenBeforeSecond = statusSeen.length;
+  process.kill(again.pid, "SIGKILL");
+  log(`killed the server again (pid ${again.pid}); ghosttype.server.maxRestarts is 1`);
+  await waitFor("the status bar item to report the crashes", async () => /^ghosttype error: .*crashed 2 times/.test(statusNow()), 30_000, 200);
+  await sleep(1000);
+  const third = descendants(codeServer.pid).find((p) => /ghosttype\S*\s+serve\b/.test(p.cmd));
+  if (third) throw new Error(`the server was restarted beyond ghosttype.server.maxRestarts (pid ${third.pid})`);
+  if (statusSeen.slice(seenBeforeSecond).some((l) => l.startsWith("ghosttype starting"))) {
+    throw new Error(`the status went through starting after the last allowed restart: ${statusSeen.slice(seenBeforeSecond).join(" → ")}`);
+  }
+  await page.screenshot({ path: path.join(ARTIFACTS, "vscode-e2e-gave-up.png") });
+  log(`PASS scenario 5: not restarted after the second crash (${statusNow()})`);
 
   statusWatch = false;
   await statusLoop;

@@ -1,22 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { RestartBudget } from "../restart";
 import { describeStatus, parseStatus } from "../statusModel";
-
-test("restarts are allowed up to the limit inside the window, then again once it has passed", () => {
-  let now = 0;
-  const budget = new RestartBudget(3, 1000, () => now);
-  assert.deepEqual([budget.allowRestart(), budget.allowRestart(), budget.allowRestart(), budget.allowRestart()], [true, true, true, false]);
-  now = 1500;
-  assert.equal(budget.allowRestart(), true);
-  budget.reset();
-  assert.equal(budget.recent, 0);
-});
-
-test("a limit of 0 never restarts", () => {
-  assert.equal(new RestartBudget(0).allowRestart(), false);
-});
 
 test("status: each server state has its icon; loading spins; error shows the message", () => {
   const base = { message: "", globalOn: true, languageOn: true, languageId: "python" };
