@@ -120,7 +120,7 @@ class Editor:
                             "local T = require('ghosttype_test')",
                             "T.run(function(T)",
                             textwrap.dedent(body),
-                            "end, nil, { wait_ready = " + ("true" if wait_ready else "false") + " })",
+                            f"end, nil, {{ wait_ready = {str(wait_ready).lower()} }})",
                         ]
                     ),
                 ]
