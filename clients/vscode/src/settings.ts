@@ -18,6 +18,8 @@ export const SERVER_KEYS = [
   "completion.multiline",
   "completion.candidates",
   "completion.temperature",
+  "completion.postprocess",
+  "completion.deterministic",
   "context.maxPromptTokens",
   "context.neighbours",
   "context.exclude",
