@@ -57,13 +57,33 @@ class RawClient:
 @pytest.fixture
 def raw(tmp_path):
     client = RawClient(tmp_path)
-    result = client.request(1, "initialize", {"processId": None, "rootUri": tmp_path.as_uri(),
-                                              "capabilities": {}, "initializationOptions": client.options})
+    result = client.request(
+        1,
+        "initialize",
+        {
+            "processId": None,
+            "rootUri": tmp_path.as_uri(),
+            "capabilities": {},
+            "initializationOptions": client.options,
+        },
+    )
     assert "inlineCompletionProvider" in result["result"]["capabilities"]
     client.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
     client.uri = (tmp_path / "a.py").as_uri()
-    client.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
-        "textDocument": {"uri": client.uri, "languageId": "python", "version": 1, "text": "x = "}}})
+    client.send(
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didOpen",
+            "params": {
+                "textDocument": {
+                    "uri": client.uri,
+                    "languageId": "python",
+                    "version": 1,
+                    "text": "x = ",
+                }
+            },
+        }
+    )
     yield client
     client.close()
 
@@ -73,7 +93,11 @@ def completion_params(uri: str, position: object) -> dict:
 
 
 def assert_still_serving(raw: RawClient, ident: object) -> None:
-    reply = raw.request(ident, "textDocument/inlineCompletion", completion_params(raw.uri, {"line": 0, "character": 4}))
+    reply = raw.request(
+        ident,
+        "textDocument/inlineCompletion",
+        completion_params(raw.uri, {"line": 0, "character": 4}),
+    )
     assert reply["result"]["items"][0]["insertText"] == "42"
 
 
@@ -82,7 +106,9 @@ def assert_still_serving(raw: RawClient, ident: object) -> None:
     [
         pytest.param(completion_params("file:///a.py", "line five"), id="position-a-string"),
         pytest.param({"textDocument": {"uri": "file:///a.py"}}, id="missing-fields"),
-        pytest.param(completion_params("file:///a.py", {"line": -1, "character": "x"}), id="wrong-types"),
+        pytest.param(
+            completion_params("file:///a.py", {"line": -1, "character": "x"}), id="wrong-types"
+        ),
         pytest.param([1, 2, 3], id="params-a-list"),
     ],
 )
@@ -95,9 +121,16 @@ def test_unparsable_params_get_invalid_params(raw, params):
 def test_garbage_frames_are_survived(raw):
     raw.send(b"{not json at all")
     raw.send(b'{"jsonrpc": "2.0", "method": "textDocument/didChange", "params": 7}')
-    raw.send({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
-        "textDocument": {"uri": "file:///never-opened.py", "version": 2},
-        "contentChanges": [{"text": "boo"}]}})
+    raw.send(
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didChange",
+            "params": {
+                "textDocument": {"uri": "file:///never-opened.py", "version": 2},
+                "contentChanges": [{"text": "boo"}],
+            },
+        }
+    )
     assert_still_serving(raw, "after-garbage")
 
 
@@ -108,5 +141,7 @@ def test_unknown_method_gets_method_not_found(raw):
 
 
 def test_stats_command_with_empty_arguments(raw):
-    reply = raw.request("stats", "workspace/executeCommand", {"command": "ghosttype.stats", "arguments": []})
+    reply = raw.request(
+        "stats", "workspace/executeCommand", {"command": "ghosttype.stats", "arguments": []}
+    )
     assert reply["result"]["requests"] >= 0

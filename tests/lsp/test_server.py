@@ -63,7 +63,11 @@ def open_document(client: LanguageClient, name: str, text: str, language: str = 
 
 
 async def complete(client: LanguageClient, uri: str, line: int, character: int, invoked=True):
-    kind = types.InlineCompletionTriggerKind.Invoked if invoked else types.InlineCompletionTriggerKind.Automatic
+    kind = (
+        types.InlineCompletionTriggerKind.Invoked
+        if invoked
+        else types.InlineCompletionTriggerKind.Automatic
+    )
     return await client.text_document_inline_completion_async(
         types.InlineCompletionParams(
             context=types.InlineCompletionContext(trigger_kind=kind),
@@ -90,10 +94,20 @@ async def test_completion_with_accept_command(client: LanguageClient):
     await client.workspace_execute_command_async(
         types.ExecuteCommandParams("ghosttype.accepted", item.command.arguments)
     )
-    stats = await client.workspace_execute_command_async(types.ExecuteCommandParams("ghosttype.stats"))
+    stats = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams("ghosttype.stats")
+    )
     assert stats["accepted"] == 1 and stats["requests"] >= 1
-    assert set(stats) >= {"requests", "modelCalls", "cacheHits", "cancelled", "accepted", "latencyMs",
-                          "generatedTokens", "wastedTokens"}
+    assert set(stats) >= {
+        "requests",
+        "modelCalls",
+        "cacheHits",
+        "cancelled",
+        "accepted",
+        "latencyMs",
+        "generatedTokens",
+        "wastedTokens",
+    }
 
 
 async def test_auto_closed_bracket_gets_a_range(client: LanguageClient):
@@ -108,8 +122,11 @@ async def test_incremental_changes_and_utf16_columns(client: LanguageClient):
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             types.VersionedTextDocumentIdentifier(version=2, uri=uri),
-            [types.TextDocumentContentChangePartial(
-                types.Range(types.Position(0, 9), types.Position(0, 9)), "😀")],
+            [
+                types.TextDocumentContentChangePartial(
+                    types.Range(types.Position(0, 9), types.Position(0, 9)), "😀"
+                )
+            ],
         )
     )
     # After "emoji = '😀" the cursor is at UTF-16 column 11 (😀 counts two), before the closing '.
@@ -146,7 +163,9 @@ async def test_binary_and_huge_documents_get_empty_lists(client: LanguageClient)
 
 async def test_cancel_request_stops_the_generation(client: LanguageClient):
     uri = open_document(client, "g.py", "slow = ")
-    before = await client.workspace_execute_command_async(types.ExecuteCommandParams("ghosttype.stats"))
+    before = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams("ghosttype.stats")
+    )
     request = asyncio.ensure_future(
         client.protocol.send_request_async(
             types.TEXT_DOCUMENT_INLINE_COMPLETION,
@@ -163,7 +182,9 @@ async def test_cancel_request_stops_the_generation(client: LanguageClient):
     with pytest.raises(JsonRpcException) as raised:
         await asyncio.wait_for(request, 10)
     assert raised.value.code == -32800  # RequestCancelled
-    after = await client.workspace_execute_command_async(types.ExecuteCommandParams("ghosttype.stats"))
+    after = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams("ghosttype.stats")
+    )
     assert after["cancelled"] == before["cancelled"] + 1
     # 200 tokens at 10 ms would take 2 s; cancelled after 0.3 s it produced far fewer.
     assert after["generatedTokens"] - before["generatedTokens"] < 100
@@ -187,7 +208,9 @@ async def test_loading_is_also_reported_as_progress(client: LanguageClient):
 
 
 async def test_a_backend_restart_reports_loading_again(client: LanguageClient):
-    other = write_script(SCRIPT_DIR, {"rules": [{"endsWith": "x = ", "text": "other()"}]}, "other.json")
+    other = write_script(
+        SCRIPT_DIR, {"rules": [{"endsWith": "x = ", "text": "other()"}]}, "other.json"
+    )
     client.set_configuration(
         {"completion": {"debounceMs": 0}, "backend": {"kind": "scripted", "script": str(other)}},
         section="ghosttype",
@@ -207,7 +230,10 @@ async def test_a_backend_restart_reports_loading_again(client: LanguageClient):
 
 
 async def test_configuration_change_applies_without_restart(client: LanguageClient):
-    client.set_configuration({"completion": {"debounceMs": 0}, "enable": {"languages": {"python": False}}}, section="ghosttype")
+    client.set_configuration(
+        {"completion": {"debounceMs": 0}, "enable": {"languages": {"python": False}}},
+        section="ghosttype",
+    )
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
     uri = open_document(client, "h.py", "x = ")
     # The server pulls the new settings itself: give it up to 5 s on a loaded machine.

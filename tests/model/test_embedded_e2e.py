@@ -41,7 +41,9 @@ async def client(lsp_client: LanguageClient):
 
 def open_document(client: LanguageClient, name: str, text: str, language: str) -> str:
     uri = (WORKSPACE / name).as_uri()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, language, 1, text)))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, language, 1, text))
+    )
     return uri
 
 
@@ -52,7 +54,8 @@ async def complete(client: LanguageClient, uri: str, line: int, character: int, 
         position=types.Position(line, character),
     )
     return await asyncio.wait_for(
-        client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id), 120
+        client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id),
+        120,
     )
 
 
@@ -114,14 +117,18 @@ async def test_file_text_that_spells_special_tokens_cannot_steer_the_model(clien
 async def test_cancelled_generation_stops_within_a_token(client: LanguageClient):
     text = "# A long list of the first hundred prime numbers, one per line\nPRIMES = [\n"
     uri = open_document(client, "primes.py", text, "python")
-    before = await client.workspace_execute_command_async(types.ExecuteCommandParams("ghosttype.stats"))
+    before = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams("ghosttype.stats")
+    )
     request = asyncio.ensure_future(complete(client, uri, 2, 0, msg_id="cancel-real"))
     await asyncio.sleep(1.5)
     client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="cancel-real"))
     with pytest.raises(JsonRpcException):
         await request
     await asyncio.sleep(0.5)
-    after = await client.workspace_execute_command_async(types.ExecuteCommandParams("ghosttype.stats"))
+    after = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams("ghosttype.stats")
+    )
     assert after["cancelled"] == before["cancelled"] + 1
     assert after["wastedTokens"] - before["wastedTokens"] <= 1
     # The model is free again at once: the next request is answered.
@@ -149,7 +156,9 @@ async def broken_model_client(lsp_client: LanguageClient, tmp_path_factory):
     await lsp_client.shutdown_session()
 
 
-async def test_corrupt_model_file_is_a_clear_error_and_the_server_keeps_serving(broken_model_client):
+async def test_corrupt_model_file_is_a_clear_error_and_the_server_keeps_serving(
+    broken_model_client,
+):
     client = broken_model_client
     for _ in range(100):
         if any(state == "error" for state, _ in client.statuses):
@@ -159,7 +168,9 @@ async def test_corrupt_model_file_is_a_clear_error_and_the_server_keeps_serving(
     assert errors and "broken.gguf" in errors[0] and "modelPath" in errors[0]
     uri = open_document(client, "x.py", "x = ", "python")
     assert (await complete(client, uri, 0, 4)).items == ()
-    stats = await client.workspace_execute_command_async(types.ExecuteCommandParams("ghosttype.stats"))
+    stats = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams("ghosttype.stats")
+    )
     assert stats["requests"] == 1
 
 
@@ -187,8 +198,10 @@ async def test_comment_to_function_in_javascript_runs(client: LanguageClient, tm
     assert parses("javascript", completed)
     folder = tmp_path_factory.mktemp("js")
     (folder / "factorial.js").write_text(completed)
-    check = "const { factorial } = require('./factorial.js');\n" \
-            "if (factorial(0) !== 1 || factorial(5) !== 120) { process.exit(1); }\n"
+    check = (
+        "const { factorial } = require('./factorial.js');\n"
+        "if (factorial(0) !== 1 || factorial(5) !== 120) { process.exit(1); }\n"
+    )
     (folder / "check.js").write_text(check)
     result = await asyncio.to_thread(
         subprocess.run, ["node", "check.js"], cwd=folder, capture_output=True, text=True, timeout=60

@@ -6,12 +6,20 @@ from ghosttype.config import Layer, resolve
 @pytest.mark.parametrize(
     ("values", "expected_warning"),
     [
-        pytest.param({"completion": {"bogus": 1}}, "unknown setting 'completion.bogus'", id="unknown-key"),
+        pytest.param(
+            {"completion": {"bogus": 1}}, "unknown setting 'completion.bogus'", id="unknown-key"
+        ),
         pytest.param({"nonsense": {}}, "unknown setting 'nonsense'", id="unknown-section"),
-        pytest.param({"completion": {"maxTokens": -3}}, "'completion.maxTokens' must be between", id="range"),
+        pytest.param(
+            {"completion": {"maxTokens": -3}}, "'completion.maxTokens' must be between", id="range"
+        ),
         pytest.param({"completion": {"maxTokens": "many"}}, "must be a whole number", id="type"),
         pytest.param({"backend": {"kind": "gpt"}}, "'backend.kind' must be one of", id="enum"),
-        pytest.param({"backend": {"apiKeyEnv": "sk-abc 123"}}, "name of an environment variable", id="key-not-name"),
+        pytest.param(
+            {"backend": {"apiKeyEnv": "sk-abc 123"}},
+            "name of an environment variable",
+            id="key-not-name",
+        ),
         pytest.param({"completion": "fast"}, "'completion' must be a table", id="section-type"),
     ],
 )
@@ -25,8 +33,13 @@ def test_bad_settings_warn_naming_the_key_and_fall_back(values, expected_warning
 def test_later_layers_win_and_languages_merge():
     resolved = resolve(
         [
-            Layer("file", {"completion": {"maxTokens": 64}, "enable": {"languages": {"python": False}}}),
-            Layer("client", {"completion": {"maxTokens": 32}, "enable": {"languages": {"go": False}}}),
+            Layer(
+                "file",
+                {"completion": {"maxTokens": 64}, "enable": {"languages": {"python": False}}},
+            ),
+            Layer(
+                "client", {"completion": {"maxTokens": 32}, "enable": {"languages": {"go": False}}}
+            ),
         ]
     )
     settings = resolved.settings
@@ -38,7 +51,10 @@ def test_later_layers_win_and_languages_merge():
 
 def test_invalid_value_keeps_the_earlier_layers_value():
     resolved = resolve(
-        [Layer("file", {"completion": {"maxTokens": 64}}), Layer("client", {"completion": {"maxTokens": 0}})]
+        [
+            Layer("file", {"completion": {"maxTokens": 64}}),
+            Layer("client", {"completion": {"maxTokens": 0}}),
+        ]
     )
     assert resolved.settings.completion.max_tokens == 64
     assert len(resolved.warnings) == 1
@@ -49,7 +65,14 @@ def test_workspace_file_cannot_choose_where_code_goes():
         [
             Layer(
                 "ghosttype.toml",
-                {"backend": {"url": "http://evil.example", "apiKeyEnv": "HOME", "modelPath": "/x", "model": "m"}},
+                {
+                    "backend": {
+                        "url": "http://evil.example",
+                        "apiKeyEnv": "HOME",
+                        "modelPath": "/x",
+                        "model": "m",
+                    }
+                },
                 trusted=False,
             )
         ]
@@ -58,7 +81,11 @@ def test_workspace_file_cannot_choose_where_code_goes():
     assert backend.url == "" and backend.api_key_env == "" and backend.model_path == ""
     assert backend.model == "m"  # the model name alone sends nothing anywhere
     (warning,) = resolved.warnings
-    assert "backend.url" in warning and "backend.apiKeyEnv" in warning and "backend.modelPath" in warning
+    assert (
+        "backend.url" in warning
+        and "backend.apiKeyEnv" in warning
+        and "backend.modelPath" in warning
+    )
 
 
 def test_server_section_belongs_to_the_clients_and_is_ignored_silently():
@@ -67,8 +94,16 @@ def test_server_section_belongs_to_the_clients_and_is_ignored_silently():
 
 
 def test_debounce_accepts_auto_or_milliseconds():
-    assert resolve([Layer("u", {"completion": {"debounceMs": 40}})]).settings.completion.debounce_ms == 40
-    assert resolve([Layer("u", {"completion": {"debounceMs": "auto"}})]).settings.completion.debounce_ms == "auto"
+    assert (
+        resolve([Layer("u", {"completion": {"debounceMs": 40}})]).settings.completion.debounce_ms
+        == 40
+    )
+    assert (
+        resolve(
+            [Layer("u", {"completion": {"debounceMs": "auto"}})]
+        ).settings.completion.debounce_ms
+        == "auto"
+    )
     assert resolve([Layer("u", {"completion": {"debounceMs": "soon"}})]).warnings
 
 

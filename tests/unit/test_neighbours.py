@@ -321,7 +321,9 @@ def test_imported_names_used_around_the_cursor_lead_and_rank_their_file_first(
     helpers = "".join(f"def helper_{n}(value, n={n}):\n    return value * n\n\n" for n in range(40))
     write(tmp_path, "pkg/tools.py", helpers)
     write(tmp_path, "pkg/a_shapes.py", helpers.replace("helper_", "shape_"))
-    imports = "from .a_shapes import shape_0, shape_1\nfrom .tools import helper_0, helper_1, helper_39\n"
+    imports = (
+        "from .a_shapes import shape_0, shape_1\nfrom .tools import helper_0, helper_1, helper_39\n"
+    )
     filler = "".join(f"z_{n} = {n}\n" for n in range(12))  # the imports out of the cursor's lines
     text = imports + filler + "\ndef main(x):\n    y = helper_39(x)\n    "
     document = Document(f"file://{tmp_path}/pkg/main.py", text, "python", 1, 1)

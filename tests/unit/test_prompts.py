@@ -13,7 +13,12 @@ def test_file_level_fim_layout():
 
 def test_repository_level_layout_puts_neighbours_first():
     context = PromptContext(
-        "pkg/a.py", "python", "x = ", "\n", snippets=(Snippet("pkg/b.py", "def helper(): ..."),), repo_name="proj"
+        "pkg/a.py",
+        "python",
+        "x = ",
+        "\n",
+        snippets=(Snippet("pkg/b.py", "def helper(): ..."),),
+        repo_name="proj",
     )
     text = build_prompt(QWEN, context).as_text()
     assert text == (
