@@ -7,6 +7,7 @@ offsets into the text (Python code points). Everything below the LSP layer works
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -43,7 +44,8 @@ class Document:
     text: str
     language_id: str = ""
     version: int = 0
-    # Increases with every edit the store applies, so caches can key on (uri, revision).
+    # Never the same for two of the store's snapshots, even across a close and a re-open of one
+    # URI, so caches can key on (uri, revision).
     revision: int = 0
 
     @cached_property
@@ -84,9 +86,12 @@ class Document:
         start = self.line_starts[line]
         return line, utf16_len(self.text[start:offset])
 
-    def with_edit(self, start: int, end: int, new_text: str, version: int) -> Document:
+    def with_edit(
+        self, start: int, end: int, new_text: str, version: int, revision: int | None = None
+    ) -> Document:
         text = self.text[:start] + new_text + self.text[end:]
-        edited = Document(self.uri, text, self.language_id, version, self.revision + 1)
+        revision = self.revision + 1 if revision is None else revision
+        edited = Document(self.uri, text, self.language_id, version, revision)
         old = self.__dict__.get("line_starts")
         if old is not None:
             # Derived from the old line starts (one keystroke in a 5,000-line file: a shifted
@@ -124,9 +129,12 @@ class DocumentStore:
     def __init__(self) -> None:
         self._documents: dict[str, Document] = {}
         self.edit_listeners: list[EditListener] = []
+        # One counter for every snapshot: a document opened again (clients re-open after a
+        # reload without closing) must not meet caches keyed on its old revisions.
+        self._revisions = itertools.count(1)
 
     def open(self, uri: str, text: str, language_id: str, version: int) -> Document:
-        document = Document(uri, text, language_id, version)
+        document = Document(uri, text, language_id, version, next(self._revisions))
         self._documents[uri] = document
         return document
 
@@ -146,12 +154,13 @@ class DocumentStore:
         for edit in edits:
             if edit.start is None or edit.end is None:
                 document = Document(
-                    uri, edit.text, document.language_id, version, document.revision + 1
+                    uri, edit.text, document.language_id, version, next(self._revisions)
                 )
                 continue
             start = _clamped_offset(document, *edit.start)
             end = max(start, _clamped_offset(document, *edit.end))
-            before, document = document, document.with_edit(start, end, edit.text, version)
+            edited = document.with_edit(start, end, edit.text, version, next(self._revisions))
+            before, document = document, edited
             for listener in self.edit_listeners:
                 listener(before, start, end, edit.text, document)
         self._documents[uri] = document

@@ -1,4 +1,5 @@
-"""The engine's flow, deterministic: the scripted backend plays tokens, delays and errors."""
+"""The engine's flow, deterministic: the scripted backend plays tokens, delays and errors, and a
+manual clock stands in for time (debounce, prefetch, warm-up and backoff waits)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from ghosttype.backend_host import BACKOFF_START_S
+from ghosttype.backends.scripted import ScriptedBackend
 from ghosttype.config import Settings, with_overrides
 from ghosttype.engine import Engine
+from ghosttype.prefetch import PREFETCH_IDLE_S, WARM_AFTER_S
 from tests.conftest import write_script
+from tests.engine.manual_clock import ManualClock, settle, until
 
 RULES = [
     {"endsWith": "x = ", "text": "compute(1, 2)"},
@@ -22,15 +27,19 @@ RULES = [
 ]
 
 
-def make_engine(tmp_path: Path, statuses: list | None = None, **completion) -> Engine:
+def make_engine(
+    tmp_path: Path, statuses: list | None = None, clock: ManualClock | None = None, **completion
+) -> Engine:
     script = write_script(tmp_path, {"rules": RULES})
     settings = with_overrides(
         Settings(),
         backend={"kind": "scripted", "script": str(script)},
         completion={"debounce_ms": 0, **completion},
     )
-    sink = (lambda state, message: statuses.append((state, message))) if statuses is not None else None
-    return Engine(settings, status=sink)
+    sink = (
+        (lambda state, message: statuses.append((state, message))) if statuses is not None else None
+    )
+    return Engine(settings, status=sink, clock=clock or ManualClock())
 
 
 def open_doc(engine: Engine, text: str, uri: str = "file:///w/a.py"):
@@ -50,7 +59,7 @@ async def test_newer_request_supersedes_the_older_one_which_stops_generating(tmp
     await engine.wait_ready()
     document = open_doc(engine, "slow = ")
     older = asyncio.create_task(engine.complete(document, 7))
-    await asyncio.sleep(0.05)  # the older one is generating
+    await until(lambda: engine.stats.model_calls == 1)  # the older one is generating
     newer_document = open_doc(engine, "x = ")
     newer = await engine.complete(newer_document, 4)
     assert (await older).source == "superseded"
@@ -66,7 +75,7 @@ async def test_client_cancellation_propagates(tmp_path):
     engine = make_engine(tmp_path)
     await engine.wait_ready()
     task = asyncio.create_task(engine.complete(open_doc(engine, "slow = "), 7))
-    await asyncio.sleep(0.05)
+    await until(lambda: engine.stats.model_calls == 1)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -92,40 +101,49 @@ async def test_typing_something_else_asks_the_model_again(tmp_path):
     assert reply.source != "typed-through"
 
 
-async def test_same_state_again_is_an_exact_cache_hit(tmp_path):
+async def test_coming_back_to_a_state_is_an_exact_cache_hit(tmp_path):
     engine = make_engine(tmp_path)
     await engine.complete(open_doc(engine, "x = "), 4)
-    engine._shown.clear()  # only the exact cache can answer now
-    reply = await engine.complete(open_doc(engine, "x = "), 4)
+    await engine.complete(open_doc(engine, "x = q"), 5)  # not the suggestion: a model call
+    calls = engine.stats.model_calls
+    reply = await engine.complete(open_doc(engine, "x = "), 4)  # deleted the q
     assert reply.source == "cache" and reply.items[0].text == "compute(1, 2)"
+    assert engine.stats.model_calls == calls
 
 
 async def test_accepting_shows_the_prefetched_next_suggestion(tmp_path):
-    engine = make_engine(tmp_path)
+    clock = ManualClock()
+    engine = make_engine(tmp_path, clock=clock)
     await engine.complete(open_doc(engine, "x = "), 4)
     assert engine.stats.prefetches == 1
-    await asyncio.sleep(0.05)  # the prefetch runs in the background
+    calls = engine.stats.model_calls
+    await clock.advance(PREFETCH_IDLE_S)  # a pause: the prefetch runs
+    assert engine.stats.model_calls == calls + 1
     accepted = open_doc(engine, "x = compute(1, 2)")
-    engine._shown.clear()
     reply = await engine.complete(accepted, len(accepted.text))
-    assert reply.source == "cache"
+    assert reply.source == "cache" and engine.stats.model_calls == calls + 1
 
 
 async def test_the_prefetch_waits_for_a_pause_as_long_as_the_debounce(tmp_path):
     # A prefetch started in a gap shorter than the debounce is a model call the next keystroke
     # would cancel: it waits the debounce delay (here 300 ms), not only its 100 ms minimum.
-    engine = make_engine(tmp_path, debounce_ms=300)
-    await engine.complete(open_doc(engine, "x = "), 4)
+    clock = ManualClock()
+    engine = make_engine(tmp_path, clock=clock, debounce_ms=300)
+    await engine.wait_ready()
+    request = asyncio.create_task(engine.complete(open_doc(engine, "x = "), 4))
+    await clock.advance(0.3)  # the request's own debounce
+    await request
     calls = engine.stats.model_calls
-    await asyncio.sleep(0.15)
+    await clock.advance(0.15)
     assert engine.stats.model_calls == calls
-    await asyncio.sleep(0.3)
+    await clock.advance(0.15)
     assert engine.stats.model_calls == calls + 1
 
 
 async def test_backend_error_is_one_status_message_and_backs_off(tmp_path):
     statuses: list = []
-    engine = make_engine(tmp_path, statuses)
+    clock = ManualClock()
+    engine = make_engine(tmp_path, statuses, clock)
     document = open_doc(engine, "boom = ")
     first = await engine.complete(document, 7)
     assert first.source == "error" and first.items == ()
@@ -135,7 +153,7 @@ async def test_backend_error_is_one_status_message_and_backs_off(tmp_path):
     second = await engine.complete(open_doc(engine, "boom = 1\nboom = "), 16)
     assert second.source == "error" and engine.stats.model_calls == calls  # backing off
     # A healthy request after the backoff recovers by itself.
-    engine._backoff.until_s = 0
+    await clock.advance(BACKOFF_START_S)
     reply = await engine.complete(open_doc(engine, "x = "), 4)
     assert reply.items and statuses[-1][0] == "ready"
 
@@ -176,13 +194,16 @@ async def test_disabled_language_gets_nothing(tmp_path):
 
 
 async def test_keystrokes_faster_than_the_debounce_make_one_model_call(tmp_path):
-    engine = make_engine(tmp_path, debounce_ms=80)
+    clock = ManualClock()
+    engine = make_engine(tmp_path, clock=clock, debounce_ms=80)
     await engine.wait_ready()
     tasks = []
     for typed in ["q", "qu", "qua", "quar"]:
         document = open_doc(engine, "z = " + typed)
         tasks.append(asyncio.create_task(engine.complete(document, len(document.text))))
-        await asyncio.sleep(0.02)
+        await clock.advance(0.02)
+    assert engine.stats.model_calls == 0
+    await clock.advance(0.08)
     replies = await asyncio.gather(*tasks)
     assert [r.source for r in replies[:-1]] == ["superseded"] * 3
     assert engine.stats.model_calls == 1  # the last one, after the pause
@@ -197,7 +218,9 @@ async def test_invoked_requests_skip_the_debounce(tmp_path):
 
 async def test_missing_script_is_a_clear_startup_error(tmp_path):
     statuses: list = []
-    settings = with_overrides(Settings(), backend={"kind": "scripted", "script": str(tmp_path / "none.json")})
+    settings = with_overrides(
+        Settings(), backend={"kind": "scripted", "script": str(tmp_path / "none.json")}
+    )
     engine = Engine(settings, status=lambda s, m: statuses.append((s, m)))
     error = await engine.wait_ready()
     assert error is not None and "cannot read the script" in str(error)
@@ -209,20 +232,23 @@ class WarmRecordingBackend:
     """The scripted backend plus the `warm` hook the embedded backend has."""
 
     def __init__(self, settings):
-        from ghosttype.backends.scripted import ScriptedBackend
-
         self.inner = ScriptedBackend(settings)
         self.warmed: list = []
         self.name, self.prompt_format = self.inner.name, self.inner.prompt_format
         self.start, self.count_tokens = self.inner.start, self.inner.count_tokens
-        self.generate, self.check, self.close = self.inner.generate, self.inner.check, self.inner.close
+        self.generate, self.check, self.close = (
+            self.inner.generate,
+            self.inner.check,
+            self.inner.close,
+        )
 
     async def warm(self, prompt) -> None:
-        await asyncio.sleep(0.05)
         self.warmed.append(prompt)
 
 
-def engine_with_backend(tmp_path: Path, backend_class) -> tuple[Engine, list]:
+def engine_with_backend(
+    tmp_path: Path, backend_class, clock: ManualClock | None = None
+) -> tuple[Engine, list]:
     """An engine whose backend (the scripted one, wrapped) the test can reach."""
     script = write_script(tmp_path, {"rules": RULES})
     settings = with_overrides(
@@ -231,23 +257,28 @@ def engine_with_backend(tmp_path: Path, backend_class) -> tuple[Engine, list]:
         completion={"debounce_ms": 0},
     )
     backends: list = []
-    engine = Engine(settings, backend_factory=lambda s: backends.append(backend_class(s)) or backends[-1])
+    engine = Engine(
+        settings,
+        backend_factory=lambda s: backends.append(backend_class(s)) or backends[-1],
+        clock=clock or ManualClock(),
+    )
     return engine, backends
 
 
 async def test_opening_a_file_warms_its_prompt_and_a_request_cancels_warming(tmp_path):
-    engine, backends = engine_with_backend(tmp_path, WarmRecordingBackend)
+    clock = ManualClock()
+    engine, backends = engine_with_backend(tmp_path, WarmRecordingBackend, clock)
     await engine.wait_ready()
     text = "import os\n\nx = 1\n"
     engine.opened(engine.documents.open("file:///w/a.py", text, "python", 1))
-    await asyncio.sleep(0.6)
+    await clock.advance(WARM_AFTER_S)
     (prompt,) = backends[0].warmed
     assert prompt.context.prefix == text  # the file from its first line
     assert engine.stats_snapshot()["prewarms"] == 1
     # A request right after an open outranks the warming.
     engine.opened(engine.documents.open("file:///w/b.py", "x = ", "python", 1))
     await engine.complete(engine.documents.get("file:///w/b.py"), 4)
-    await asyncio.sleep(0.6)
+    await clock.advance(WARM_AFTER_S)
     assert len(backends[0].warmed) == 1
 
 
@@ -258,16 +289,20 @@ class SlowLoadingCountingBackend(WarmRecordingBackend):
         super().__init__(settings)
         self.loaded = asyncio.Event()
         self.prompts: list = []
-        self.start, self.count_tokens, self.generate = self._start, self._count, self._generate
+        self.start, self.count_tokens, self.generate = (
+            self.start_when_told,
+            self.count_chars,
+            self.recorded,
+        )
 
-    async def _start(self, progress) -> None:
+    async def start_when_told(self, progress) -> None:
         await self.loaded.wait()
         await self.inner.start(progress)
 
-    def _count(self, text: str) -> int:
+    def count_chars(self, text: str) -> int:
         return len(text)
 
-    def _generate(self, prompt, params, usage):
+    def recorded(self, prompt, params, usage):
         self.prompts.append(prompt)
         return self.inner.generate(prompt, params, usage)
 
@@ -275,8 +310,10 @@ class SlowLoadingCountingBackend(WarmRecordingBackend):
 async def test_a_request_made_while_the_model_loads_is_planned_with_its_tokenizer(tmp_path):
     engine, backends = engine_with_backend(tmp_path, SlowLoadingCountingBackend)
     text = "".join(f"value_{n} = {n}\n" for n in range(200)) + "x = "
-    request = asyncio.ensure_future(engine.complete(open_doc(engine, text), len(text), invoked=True))
-    await asyncio.sleep(0.1)
+    request = asyncio.ensure_future(
+        engine.complete(open_doc(engine, text), len(text), invoked=True)
+    )
+    await settle()  # planned, and waiting for the model
     backends[0].loaded.set()
     await request
     (prompt,) = backends[0].prompts
@@ -287,28 +324,47 @@ async def test_a_request_made_while_the_model_loads_is_planned_with_its_tokenize
 
 
 def engine_with_neighbour(
-    tmp_path: Path, sure_with: float | list[float], sure_without: float, with_tokens: list | None = None
+    tmp_path: Path,
+    sure_with: float | list[float] | None,
+    sure_without: float | None,
+    with_tokens: list | None = None,
+    failing_second: bool = False,
 ) -> Engine:
     answer = {"tokens": with_tokens} if with_tokens else {"text": "helper(values)"}
     rules = [
         {"endsWith": "total = ", "otherFiles": True, **answer, "logprob": sure_with},
-        {"endsWith": "total = ", "otherFiles": False, "text": "sum(values)", "logprob": sure_without},
+        {
+            "endsWith": "total = ",
+            "otherFiles": False,
+            "text": "sum(values)",
+            "logprob": sure_without,
+        },
     ]
+    for rule in rules:  # None: a backend that reports no log-probabilities (the HTTP ones)
+        if rule["logprob"] is None:
+            del rule["logprob"]
+    if failing_second:
+        rules[1] = {"otherFiles": False, "regex": "", "error": "lane 1 died"}
     script = write_script(tmp_path, {"rules": rules})
     settings = with_overrides(
         Settings(),
         backend={"kind": "scripted", "script": str(script)},
         completion={"debounce_ms": 0},
     )
-    engine = Engine(settings, workspace_root=tmp_path)
-    helpers = "def helper(values):\n    total = 0\n    for value in values:\n        total += value\n"
+    engine = Engine(settings, workspace_root=tmp_path, clock=ManualClock())
+    helpers = (
+        "def helper(values):\n    total = 0\n    for value in values:\n        total += value\n"
+    )
     engine.documents.open((tmp_path / "helpers.py").as_uri(), helpers, "python", 1)
     return engine
 
 
 @pytest.mark.parametrize(
     ("sure_with", "sure_without", "expected"),
-    [(-0.9, -0.2, ["sum(values)", "helper(values)"]), (-0.2, -0.9, ["helper(values)", "sum(values)"])],
+    [
+        (-0.9, -0.2, ["sum(values)", "helper(values)"]),
+        (-0.2, -0.9, ["helper(values)", "sum(values)"]),
+    ],
 )
 async def test_an_invoked_request_puts_first_the_answer_the_model_is_surer_of(
     tmp_path, sure_with, sure_without, expected
@@ -333,10 +389,7 @@ async def test_a_typing_request_asks_only_the_prompt_with_the_other_files(tmp_pa
 
 async def test_without_a_confidence_only_the_prompt_with_other_files_is_asked(tmp_path):
     # A backend that reports no log-probabilities (the HTTP ones): nothing to rank them by.
-    engine = engine_with_neighbour(tmp_path, -0.9, -0.2)
-    await engine.wait_ready()
-    for rule in engine._backend.script["rules"]:
-        del rule["logprob"]
+    engine = engine_with_neighbour(tmp_path, None, None)
     text = "values = [1, 2]\ntotal = "
     document = engine.documents.open((tmp_path / "main.py").as_uri(), text, "python", 1)
     reply = await engine.complete(document, len(text), invoked=True)
@@ -357,9 +410,7 @@ async def test_the_piece_a_stop_rule_cuts_through_does_not_count_in_the_confiden
 
 
 async def test_a_failed_second_prompt_leaves_the_first_ones_answer(tmp_path):
-    engine = engine_with_neighbour(tmp_path, -0.9, -0.2)
-    await engine.wait_ready()
-    engine._backend.script["rules"][1] = {"otherFiles": False, "regex": "", "error": "lane 1 died"}
+    engine = engine_with_neighbour(tmp_path, -0.9, -0.2, failing_second=True)
     text = "values = [1, 2]\ntotal = "
     document = engine.documents.open((tmp_path / "main.py").as_uri(), text, "python", 1)
     reply = await engine.complete(document, len(text), invoked=True)

@@ -118,7 +118,8 @@ class ProtocolFake:
         return id(writer) in self._gone or writer.is_closing()
 
     async def __aenter__(self) -> ProtocolFake:
-        self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0, ssl=self.tls)
+        port = self.port or 0  # a port set beforehand: a server that comes up where one was down
+        self._server = await asyncio.start_server(self._connection, "127.0.0.1", port, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

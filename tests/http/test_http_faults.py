@@ -12,8 +12,18 @@ from typing import Any
 
 import pytest
 
+from ghosttype.backend_host import (
+    BACKOFF_MAX_S,
+    BACKOFF_START_S,
+    RETRY_AFTER_MAX_S,
+    BackendHost,
+    Backoff,
+    StatusLine,
+)
 from ghosttype.backends import http
 from ghosttype.backends.base import Backend, BackendError, GenerationParams, Usage
+from ghosttype.config import BackendSettings
+from tests.engine.manual_clock import ManualClock
 from tests.http.helpers import (
     SECRET_CODE,
     SECRET_KEY,
@@ -201,6 +211,27 @@ async def test_credentials_in_the_url_are_not_shown() -> None:
     assert "hunter2" not in str(error) and "hunter2" not in backend.name
 
 
+def completions(fake: ProtocolFake) -> list[Request]:
+    """The completion requests a fake received (starting a backend also asks for its models)."""
+    return [request for request in fake.requests if request.method == "POST"]
+
+
+def make_host(backend: Backend, clock: ManualClock) -> BackendHost:
+    return BackendHost(BackendSettings(kind="openai"), StatusLine(), clock, lambda _: backend)
+
+
+async def fail_through(host: BackendHost) -> BackendError | None:
+    """One request through the host: its error, or None when the host refused it (a pause)."""
+    backend = await host.ready()
+    if backend is None:
+        return None
+    stream = host.generate(backend, make_prompt(backend), GenerationParams(max_tokens=8), Usage())
+    with pytest.raises(BackendError) as raised:
+        async for _ in stream:
+            pass
+    return raised.value
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [pytest.param("7", 7.0, id="seconds"), pytest.param(None, None, id="none")],
@@ -214,13 +245,16 @@ async def test_429_with_retry_after_pauses_requests(
         error = await fail(backend)
         assert "rate-limiting" in error.message
         assert error.retry_after_s == expected
-        # The pause holds: the next requests fail at once, without reaching the server.
+        # Through the host, the pause holds: the next requests are refused without reaching
+        # the server, for as long as the server asked.
+        clock = ManualClock()
+        host = make_host(backend, clock)
+        assert await fail_through(host) is not None
         for _ in range(5):
-            again = await fail(backend)
-            assert again.message == error.message
-            assert again.retry_after_s is not None and again.retry_after_s > 0
-        await backend.close()
-    assert len(fake.requests) == 1
+            assert await fail_through(host) is None
+        assert host.backoff.remaining_s() == (expected or BACKOFF_START_S)
+        await host.close()
+    assert len(completions(fake)) == 2  # the backend's own, and the host's first
 
 
 def test_retry_after_as_an_http_date() -> None:
@@ -235,8 +269,7 @@ def test_retry_after_as_an_http_date() -> None:
 # --- no retry storm, recovery --------------------------------------------------------------------
 
 
-async def test_no_retry_storm_then_recovery(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(http, "BACKOFF_START_S", 0.2)
+async def test_no_retry_storm_then_recovery() -> None:
     healthy = vllm_completions(["ok"])
     state = {"down": True}
 
@@ -247,48 +280,48 @@ async def test_no_retry_storm_then_recovery(monkeypatch: pytest.MonkeyPatch) -> 
             await healthy(request, reply)
 
     async with ProtocolFake(fallback=flaky) as fake:
-        backend = make_backend("openai", fake.url)
-        await fail(backend)
+        clock = ManualClock()
+        host = make_host(make_backend("openai", fake.url), clock)
+        assert await fail_through(host) is not None
         for _ in range(20):  # a keystroke storm during the pause
-            await fail(backend)
-        assert len(fake.requests) == 1
+            assert await fail_through(host) is None
+        assert len(completions(fake)) == 1
         state["down"] = False
-        await asyncio.sleep(0.25)
-        assert await collect(backend) == "ok"
-        assert await collect(backend) == "ok"  # the circuit is closed again
-        await backend.close()
-    assert len(fake.requests) == 3
+        await clock.advance(BACKOFF_START_S)
+        backend = await host.ready()
+        assert backend is not None
+        stream = host.generate(backend, make_prompt(backend), GenerationParams(8), Usage())
+        assert "".join([piece async for piece in stream]) == "ok"
+        assert host.backoff.failures == 0  # one success ends the pause
+        await host.close()
 
 
 def test_backoff_grows_and_is_capped() -> None:
-    now = [100.0]
-    circuit = http.Circuit(clock=lambda: now[0])
-    pauses = []
-    for _ in range(8):
-        circuit.failed(BackendError("down", "start it"))
-        pauses.append(circuit.open_until - now[0])
-    assert pauses[:4] == [0.5, 1.0, 2.0, 4.0] and max(pauses) == http.BACKOFF_MAX_S
-    circuit.failed(BackendError("slow down", "wait", retry_after_s=1000))
-    assert circuit.open_until - now[0] == http.RETRY_AFTER_MAX_S
-    now[0] += 1000
-    circuit.check()  # the pause is over: the next request may go
-    circuit.succeeded()
-    assert circuit.failures == 0
+    clock = ManualClock()
+    backoff = Backoff(clock)
+    pauses = [backoff.failed(BackendError("down", "start it")) for _ in range(8)]
+    assert pauses[:4] == [0.5, 1.0, 2.0, 4.0] and max(pauses) == BACKOFF_MAX_S
+    assert (
+        backoff.failed(BackendError("slow down", "wait", retry_after_s=1000)) == RETRY_AFTER_MAX_S
+    )
+    clock.time += 1000
+    assert backoff.remaining_s() == 0  # the pause is over: the next request may go
+    backoff.succeeded()
+    assert backoff.failures == 0
 
 
 async def test_server_that_comes_up_later() -> None:
     port = free_port()
-    backend = make_backend("openai", f"http://127.0.0.1:{port}")
-    await fail(backend)
+    clock = ManualClock()
+    host = make_host(make_backend("openai", f"http://127.0.0.1:{port}"), clock)
+    assert await fail_through(host) is not None
     server = ProtocolFake(fallback=vllm_completions(["back"]))
     server.port = port
-    started = await asyncio.start_server(server._connection, "127.0.0.1", port)
-    try:
-        await asyncio.sleep(http.BACKOFF_START_S + 0.05)
-        assert await collect(backend) == "back"
-    finally:
-        started.close()
-        await backend.close()
+    async with server:
+        await clock.advance(BACKOFF_START_S)
+        backend = await host.ready()
+        assert backend is not None and await collect(backend) == "back"
+        await host.close()
 
 
 # --- cancellation ------------------------------------------------------------------------------

@@ -24,15 +24,17 @@ def test_line_past_the_end_of_the_document_is_an_error():
 def test_incremental_edits_apply_in_order_and_notify_listeners():
     store = DocumentStore()
     seen = []
-    store.edit_listeners.append(lambda before, start, end, text, after: seen.append((start, end, text)))
-    store.open("file:///a", "hello\nworld\n", "python", 1)
+    store.edit_listeners.append(
+        lambda before, start, end, text, after: seen.append((start, end, text))
+    )
+    opened = store.open("file:///a", "hello\nworld\n", "python", 1)
     document = store.change(
         "file:///a",
         [TextEdit("HELLO", (0, 0), (0, 5)), TextEdit("!", (1, 5), (1, 5))],
         version=2,
     )
     assert document.text == "HELLO\nworld!\n"
-    assert document.version == 2 and document.revision == 2
+    assert document.version == 2 and document.revision == opened.revision + 2
     assert seen == [(0, 5, "HELLO"), (11, 11, "!")]
 
 
@@ -62,3 +64,15 @@ def test_line_starts_follow_random_edits_exactly():
         document = document.with_edit(start, end, inserted, version)
         fresh = Document("file:///a", document.text)
         assert document.line_starts == fresh.line_starts
+
+
+def test_a_document_opened_again_never_repeats_a_revision():
+    # Clients re-open a document after a reload without closing it; caches keyed on (uri,
+    # revision) must not take the new text for the old.
+    store = DocumentStore()
+    seen = {store.open("file:///a", "one", "python", 1).revision}
+    seen.add(store.change("file:///a", [TextEdit("two")], 2).revision)
+    seen.add(store.open("file:///a", "three", "python", 1).revision)
+    store.close("file:///a")
+    seen.add(store.open("file:///a", "four", "python", 1).revision)
+    assert len(seen) == 4

@@ -77,12 +77,17 @@ def test_trailing_whitespace_is_trimmed():
 
 def test_block_end_after_a_signature_keeps_only_the_body():
     cursor = CursorLine("def add(a, b):", "")
-    assert apply([block_end(cursor)], "\n    return a + b\n\n\ndef other():\n") == "\n    return a + b\n\n"
+    assert (
+        apply([block_end(cursor)], "\n    return a + b\n\n\ndef other():\n")
+        == "\n    return a + b\n\n"
+    )
 
 
 def test_block_end_keeps_the_closing_brace_unless_the_code_after_has_it():
     body = "\n  return a + b;\n}\nfunction other() {\n"
-    assert apply([block_end(CursorLine("function add(a, b) {", ""))], body) == "\n  return a + b;\n}"
+    assert (
+        apply([block_end(CursorLine("function add(a, b) {", ""))], body) == "\n  return a + b;\n}"
+    )
     closed = CursorLine("function add(a, b) {", "", next_lines=("}",))
     assert apply([block_end(closed)], body) == "\n  return a + b;"
 
@@ -126,8 +131,16 @@ def test_suffix_reached_matches_a_closing_brace_line_exactly():
 @pytest.mark.parametrize(
     ("raw", "kept"),
     [
-        pytest.param("if (n < 0) {\n  throw e;\n}\nlet r = 1;\nfor (let i = 1; i <= n; i++) {\n  r *= i;", "if (n < 0) {\n  throw e;\n}\nlet r = 1;", id="open-loop"),
-        pytest.param("total = 0\nfor x in xs:\n    total += x\nreturn tot", "total = 0\nfor x in xs:\n    total += x", id="partial-line"),
+        pytest.param(
+            "if (n < 0) {\n  throw e;\n}\nlet r = 1;\nfor (let i = 1; i <= n; i++) {\n  r *= i;",
+            "if (n < 0) {\n  throw e;\n}\nlet r = 1;",
+            id="open-loop",
+        ),
+        pytest.param(
+            "total = 0\nfor x in xs:\n    total += x\nreturn tot",
+            "total = 0\nfor x in xs:\n    total += x",
+            id="partial-line",
+        ),
         pytest.param("total = 0\nfor x in xs:\n    ", "total = 0", id="header-without-body"),
         pytest.param("call(a,\n     b", "", id="nothing-whole"),
         pytest.param("x = 1;\nvar y = a +\n    b", "x = 1;", id="operator-at-the-end"),
@@ -151,13 +164,19 @@ def test_paragraph_end_stops_a_gap_followed_by_a_blank_line():
 
 
 def test_the_line_to_avoid_is_the_code_after_a_blank_cursor_line():
-    from ghosttype.engine import _cursor_line, _line_after_blank
+    from ghosttype.config import CompletionSettings
+    from ghosttype.postprocess.pipeline import Surroundings, line_to_avoid
+
+    def avoided(text: str, offset: int, postprocess: bool = True) -> str:
+        at = Surroundings.of(text, offset, text[:offset], multiline=True)
+        return line_to_avoid(at, CompletionSettings(postprocess=postprocess))
 
     text = "def f(x):\n    y = x\n    \n\n    return y\n"
-    assert _line_after_blank(_cursor_line(text, text.index("    \n") + 4)) == "    return y"
+    assert avoided(text, text.index("    \n") + 4) == "    return y"
+    assert avoided(text, text.index("    \n") + 4, postprocess=False) == ""  # raw: no steering
     # Code before or after the cursor on its line: the model is not asked to fill a gap.
-    assert _line_after_blank(_cursor_line(text, text.index("= x") + 2)) == ""
-    assert _line_after_blank(_cursor_line("    \n", 4)) == ""  # nothing follows
+    assert avoided(text, text.index("= x") + 2) == ""
+    assert avoided("    \n", 4) == ""  # nothing follows
 
 
 def test_block_repeat_ends_where_the_model_copies_code_that_follows_in_the_same_block():
@@ -171,7 +190,10 @@ def test_block_repeat_ends_where_the_model_copies_code_that_follows_in_the_same_
     assert apply([rule], generated) == "buffer = deque(iterable)"
     # A line that stands in a sibling function (outside the block) is no reason to stop, nor is
     # a short line, nor code on the cursor's line.
-    assert apply([rule], "x = 1\n    buffer = deque(iterable)\n") == "x = 1\n    buffer = deque(iterable)\n"
+    assert (
+        apply([rule], "x = 1\n    buffer = deque(iterable)\n")
+        == "x = 1\n    buffer = deque(iterable)\n"
+    )
     short = block_repeat(CursorLine("    ", ""), "\n    return n\n")
     assert apply([short], "n += 1\n    return n\n") == "n += 1\n    return n\n"
     assert apply([block_repeat(CursorLine("    x = ", ""), document_after)], generated) == generated
@@ -182,14 +204,14 @@ def test_repeat_rules_cut_only_where_a_statement_starts():
     # cut inside its call because an argument line equals one in the code that follows.
     document_after = (
         "\n        PLURALS.insert(0, (\n"
-        "            r\"{}{}$\".format(plural[0].upper(),\n"
+        '            r"{}{}$".format(plural[0].upper(),\n'
         "                            caseinsensitive(singular[1:])),\n"
         "            plural[0].upper() + plural[1:]\n        ))\n"
     )
     cursor = CursorLine("", "", next_lines=("        PLURALS.insert(0, (",))
     generated = (
         "        SINGULARS.insert(0, (\n"
-        "            r\"{}{}$\".format(plural[0].upper(),\n"
+        '            r"{}{}$".format(plural[0].upper(),\n'
         "                            caseinsensitive(singular[1:])),\n"
         "            singular[0].upper() + singular[1:]\n        ))\n"
         "        PLURALS.insert(0, (\n"

@@ -125,7 +125,10 @@ def test_the_code_lines_after_the_cursors_line_skip_blanks_and_stop_at_the_end()
     assert list(code_lines_after_cursor_line("rest of the line only")) == []
     assert list(code_lines_after_cursor_line("x\ny\n")) == ["y"]
     assert list(code_lines_after_cursor_line("")) == []
-    assert list(code_lines_after_cursor_line("ab\ncd\n\nef", 1)) == ["cd", "ef"]  # from the cursor's line
+    assert list(code_lines_after_cursor_line("ab\ncd\n\nef", 1)) == [
+        "cd",
+        "ef",
+    ]  # from the cursor's line
 
 
 def test_long_looping_line_is_cut() -> None:
@@ -133,11 +136,18 @@ def test_long_looping_line_is_cut() -> None:
     assert remove_repetition(looping) == "values = [0xFF,"
 
 
-def test_polish_chain_on_a_run_on_body() -> None:
-    from ghosttype.postprocess.syntax import polish
+def test_the_pipeline_cleans_up_a_run_on_body() -> None:
+    from ghosttype.config import CompletionSettings
+    from ghosttype.postprocess import Completion
+    from ghosttype.postprocess.pipeline import Surroundings, clean_up
 
-    raw = "return a + b;\n}\n\nfunction next() {\n  return 0;\n}"
-    assert polish(raw, "  ", "function add(a, b) {\n", "\n}\n") == "return a + b;"
+    text = "function add(a, b) {\n    \n}\n"
+    offset = text.index("    \n") + 4
+    at = Surroundings.of(text, offset, text[:offset], multiline=True)
+    raw = "return a + b;\n}\n\nfunction next() {\n    return 0;\n}"
+    assert clean_up(raw, at, False, CompletionSettings()) == Completion("return a + b;")
+    # Off, the model's text is left as it came.
+    assert clean_up(raw, at, False, CompletionSettings(postprocess=False)) == Completion(raw)
 
 
 @pytest.mark.parametrize(
@@ -219,7 +229,9 @@ VALMAP_SUFFIX = "\n    rv.update(zip(d.keys(), map(func, d.values())))\n    retu
 
 
 def test_an_answer_that_returns_before_the_rest_of_its_block_keeps_its_first_statement():
-    answer = "    rv = factory()\n    for k, v in d.items():\n        rv[k] = func(v)\n    return rv"
+    answer = (
+        "    rv = factory()\n    for k, v in d.items():\n        rv[k] = func(v)\n    return rv"
+    )
     assert keep_suffix_reachable(answer, "", VALMAP_SUFFIX) == "    rv = factory()"
 
 
@@ -241,7 +253,9 @@ def test_an_answer_is_left_alone_when_its_block_ends_after_the_cursor():
     # The code after carries on the if statement, not the block.
     assert keep_suffix_reachable(answer, "", "\n    else:\n        pass\n") == answer
     # The code after only ends the block: the answer is a whole body of its own (URL.__eq__).
-    whole = "        if not isinstance(other, URL):\n            return False\n        return a == b"
+    whole = (
+        "        if not isinstance(other, URL):\n            return False\n        return a == b"
+    )
     assert keep_suffix_reachable(whole, "", "\n        return True\n") == whole
     # A return nested deeper than the cursor's block ends only that inner block.
     nested = "    if x:\n        return rv\n    y = 2"
@@ -264,7 +278,9 @@ NEXT_PREFIX = (
 
 
 def test_a_statement_written_at_its_openers_level_goes_into_the_block():
-    fixed = indent_under_opener("            raise StopIteration", "", NEXT_PREFIX, "\n\n        return line\n")
+    fixed = indent_under_opener(
+        "            raise StopIteration", "", NEXT_PREFIX, "\n\n        return line\n"
+    )
     assert fixed == "                raise StopIteration"
     compile("class S:\n" + NEXT_PREFIX + fixed + "\n        return line\n", "s.py", "exec")
     # Every line of a longer answer moves with the first, from the cursor's own indentation.
@@ -286,4 +302,7 @@ def test_answers_that_belong_at_the_openers_level_are_left_alone():
     assert indent_under_opener("x = 1", "", "# Example:\n", "") == "x = 1"
     assert indent_under_opener("y = 2", "", "x = compute()\n", "") == "y = 2"
     # Code already on the cursor's line: the answer continues it, its indentation is the line's.
-    assert indent_under_opener("StopIteration", "            raise ", NEXT_PREFIX, "") == "StopIteration"
+    assert (
+        indent_under_opener("StopIteration", "            raise ", NEXT_PREFIX, "")
+        == "StopIteration"
+    )

@@ -26,6 +26,10 @@ class GenerationParams:
     # (the embedded one) takes the model's next choice for that first token instead. Others
     # ignore it.
     avoid_line: str = ""
+    # Evaluate the prompt from an empty KV cache, in the same batches every time, so one prompt
+    # always gives one answer (completion.deterministic; llama.cpp's numerics depend on how a
+    # prompt was split into batches). Backends without a cache of their own ignore it.
+    cold: bool = False
 
 
 @dataclass

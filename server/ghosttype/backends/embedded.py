@@ -284,7 +284,9 @@ class EmbeddedBackend:
         room = CONTEXT_TOKENS - params.max_tokens - 1
         if len(tokens) > room:  # never overflow the context: keep the end, nearest the cursor
             tokens = tokens[-room:]
-        reused = _reuse_prefix(llm, tokens)
+        if params.cold:
+            llm.reset()
+        reused = 0 if params.cold else _reuse_prefix(llm, tokens)
         usage.prompt_tokens = len(tokens)
         usage.evaluated_tokens = len(tokens) - reused
         pending = tokens[reused:]

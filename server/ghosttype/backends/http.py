@@ -1,5 +1,6 @@
 """What the HTTP backends share: one httpx client per backend, the mapping of every failure to a
-`BackendError` a user can act on, a small circuit breaker, and incremental stream parsers.
+`BackendError` a user can act on (with the server's Retry-After, which the backend host's backoff
+honours), and incremental stream parsers.
 
 Nothing here logs or echoes a prompt or a key: error messages name the server (without any
 credentials in its URL), the status and what to do; the server's own error text goes to the debug
@@ -27,12 +28,6 @@ from .base import BackendError, Progress, Usage
 
 log = logging.getLogger(__name__)
 
-# Backoff after a failure, doubling per consecutive failure: short, so a server that comes back
-# is used again within seconds, yet a dead one is not asked on every keystroke.
-BACKOFF_START_S = 0.5
-BACKOFF_MAX_S = 8.0
-# A Retry-After longer than this is capped: the user would rather see the server tried again.
-RETRY_AFTER_MAX_S = 120.0
 # How much of an error body is read (for the debug log).
 ERROR_BODY_LIMIT = 4096
 
@@ -41,39 +36,6 @@ def public_url(url: str | httpx.URL) -> str:
     """The URL without user:password and query, for messages."""
     parsed = httpx.URL(str(url))
     return str(parsed.copy_with(username=None, password=None, query=None, fragment=None))
-
-
-class Circuit:
-    """After a failure, refuses requests for a short, growing while (or the server's Retry-After),
-    re-raising the same error without touching the network; the first request after the pause
-    goes through, and one success closes the circuit again."""
-
-    def __init__(self, clock: Any = time.monotonic):
-        self.clock = clock
-        self.failures = 0
-        self.open_until = 0.0
-        self.last_error: BackendError | None = None
-
-    def check(self) -> None:
-        if self.last_error is None:
-            return
-        remaining = self.open_until - self.clock()
-        if remaining > 0:
-            error = self.last_error
-            raise BackendError(error.message, error.hint, retry_after_s=remaining)
-
-    def failed(self, error: BackendError) -> None:
-        self.failures += 1
-        pause = min(BACKOFF_START_S * 2 ** (self.failures - 1), BACKOFF_MAX_S)
-        if error.retry_after_s is not None:
-            pause = max(pause, min(error.retry_after_s, RETRY_AFTER_MAX_S))
-        self.open_until = self.clock() + pause
-        self.last_error = error
-
-    def succeeded(self) -> None:
-        self.failures = 0
-        self.open_until = 0.0
-        self.last_error = None
 
 
 class HttpClient:
@@ -100,14 +62,12 @@ class HttpClient:
             verify=_ssl_context(),
             limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
         )
-        self.circuit = Circuit()
 
     @asynccontextmanager
     async def stream(self, path: str, body: Mapping[str, Any]) -> AsyncIterator[httpx.Response]:
         """POSTs `body` and yields the streaming response once its status is OK. Any failure,
         before or during the caller's reading, leaves as a BackendError; leaving the block early
         (the caller closed or was cancelled) closes the connection, which stops the server."""
-        self.circuit.check()
         try:
             response = await self._send(path, body)
             try:
@@ -117,16 +77,10 @@ class HttpClient:
             finally:
                 # Unread, this closes the connection: the server sees it and stops generating.
                 await response.aclose()
-        except BackendError as error:
-            self.circuit.failed(error)
-            raise
         except (httpx.HTTPError, ssl.SSLError, OSError) as error:
             # The exception's own text may quote the URL with credentials: debug log only.
             log.debug("request to %s failed: %r", self.shown_url, error)
-            mapped = self.map_error(error)
-            self.circuit.failed(mapped)
-            raise mapped from None
-        self.circuit.succeeded()
+            raise self.map_error(error) from None
 
     async def _send(
         self, path: str, body: Mapping[str, Any] | None = None, *, stream: bool = True

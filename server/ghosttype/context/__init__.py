@@ -37,8 +37,6 @@ OUTLINE_MAX_TOKENS = 160
 # Token merges where prefix and suffix meet can make the two windows count a little more than the
 # whole file.
 FIT_MARGIN_TOKENS = 8
-# Speculative states (the prefetch's) are parsed under their document's URI plus this.
-SPECULATIVE_URI_SUFFIX = "#ghosttype-speculative"
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -79,7 +77,7 @@ class ContextBuilder:
         self._outlines: dict[str, tuple[object, Snippet | None]] = {}
         self._counted: tuple[tuple[Snippet, ...], int] | None = None
         documents.edit_listeners.append(self._on_edit)
-        # Revisions of speculative states (never the store's, which count up from 0), and the
+        # Revisions of speculative states (never the store's, which count up from 1), and the
         # text of the state whose tree was seeded from its open document's.
         self._speculative = -1
         self._seeded_text: str | None = None
@@ -212,7 +210,7 @@ class ContextBuilder:
         if previous is not None and previous[0] == key:
             return previous[1]
         tree_document = self._speculative_document(document) if speculative else document
-        outline = self._outline(tree_document, offset, anchor, path, budget, count)
+        outline = self._outline(tree_document, offset, anchor, path, budget, count, speculative)
         self._outlines[document.uri] = (key, outline)
         return outline
 
@@ -224,13 +222,14 @@ class ContextBuilder:
         path: str,
         budget: int,
         count: Callable[[str], int],
+        speculative: bool,
     ) -> Snippet | None:
-        parsed = self.syntax.parsed(document)
+        parsed = self.syntax.parsed(document, speculative)
         if parsed is None or anchor == 0:
             return None  # unknown language, or the prefix window shows the whole file start
         statements = [i for i in imports(parsed) if document.text.find(i, anchor) == -1]
         scopes = [s.signature for s in enclosing_scopes(parsed, offset) if s.start < anchor]
-        known = self.syntax.definitions(document)
+        known = self.syntax.definitions(document, speculative)
         used = [
             s for s in used_signatures(parsed, offset, known, anchor, offset) if s not in scopes
         ]
@@ -252,7 +251,7 @@ class ContextBuilder:
         the open document's tree stays in step with the store's edits (incremental re-parses)."""
         if speculative:
             document = self._speculative_document(document)
-        parsed = self.syntax.parsed(document)
+        parsed = self.syntax.parsed(document, speculative)
         return completion_shape(parsed, offset) if parsed is not None else None
 
     def speculate(self, base: Document, start: int, end: int, new_text: str) -> str:
@@ -261,9 +260,7 @@ class ContextBuilder:
         text = base.text[:start] + new_text + base.text[end:]
         self._speculative -= 1
         self._seeded_text = text
-        seeded = replace(
-            base, uri=base.uri + SPECULATIVE_URI_SUFFIX, text=text, revision=self._speculative
-        )
+        seeded = replace(base, text=text, revision=self._speculative)
         self.syntax.seed(base, start, end, new_text, seeded)
         return text
 
@@ -271,15 +268,12 @@ class ContextBuilder:
         if document.text != self._seeded_text:  # not the seeded state: a fresh revision, full parse
             self._speculative -= 1
             self._seeded_text = None
-        return replace(
-            document, uri=document.uri + SPECULATIVE_URI_SUFFIX, revision=self._speculative
-        )
+        return replace(document, revision=self._speculative)
 
     def forget(self, uri: str) -> None:
         self._anchors.pop(uri, None)
         self._outlines.pop(uri, None)
         self.syntax.forget(uri)
-        self.syntax.forget(uri + SPECULATIVE_URI_SUFFIX)
         if self._neighbours is not None:
             self._neighbours.forget(uri)
 

@@ -396,15 +396,22 @@ class _Entry:
 
 @dataclass
 class SyntaxIndex:
-    """One tree per open document, kept in step with the DocumentStore's ranged edits."""
+    """One tree per open document, kept in step with the DocumentStore's ranged edits, and one
+    for the speculative state (the prefetch's), so parsing it never replaces a document's own."""
 
     _entries: dict[str, _Entry] = field(default_factory=dict)
+    _speculative: tuple[str, _Entry] | None = None
+    # How often a tree was parsed whole, and re-parsed from an edited one (what latency costs).
+    full_parses: int = 0
+    incremental_parses: int = 0
 
     def attach(self, store: DocumentStore) -> None:
         store.edit_listeners.append(self.on_edit)
 
     def forget(self, uri: str) -> None:
         self._entries.pop(uri, None)
+        if self._speculative is not None and self._speculative[0] == uri:
+            self._speculative = None
 
     def retain(self, uris: set[str]) -> None:
         """Drops the trees of documents that are no longer open."""
@@ -428,38 +435,56 @@ class SyntaxIndex:
         entry.definitions = None
 
     def seed(self, base: Document, start: int, end: int, new_text: str, seeded: Document) -> None:
-        """Gives `seeded` (a state that is `base` with one edit, under its own URI) a copy of
-        `base`'s tree edited the same way, so its first parse is incremental: a prefetch's
-        accepted state then costs about a keystroke's re-parse instead of a whole parse."""
+        """Gives the speculative state `seeded` (`base` with one edit) a copy of `base`'s tree
+        edited the same way, so its first parse is incremental: a prefetch's accepted state then
+        costs about a keystroke's re-parse instead of a whole parse."""
         if self.parsed(base) is None:
             return
         tree = self._entries[base.uri].tree.copy()
         _edit_tree(tree, base.text, start, end, new_text)
-        self._entries[seeded.uri] = _Entry(tree, seeded.revision, True, None)
+        self._speculative = (seeded.uri, _Entry(tree, seeded.revision, True, None))
 
-    def parsed(self, document: Document) -> Parsed | None:
-        """The document's tree, re-parsed incrementally when it was edited since the last call."""
+    def _entry(self, document: Document, speculative: bool) -> _Entry | None:
+        if not speculative:
+            return self._entries.get(document.uri)
+        if self._speculative is None or self._speculative[0] != document.uri:
+            return None
+        return self._speculative[1]
+
+    def parsed(self, document: Document, speculative: bool = False) -> Parsed | None:
+        """The document's tree, re-parsed incrementally when it was edited since the last call.
+        `speculative`: a state that is not the store's (see `seed`)."""
         spec = spec_for(document.language_id)
         if spec is None:
             return None
-        entry = self._entries.get(document.uri)
+        entry = self._entry(document, speculative)
         if entry is not None and entry.revision == document.revision and entry.parsed is not None:
             if entry.parsed.spec == spec:
                 return entry.parsed
         parser = parser_for(spec)
         source = document.text.encode()
         fresh = entry is not None and entry.revision == document.revision and entry.dirty
-        tree = parser.parse(source, entry.tree) if fresh and entry else parser.parse(source)
+        if fresh and entry:
+            tree = parser.parse(source, entry.tree)
+            self.incremental_parses += 1
+        else:
+            tree = parser.parse(source)
+            self.full_parses += 1
         parsed = Parsed(document.text, source, tree, spec)
-        self._entries[document.uri] = _Entry(tree, document.revision, False, parsed)
+        entry = _Entry(tree, document.revision, False, parsed)
+        if speculative:
+            self._speculative = (document.uri, entry)
+        else:
+            self._entries[document.uri] = entry
         return parsed
 
-    def definitions(self, document: Document) -> dict[str, Scope]:
+    def definitions(self, document: Document, speculative: bool = False) -> dict[str, Scope]:
         """Functions and classes of the document by name, cached per revision."""
-        parsed = self.parsed(document)
+        parsed = self.parsed(document, speculative)
         if parsed is None:
             return {}
-        entry = self._entries[document.uri]
+        entry = self._entry(document, speculative)
+        assert entry is not None
         if entry.definitions is None:
             entry.definitions = definitions(parsed)
         return entry.definitions

@@ -1,4 +1,5 @@
-"""Post-processing: stream filters that stop generation early, and finalizers. Pure functions."""
+"""Post-processing: stream filters that stop generation early, clean-up steps and finalizers,
+composed in `pipeline.py`. Pure functions."""
 
 from .filters import (
     CursorLine,
@@ -10,6 +11,7 @@ from .filters import (
     paragraph_end,
     repetition,
     single_line,
+    stop_strings,
     suffix_reached,
 )
 from .finalize import Completion, decide_multiline, drop_repeated_indent, finalize
@@ -28,5 +30,6 @@ __all__ = [
     "paragraph_end",
     "repetition",
     "single_line",
+    "stop_strings",
     "suffix_reached",
 ]

@@ -211,6 +211,16 @@ def markdown_fence() -> StopRule:
     return rule
 
 
+def stop_strings(stops: tuple[str, ...]) -> StopRule:
+    """Ends before the first of these strings (a format's special tokens and stop words)."""
+
+    def rule(text: str) -> int | None:
+        cuts = [index for stop in stops if (index := text.find(stop)) != -1]
+        return min(cuts) if cuts else None
+
+    return rule
+
+
 def first_cut(rules: list[StopRule], text: str) -> int | None:
     cuts = [cut for rule in rules if (cut := rule(text)) is not None]
     return min(cuts) if cuts else None

@@ -388,19 +388,3 @@ def indent_under_opener(completion: str, line_before: str, prefix: str, suffix: 
         return completion
     shift = unit * -(-missing // step)
     return "\n".join(shift + line if line.strip() else line for line in completion.split("\n"))
-
-
-def polish(raw: str, line_before: str, prefix: str, suffix: str) -> str:
-    """The syntax-aware clean-up of a multi-line completion, in order: stop at the enclosing
-    block's end, at an unmatched closer, before lines the suffix already has, after the first
-    statement of one that would leave the suffix unreachable, at repetition, at
-    the last whole statement, and before a block header left without its body; then the file's
-    tabs or spaces (judged from the prefix and suffix windows)."""
-    text = cut_at_block_end(raw, line_before, suffix)
-    text = balance_brackets(text, prefix[-4000:])
-    text = drop_suffix_repeats(text, suffix)
-    text = keep_suffix_reachable(text, line_before, suffix)
-    text = remove_repetition(text)
-    text = end_on_whole_statement(text)
-    text = drop_dangling_header(text, suffix)
-    return normalise_indentation(text, indent_around_cursor(prefix, line_before, suffix))

@@ -1,0 +1,210 @@
+"""The backend's lifecycle, health and backoff, in one place.
+
+The host starts the backend in the background (requests wait for it), restarts it when its
+settings change, tells the client its state through one status line, and after a failure refuses
+requests for a short, growing while (or the server's Retry-After) so a dead server is not asked on
+every keystroke; the first request after the pause goes through, and one success ends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from .backends import Backend, BackendError, GenerationParams, Usage, create_backend
+from .clock import Clock, SystemClock
+from .config import BackendSettings
+from .prompts import Prompt, PromptFormat, pick_format
+
+log = logging.getLogger(__name__)
+
+StatusSink = Callable[[str, str], None]
+# Doubling per consecutive failure: short, so a server that comes back is used again within
+# seconds, yet a dead one is not asked on every keystroke.
+BACKOFF_START_S = 0.5
+BACKOFF_MAX_S = 8.0
+# A Retry-After longer than this is capped: the user would rather see the server tried again.
+RETRY_AFTER_MAX_S = 120.0
+# "busy" only for generations that last: a status line need not flicker per keystroke.
+BUSY_AFTER_S = 0.3
+
+
+class Backoff:
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.failures = 0
+        self.until_s = 0.0
+
+    def remaining_s(self) -> float:
+        return max(0.0, self.until_s - self.clock.now())
+
+    def failed(self, error: BackendError) -> float:
+        """Records a failure; returns the pause it starts."""
+        self.failures += 1
+        pause = min(BACKOFF_START_S * 2.0 ** (self.failures - 1), BACKOFF_MAX_S)
+        if error.retry_after_s is not None:
+            pause = max(pause, min(error.retry_after_s, RETRY_AFTER_MAX_S))
+        self.until_s = self.clock.now() + pause
+        return pause
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self.until_s = 0.0
+
+
+class StatusLine:
+    """The `ghosttype/status` state: each change is sent once."""
+
+    def __init__(self, sink: StatusSink | None = None):
+        self._sink = sink or (lambda state, message: None)
+        self._last: tuple[str, str] | None = None
+        self.last_error = ""
+
+    def __call__(self, state: str, message: str) -> None:
+        if state == "error":
+            self.last_error = message
+        if (state, message) != self._last:
+            self._last = (state, message)
+            self._sink(state, message)
+
+
+class BackendHost:
+    def __init__(
+        self,
+        settings: BackendSettings,
+        status: StatusLine,
+        clock: Clock | None = None,
+        factory: Callable[[BackendSettings], Backend] = create_backend,
+    ):
+        self.settings = settings
+        self.status = status
+        self.clock = clock or SystemClock()
+        self.backoff = Backoff(self.clock)
+        self._factory = factory
+        self._backend: Backend | None = None
+        self._start_error: BackendError | None = None
+        self._loading: asyncio.Task[None] | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> asyncio.Task[None]:
+        """Loads the backend in the background (once); `ready` waits for it."""
+        if self._loading is None:
+            self._loading = asyncio.create_task(self._load())
+        return self._loading
+
+    async def _load(self) -> None:
+        self._start_error = None
+        try:
+            self.status("loading", f"starting the {self.settings.kind} backend")
+            backend = self._factory(self.settings)
+            await backend.start(lambda message: self.status("loading", message))
+        except BackendError as error:
+            self._start_error = error
+            self.status("error", str(error))
+        except Exception as error:  # a broken model runtime must not take the server down
+            log.exception("backend failed to start")
+            self._start_error = BackendError(f"the backend failed to start: {error}")
+            self.status("error", str(self._start_error))
+        else:
+            self._backend = backend
+            self.status("ready", backend.name)
+
+    async def start_error(self) -> BackendError | None:
+        """Waits for the start; the error it ended with, if any."""
+        await self.start()
+        return self._start_error
+
+    async def ready(self) -> Backend | None:
+        """The started backend, or None when it failed to start or is in a backoff pause."""
+        await self.start()
+        if self._backend is None or self.backoff.remaining_s() > 0:
+            return None
+        return self._backend
+
+    @property
+    def loaded(self) -> Backend | None:
+        """The backend when it has started (planning uses its tokenizer), without waiting."""
+        return self._backend
+
+    async def restart(self, settings: BackendSettings) -> None:
+        self.settings = settings
+        if self._loading is None:
+            return  # never started: the next start uses the new settings
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._loading
+        await self._close_backend()
+        self.backoff = Backoff(self.clock)
+        self._loading = asyncio.create_task(self._load())
+
+    async def close(self) -> None:
+        if self._loading is not None:
+            self._loading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._loading
+        await self._close_backend()
+
+    async def _close_backend(self) -> None:
+        if self._backend is not None:
+            backend, self._backend = self._backend, None
+            await backend.close()
+
+    async def check(self) -> list[str]:
+        """`doctor`: what the backend says about itself (raises BackendError when unwell)."""
+        await self.start()
+        if self._backend is None:
+            raise self._start_error or BackendError("the backend did not start")
+        return await self._backend.check()
+
+    # --- what requests use -----------------------------------------------------------------
+
+    @property
+    def prompt_format(self) -> PromptFormat:
+        if self._backend is not None:
+            return self._backend.prompt_format
+        return pick_format(self.settings.prompt_format, self.settings.model)
+
+    @property
+    def count_tokens(self) -> Callable[[str], int | None] | None:
+        return self._backend.count_tokens if self._backend is not None else None
+
+    async def generate(
+        self, backend: Backend, prompt: Prompt, params: GenerationParams, usage: Usage
+    ) -> AsyncIterator[str]:
+        """The backend's stream. A failure starts a backoff pause and is told once, then raised;
+        a whole stream ends the pause."""
+        busy = asyncio.get_running_loop().call_later(
+            BUSY_AFTER_S, self.status, "busy", backend.name
+        )
+        stream = backend.generate(prompt, params, usage)
+        failed = False
+        try:
+            answered = False
+            async for piece in stream:
+                if not answered:  # the backend works: end any pause
+                    answered = True
+                    self.backoff.succeeded()
+                yield piece
+            self.backoff.succeeded()
+        except BackendError as error:
+            failed = True
+            self.backoff.failed(error)
+            self.status("error", str(error))
+            raise
+        finally:
+            busy.cancel()
+            await stream.aclose()  # type: ignore[attr-defined]
+            if not failed:
+                self.status("ready", backend.name)
+
+    async def warm(self, prompt: Prompt) -> bool:
+        """Evaluates a prompt's start ahead of requests, where the backend can (the embedded
+        one); False where it cannot."""
+        backend = await self.ready()
+        warm = getattr(backend, "warm", None)
+        if warm is None:
+            return False
+        await warm(prompt)
+        return True
