@@ -5,8 +5,8 @@ prompt holds other files and the engine asks the prompt without them as well).
 Per task, as a person would: open the file, one typing request at the cursor (the typing flow's
 prompt goes into lane 0), then an invoked request (timed), then a typing request after one more
 character (timed, with the prompt tokens it had to evaluate: lane 0 kept its cache if few). Two
-engines, one with the alternative prompt and one without it (the engine's plan with the
-alternative dropped), take the tasks in turn, so both see the same machine load. Also the
+engines, one with the alternative prompt and one with neighbours off (so an invoked request asks
+only the in-file prompt, which is what the alternative is), take the tasks in turn, so both see the same machine load. Also the
 memory the embedded backend takes with lane 0 alone and with lane 1 loaded too.
 
     PYTHONPATH=server .venv/bin/python benchmarks/invoked_cost.py [--tasks 12]
@@ -24,7 +24,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,16 +50,6 @@ def memory_mb() -> tuple[float, float]:
         name, value = line.split(":", 1)
         fields[name] = int(value.split()[0]) / 1024
     return fields.get("Rss", float("nan")), fields.get("Anonymous", float("nan"))
-
-
-def without_alternative(engine: Engine) -> Engine:
-    plan = engine._plan
-
-    def planned(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        return replace(plan(*args, **kwargs), alternative=None)  # type: ignore[arg-type]
-
-    engine._plan = planned  # type: ignore[method-assign]
-    return engine
 
 
 def spread(tasks: list[Task], n: int) -> list[Task]:
@@ -134,8 +123,13 @@ async def main() -> int:
     try:
         for project, root in sorted(roots.items()):
             # Per project a pair of engines whose workspace is that project's copy.
-            engines = {"with": Engine(settings, workspace_root=root)}
-            engines["without"] = without_alternative(Engine(settings, workspace_root=root))
+            # "without": neighbours off, so the invoked request asks only the in-file prompt
+            # (what the second prompt is), through settings rather than inside the engine.
+            in_file = with_overrides(settings, context={"neighbours": False})
+            engines = {
+                "with": Engine(settings, workspace_root=root),
+                "without": Engine(in_file, workspace_root=root),
+            }
             for engine in engines.values():
                 await engine.wait_ready()
             try:

@@ -663,13 +663,12 @@ def run_naive(args: argparse.Namespace, embedded: RunResult, scratch: Path) -> R
         n_threads=args.threads or os.cpu_count() or 2,
         verbose=False,
     )
-    backend = EmbeddedBackend(BackendSettings())
-    backend._llm = llm  # the same tokenizer and prompt format ghosttype uses
+    backend = EmbeddedBackend(BackendSettings())  # the same tokenizer and prompt format
+    asyncio.run(backend.start(lambda message: None))
     workspace = Path(embedded.extra["workspace"])
     settings = Settings()
     max_tokens = settings.completion.max_tokens
     engine = Engine(settings, workspace_root=workspace, backend_factory=lambda s: backend)
-    engine._backend = backend  # type: ignore[assignment]
     opened: dict[str, list[str]] = embedded.extra["open_documents"]
     pauses = [p for p in embedded.pauses if p.latency_ms is not None]
     if args.quick:
@@ -681,7 +680,9 @@ def run_naive(args: argparse.Namespace, embedded: RunResult, scratch: Path) -> R
             path = workspace / name
             engine.documents.open(path.as_uri(), path.read_text(encoding="utf-8"), "python", 1)
         document = engine.documents.open(pause.uri, pause.text, "python", 1)
-        plan = engine._plan(document, pause.offset)
+        plan = engine.planner.plan(
+            document, pause.offset, settings, backend.prompt_format, backend, time.monotonic()
+        )
         tokens = backend.tokenize(plan.prompt)
         started = time.perf_counter()
         llm.reset()
@@ -693,7 +694,7 @@ def run_naive(args: argparse.Namespace, embedded: RunResult, scratch: Path) -> R
         for _ in range(max_tokens):
             token = llm.sample()
             count += 1
-            if token == eos or backend._is_control(token):
+            if token == eos or backend.is_control(token):
                 break
             generated += llm.detokenize([token], special=False)
             if same_at is None:

@@ -1,10 +1,10 @@
 """Post-processing cost per completion, by the size of the document after the cursor.
 
-The suffix the clean-up sees is the rest of the document (up to the server's 8,000,000-character
-limit), so a rule that splits or copies it costs time in proportion to the file, on every
-completion. This times what a multi-line completion gets (the shift under a block opener, then
-`polish`) and the stop rule that reads the suffix (`block_repeat`), with the cursor near the top of a 5,000-line
-file and of a file at the size limit; the two should cost about the same.
+The document after the cursor runs up to the server's 8,000,000-character limit; post-processing
+reads a bounded view of it (`Surroundings`, which the exact cache keys on), so a completion near
+the top of a huge file must cost what it costs in a small one. This times what a multi-line
+completion gets: taking the view, the stop rules on the whole text, and the clean-up pipeline,
+with the cursor near the top of a 5,000-line file and of a file at the size limit.
 
 Run: PYTHONPATH=server .venv/bin/python benchmarks/postprocess_cost.py
 """
@@ -15,8 +15,10 @@ import statistics
 import time
 from collections.abc import Callable
 
-from ghosttype.postprocess import CursorLine, block_repeat
-from ghosttype.postprocess.syntax import indent_under_opener, polish
+from ghosttype.config import CompletionSettings
+from ghosttype.postprocess import first_cut
+from ghosttype.postprocess.pipeline import Surroundings, clean_up, stop_rules
+from ghosttype.prompts import FORMATS
 
 PREFIX = "class Store:\n    def load(self, path):\n        if path:\n"
 LINE_BEFORE = "        "
@@ -44,21 +46,24 @@ def p50_ms(work: Callable[[], object], runs: int = 30) -> float:
 
 
 def main() -> None:
-    cursor = CursorLine(LINE_BEFORE, "")
+    settings = CompletionSettings()
+    fmt = FORMATS["qwen2.5-coder"]
     figures = {}
+    offset = len(PREFIX + LINE_BEFORE)
     for name, chars in (("5,000-line file", 5000 * 30), ("8,000,000-character file", 8_000_000)):
-        suffix = suffix_of(chars)
+        text = PREFIX + LINE_BEFORE + suffix_of(chars)
 
-        def clean_up(suffix: str = suffix) -> str:
-            text = indent_under_opener(COMPLETION, LINE_BEFORE, PREFIX, suffix)
-            return polish(text, LINE_BEFORE, PREFIX, suffix)
+        def whole(text: str = text) -> object:
+            at = Surroundings.of(text, offset, PREFIX + LINE_BEFORE, multiline=True)
+            first_cut(stop_rules(at, fmt, settings), COMPLETION)
+            return clean_up(COMPLETION, at, False, settings)
 
-        def stop_rule(suffix: str = suffix) -> object:
-            return block_repeat(cursor, suffix)(COMPLETION)
+        def view(text: str = text) -> object:
+            return Surroundings.of(text, offset, PREFIX + LINE_BEFORE, multiline=True)
 
-        figures[name] = (p50_ms(clean_up), p50_ms(stop_rule))
-        print(f"{name:>26}: clean-up p50 {figures[name][0]:.3f} ms, "
-              f"block-repeat rule p50 {figures[name][1]:.3f} ms")  # fmt: skip
+        figures[name] = (p50_ms(whole), p50_ms(view))
+        print(f"{name:>26}: view, stop rules and clean-up p50 {figures[name][0]:.3f} ms "
+              f"(the view alone {figures[name][1]:.3f} ms)")  # fmt: skip
     small, large = figures.values()
     print(f"clean-up at the size limit / at 5,000 lines: {large[0] / small[0]:.1f}x")
 

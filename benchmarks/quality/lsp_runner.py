@@ -28,7 +28,10 @@ from .projects import BY_NAME
 from .tasks import Task
 
 REQUEST_TIMEOUT_S = 900
-RAW_COMMAND = "ghosttype.bench.raw"
+# Every prompt evaluated from an empty KV cache in the same batches, no answer from a cache: one
+# prompt, one answer, whatever ran before (llama.cpp's numerics depend on how a prompt was split
+# into batches). Everything else is the default configuration.
+DETERMINISTIC = {"completion": {"deterministic": True}}
 # How the ghosttype runners ask: "invoked" (the held-back benchmark's way) or "automatic" (as while
 # typing: the typing prompt layout, after the debounce).
 TRIGGER = "invoked"
@@ -109,6 +112,7 @@ class Session:
                 ),
                 root_uri=self.root.as_uri(),
                 workspace_folders=[types.WorkspaceFolder(self.root.as_uri(), self.root.name)],
+                initialization_options=DETERMINISTIC,
             )
         )
         self.client.initialized(types.InitializedParams())
@@ -121,9 +125,17 @@ class Session:
             pass
         await self.client.stop()
 
-    async def set_raw(self, raw: bool | str) -> None:
-        await self.client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command=RAW_COMMAND, arguments=[raw])
+    async def set_raw(self, raw: bool, one_line: bool = False) -> None:
+        """Post-processing off (`raw`) or on, through the settings: raw is the model's text
+        stopped only at the format's special tokens (at the first newline with `one_line`, for
+        tasks scored on their first line: the line is the same either way)."""
+        completion: dict[str, Any] = {"deterministic": True}
+        if raw:
+            completion["postprocess"] = False
+            if one_line:
+                completion["multiline"] = "never"
+        self.client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"completion": completion})
         )
 
     async def complete(self, uri: str, document: str, cursor: int) -> Answer:
@@ -219,7 +231,7 @@ async def run_batch(
                     answers[task.id] = {}
                     for mode in modes:
                         if mode == "raw":
-                            await session.set_raw("line" if not task.multiline else True)
+                            await session.set_raw(True, one_line=not task.multiline)
                         try:
                             answers[task.id][mode] = await session.complete(
                                 uri, task.document, len(task.prefix)
@@ -237,8 +249,6 @@ async def run_batch(
 
 
 def server_command(modes: list[str]) -> list[str]:
-    if "raw" in modes:
-        return [sys.executable, "-m", "benchmarks.quality.raw_serve"]
     exe = shutil.which("ghosttype", path=str(Path(sys.executable).parent))
     return [exe] if exe is None else [exe, "serve"]
 

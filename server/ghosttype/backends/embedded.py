@@ -209,7 +209,7 @@ class EmbeddedBackend:
             tokens += self._llm.tokenize(data, add_bos=False, special=segment.special)
         return tokens
 
-    def _is_control(self, token: int) -> bool:
+    def is_control(self, token: int) -> bool:
         known = self._control_cache.get(token)
         if known is None:
             import llama_cpp
@@ -315,7 +315,7 @@ class EmbeddedBackend:
                     usage.wasted_tokens += 1
                     return
                 usage.generated_tokens += 1
-                control = self._is_control(token)
+                control = self.is_control(token)
                 piece = "" if control else decoder.decode(llm.detokenize([token], special=False))
                 logprob = _logprob(llm, token)
                 if not control:
