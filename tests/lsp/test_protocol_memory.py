@@ -9,9 +9,11 @@ def test_handled_notifications_leave_no_futures_behind():
     # pygls 2.1 files a future per notification handled by a generator handler and never drops
     # it: a keystroke's didChange kept ~2 KB for the server's life.
     protocol = GhosttypeServer().protocol
-    document = types.TextDocumentIdentifier("file:///tmp/example.py")
+    close = {
+        "jsonrpc": "2.0",
+        "method": types.TEXT_DOCUMENT_DID_CLOSE,
+        "params": {"textDocument": {"uri": "file:///tmp/example.py"}},
+    }
     for _ in range(100):
-        protocol._handle_notification(
-            types.TEXT_DOCUMENT_DID_CLOSE, types.DidCloseTextDocumentParams(document)
-        )
-    assert len(protocol._request_futures) == 0
+        protocol.handle_message(protocol.structure_message(close))
+    assert protocol.pending_requests == 0

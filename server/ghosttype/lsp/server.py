@@ -75,6 +75,11 @@ class GhosttypeProtocol(LanguageServerProtocol):
     def _forget_future(self, msg_id: Any, _future: Any) -> None:
         self._request_futures.pop(msg_id, None)
 
+    @property
+    def pending_requests(self) -> int:
+        """Requests (and, in pygls 2.1, notifications) whose handling has not ended."""
+        return len(self._request_futures)
+
     # ghosttype keeps its own DocumentStore. pygls' builtin handlers would also keep a copy of
     # every document and apply each keystroke's edit to it in Python, O(document): skipped, the
     # notifications go straight to ghosttype's handlers.
