@@ -232,8 +232,8 @@ async def _complete(settings: Settings, root: Path, document: object, offset: in
         error = await engine.wait_ready()
         if error is not None:
             raise Failure(str(error))
-        engine.documents.open(document.uri, document.text, document.language_id, 0)
-        reply = await engine.complete(document, offset, invoked=True)
+        opened = engine.documents.open(document.uri, document.text, document.language_id, 0)
+        reply = await engine.complete(opened, offset, invoked=True)  # the store's snapshot
         if reply.source == "error":
             raise Failure(engine.last_error() or "the backend failed")
         if reply.items:
