@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from ghosttype.config import CompletionSettings
+from ghosttype.documents import Document
 from ghosttype.postprocess import first_cut
 from ghosttype.postprocess.pipeline import Surroundings, clean_up, stop_rules
 from ghosttype.prompts import FORMATS
@@ -51,15 +52,15 @@ def main() -> None:
     figures = {}
     offset = len(PREFIX + LINE_BEFORE)
     for name, chars in (("5,000-line file", 5000 * 30), ("8,000,000-character file", 8_000_000)):
-        text = PREFIX + LINE_BEFORE + suffix_of(chars)
+        document = Document("file:///bench.py", PREFIX + LINE_BEFORE + suffix_of(chars))
 
-        def whole(text: str = text) -> object:
-            at = Surroundings.of(text, offset, PREFIX + LINE_BEFORE, multiline=True)
+        def whole(document: Document = document) -> object:
+            at = Surroundings.of(document, offset, PREFIX + LINE_BEFORE, multiline=True)
             first_cut(stop_rules(at, fmt, settings), COMPLETION)
             return clean_up(COMPLETION, at, False, settings)
 
-        def view(text: str = text) -> object:
-            return Surroundings.of(text, offset, PREFIX + LINE_BEFORE, multiline=True)
+        def view(document: Document = document) -> object:
+            return Surroundings.of(document, offset, PREFIX + LINE_BEFORE, multiline=True)
 
         figures[name] = (p50_ms(whole), p50_ms(view))
         print(f"{name:>26}: view, stop rules and clean-up p50 {figures[name][0]:.3f} ms "

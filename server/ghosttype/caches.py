@@ -65,7 +65,7 @@ class ShownSuggestions:
         after = text[offset:]
         if not typed or not after.endswith(shown.after):
             return None
-        cursor = Surroundings.of(text, offset, "", False)
+        cursor = Surroundings.of(document, offset, "", False)
         remaining = []
         for completion in shown.completions:
             if completion.text.startswith(typed) and len(completion.text) > len(typed):

@@ -79,6 +79,10 @@ class Document:
             )
         return self.line_starts[line] + utf16_to_codepoints(self.line(line), utf16_character)
 
+    def line_start(self, offset: int) -> int:
+        """Offset of the start of the line that holds `offset`."""
+        return self.line_starts[bisect.bisect_right(self.line_starts, offset) - 1]
+
     def position_at(self, offset: int) -> tuple[int, int]:
         """LSP position (line, UTF-16 character) for an offset."""
         offset = max(0, min(offset, len(self.text)))

@@ -242,7 +242,7 @@ class Engine:
             return
         text = document.text
         reach = min(len(text), self.settings.context.max_prompt_tokens * 3)
-        offset = text.rfind("\n", 0, reach) + 1 if reach < len(text) else reach
+        offset = document.line_start(reach) if reach < len(text) else reach
         self.prewarmer.opened(lambda: self._plan(document, offset).prompt)
 
     def forget(self, uri: str) -> None:

@@ -53,7 +53,7 @@ class Planner:
         )
         prompt = build_prompt(fmt, context)
         completion = settings.completion
-        at = Surroundings.of(document.text, offset, context.prefix, False)
+        at = Surroundings.of(document, offset, context.prefix, False)
         multiline = decide_multiline(completion.multiline, at.cursor)
         shape = self.context.shape(document, offset, speculative)
         if completion.multiline == "auto" and shape is not None:

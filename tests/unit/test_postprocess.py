@@ -165,10 +165,11 @@ def test_paragraph_end_stops_a_gap_followed_by_a_blank_line():
 
 def test_the_line_to_avoid_is_the_code_after_a_blank_cursor_line():
     from ghosttype.config import CompletionSettings
+    from ghosttype.documents import Document
     from ghosttype.postprocess.pipeline import Surroundings, line_to_avoid
 
     def avoided(text: str, offset: int, postprocess: bool = True) -> str:
-        at = Surroundings.of(text, offset, text[:offset], multiline=True)
+        at = Surroundings.of(Document("file:///a", text), offset, text[:offset], multiline=True)
         return line_to_avoid(at, CompletionSettings(postprocess=postprocess))
 
     text = "def f(x):\n    y = x\n    \n\n    return y\n"

@@ -138,12 +138,13 @@ def test_long_looping_line_is_cut() -> None:
 
 def test_the_pipeline_cleans_up_a_run_on_body() -> None:
     from ghosttype.config import CompletionSettings
+    from ghosttype.documents import Document
     from ghosttype.postprocess import Completion
     from ghosttype.postprocess.pipeline import Surroundings, clean_up
 
     text = "function add(a, b) {\n    \n}\n"
     offset = text.index("    \n") + 4
-    at = Surroundings.of(text, offset, text[:offset], multiline=True)
+    at = Surroundings.of(Document("file:///a", text), offset, text[:offset], multiline=True)
     raw = "return a + b;\n}\n\nfunction next() {\n    return 0;\n}"
     assert clean_up(raw, at, False, CompletionSettings()) == Completion("return a + b;")
     # Off, the model's text is left as it came.

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import CompletionSettings
+from ..documents import Document
 from ..prompts import PromptFormat
 from .filters import (
     CursorLine,
@@ -59,9 +60,10 @@ class Surroundings:
     multiline: bool
 
     @classmethod
-    def of(cls, text: str, offset: int, prefix: str, multiline: bool) -> Surroundings:
+    def of(cls, document: Document, offset: int, prefix: str, multiline: bool) -> Surroundings:
+        text = document.text
         suffix = text[offset : offset + SUFFIX_VIEW_CHARS]
-        line_start = text.rfind("\n", 0, offset) + 1
+        line_start = document.line_start(offset)
         line_end = suffix.find("\n")
         after = suffix if line_end == -1 else suffix[:line_end]
         next_line = suffix[line_end + 1 :].split("\n", 1)[0] if line_end != -1 else ""
