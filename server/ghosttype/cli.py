@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import SCHEMA, Layer, Settings, describe, read_toml, resolve, workspace_layer
+from .config import (
+    SCHEMA,
+    Layer,
+    Settings,
+    describe,
+    read_toml,
+    resolve,
+    shown_value,
+    workspace_layer,
+)
 from .languages import language_of
 
 log = logging.getLogger("ghosttype")
@@ -287,7 +296,8 @@ class DoctorReport:
 
 def settings_json(settings: Settings) -> dict[str, dict[str, Any]]:
     """The settings in force in the schema's own shape (sections of camelCase keys), so the object
-    reads like a settings file. No secrets: backend.apiKeyEnv is a variable's name."""
+    reads like a settings file. No secrets: backend.apiKeyEnv is a variable's name, and a URL is
+    shown without the credentials some put in it."""
 
     def plain(value: Any) -> Any:
         if isinstance(value, Mapping):
@@ -298,7 +308,7 @@ def settings_json(settings: Settings) -> dict[str, dict[str, Any]]:
 
     return {
         section: {
-            key: plain(getattr(getattr(settings, section), attribute))
+            key: plain(shown_value(section, key, getattr(getattr(settings, section), attribute)))
             for key, (attribute, _) in entries.items()
         }
         for section, entries in SCHEMA.items()

@@ -354,11 +354,24 @@ def with_overrides(settings: Settings, **sections: Mapping[str, Any]) -> Setting
     return updated
 
 
+def without_credentials(url: str) -> str:
+    """A URL without the user:password some put in it, for anything shown or logged."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@\s]*@", r"\1", url, flags=re.IGNORECASE)
+
+
+def shown_value(section: str, key: str, value: Any) -> Any:
+    """A setting's value as `doctor` shows it: never a credential."""
+    return without_credentials(value) if f"{section}.{key}" == "backend.url" else value
+
+
 def describe(settings: Settings) -> list[str]:
-    """One line per setting in force, for `doctor` (no secrets: only the env variable's name)."""
+    """One line per setting in force, for `doctor` (no secrets: only the env variable's name, and
+    a URL without credentials)."""
     lines = []
     for section in SCHEMA:
         values = getattr(settings, section)
         for key, (attribute, _) in SCHEMA[section].items():
-            lines.append(f"{section}.{key} = {getattr(values, attribute)!r}")
+            lines.append(
+                f"{section}.{key} = {shown_value(section, key, getattr(values, attribute))!r}"
+            )
     return lines

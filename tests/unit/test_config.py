@@ -1,6 +1,6 @@
 import pytest
 
-from ghosttype.config import Layer, resolve
+from ghosttype.config import Layer, Settings, resolve, with_overrides
 
 
 @pytest.mark.parametrize(
@@ -111,3 +111,15 @@ def test_a_long_bad_value_is_not_echoed_whole():
     secret = "sk-" + "x" * 80
     resolved = resolve([Layer("u", {"backend": {"apiKeyEnv": secret}})])
     assert secret not in resolved.warnings[0]
+
+
+def test_doctor_never_shows_credentials_in_a_url():
+    from ghosttype.config import describe, without_credentials
+
+    settings = with_overrides(
+        Settings(), backend={"kind": "openai", "url": "https://bob:hunter2@gpu.internal:8000/v1"}
+    )
+    shown = "\n".join(describe(settings))
+    assert "hunter2" not in shown and "bob" not in shown
+    assert "https://gpu.internal:8000/v1" in shown
+    assert without_credentials("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
