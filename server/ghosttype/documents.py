@@ -2,6 +2,8 @@
 
 This is the only module that converts between LSP positions (line + UTF-16 code units) and
 offsets into the text (Python code points). Everything below the LSP layer works with offsets.
+Lines end as LSP says they do: at "\r\n", "\r" or "\n" (not at U+2028 or a form feed, which
+Python's str.splitlines takes for line ends).
 """
 
 from __future__ import annotations
@@ -50,22 +52,18 @@ class Document:
 
     @cached_property
     def line_starts(self) -> tuple[int, ...]:
-        starts = [0]
-        find = self.text.find
-        index = find("\n")
-        while index != -1:
-            starts.append(index + 1)
-            index = find("\n", index + 1)
-        return tuple(starts)
+        return (0, *_starts_after_line_ends(self.text, 0, len(self.text)))
 
     @property
     def line_count(self) -> int:
         return len(self.line_starts)
 
     def line(self, number: int) -> str:
+        """The line's text without its line end."""
         starts = self.line_starts
         start = starts[number]
         end = starts[number + 1] - 1 if number + 1 < len(starts) else len(self.text)
+        # A line holds no "\r" but the one of its "\r\n" (any other is a line end).
         return self.text[start:end].rstrip("\r")
 
     def offset_at(self, line: int, utf16_character: int) -> int:
@@ -84,10 +82,13 @@ class Document:
         return self.line_starts[bisect.bisect_right(self.line_starts, offset) - 1]
 
     def position_at(self, offset: int) -> tuple[int, int]:
-        """LSP position (line, UTF-16 character) for an offset."""
+        """LSP position (line, UTF-16 character) for an offset. An offset between the "\r" and
+        the "\n" of a line end, which no position names, gives the end of its line."""
         offset = max(0, min(offset, len(self.text)))
         line = bisect.bisect_right(self.line_starts, offset) - 1
         start = self.line_starts[line]
+        if offset > start and self.text[offset - 1] == "\r":
+            offset -= 1
         return line, utf16_len(self.text[start:offset])
 
     def with_edit(
@@ -99,14 +100,12 @@ class Document:
         old = self.__dict__.get("line_starts")
         if old is not None:
             # Derived from the old line starts (one keystroke in a 5,000-line file: a shifted
-            # tuple instead of a scan of the whole text).
-            keep = bisect.bisect_right(old, start)
-            skip = bisect.bisect_right(old, end)  # lines whose newline the edit removed
-            inserted = []
-            index = new_text.find("\n")
-            while index != -1:
-                inserted.append(start + index + 1)
-                index = new_text.find("\n", index + 1)
+            # tuple instead of a scan of the whole text). Whether a character ends a line
+            # depends on it and the next one ("\r" does unless "\n" follows), so the one before
+            # the edit is looked at again: the edit may join its "\r" to an "\n" or part them.
+            keep = max(1, bisect.bisect_left(old, start))  # ends before start - 1 stay
+            skip = bisect.bisect_right(old, end)  # ends from end on stay, shifted
+            inserted = _starts_after_line_ends(text, max(0, start - 1), start + len(new_text))
             delta = len(new_text) - (end - start)
             starts = old[:keep] + tuple(inserted) + tuple(s + delta for s in old[skip:])
             edited.__dict__["line_starts"] = starts  # cached_property's own slot
@@ -169,6 +168,26 @@ class DocumentStore:
                 listener(before, start, end, edit.text, document)
         self._documents[uri] = document
         return document
+
+
+def _starts_after_line_ends(text: str, low: int, high: int) -> list[int]:
+    """The offsets just after every line end whose last character lies in text[low:high]."""
+    starts = []
+    find = text.find
+    index = find("\n", low, high)
+    while index != -1:
+        starts.append(index + 1)
+        index = find("\n", index + 1, high)
+    # A "\r" that an "\n" follows ends no line of its own; the counts say whether any other is
+    # there (files with LF or CRLF line ends need no more than the scan for "\n").
+    index = find("\r", low, high)
+    if index != -1 and text.count("\r", index, high) != text.count("\r\n", index, high + 1):
+        while index != -1:
+            if not text.startswith("\n", index + 1):
+                starts.append(index + 1)
+            index = find("\r", index + 1, high)
+        starts.sort()
+    return starts
 
 
 def _clamped_offset(document: Document, line: int, character: int) -> int:
