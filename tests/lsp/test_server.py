@@ -177,7 +177,8 @@ async def test_cancel_request_stops_the_generation(client: LanguageClient):
             msg_id="cancel-me",
         )
     )
-    await asyncio.sleep(0.3)
+    # Cancelled once the generation is under way (the server says "busy" after 0.3 s of it).
+    assert await status_becomes(lambda status: status["state"] == "busy")
     client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="cancel-me"))
     with pytest.raises(JsonRpcException) as raised:
         await asyncio.wait_for(request, 10)
@@ -216,17 +217,14 @@ async def test_a_backend_restart_reports_loading_again(client: LanguageClient):
         section="ghosttype",
     )
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
-    for _ in range(50):
-        if STATUSES[-1]["state"] == "ready" and "other.json" in STATUSES[-1]["message"]:
-            break
-        await asyncio.sleep(0.1)
-    assert "other.json" in STATUSES[-1]["message"]
+    assert await status_becomes(lambda s: s["state"] == "ready" and "other.json" in s["message"])
     assert len(client.progress_reports) == 2  # a fresh progress token for the second load
     uri = open_document(client, "restart.py", "x = ")
     assert (await complete(client, uri, 0, 4)).items[0].insert_text == "other()"
     client.set_configuration({"completion": {"debounceMs": 0}}, section="ghosttype")
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
-    await asyncio.sleep(0.5)
+    # Back on the module's own script before the next test.
+    assert await status_becomes(lambda s: s["state"] == "ready" and SCRIPT.name in s["message"])
 
 
 async def test_configuration_change_applies_without_restart(client: LanguageClient):
@@ -241,6 +239,15 @@ async def test_configuration_change_applies_without_restart(client: LanguageClie
     client.set_configuration({"completion": {"debounceMs": 0}}, section="ghosttype")
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
     assert await eventually(lambda items: bool(items), client, uri)
+
+
+async def status_becomes(condition, seconds: float = 10.0) -> bool:
+    """Waits (bounded) for a ghosttype/status notification that meets `condition`."""
+    for _ in range(int(seconds / 0.02)):
+        if STATUSES and condition(STATUSES[-1]):
+            return True
+        await asyncio.sleep(0.02)
+    return False
 
 
 async def eventually(condition, client: LanguageClient, uri: str, seconds: float = 5.0) -> bool:
