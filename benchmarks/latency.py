@@ -22,6 +22,11 @@ Runs (`--runs`, comma-separated):
     .venv/bin/python benchmarks/latency.py [--quick] [--runs scripted,embedded,naive,soak]
                                            [--json PATH] [--seed N]
 
+The report leads with what hurts most: the first ghost text at a place the KV cache does not hold
+(the file just opened, the cursor landed, the first keystroke's request), with the prompt tokens
+it had to evaluate; then the pauses while typing (new places left out, and named so), then the
+scripted overhead.
+
 GHOSTTYPE_LOG_LEVEL=debug (with --keep) leaves the server's log in the scratch folder: per model
 call, how much of the prompt the KV cache held and where evaluation started.
 """
@@ -833,7 +838,17 @@ def summarize(results: dict[str, RunResult]) -> dict[str, Any]:
                 "p95Ms": pct(result.through_ms, 0.95),
             },
             "afterAcceptMsP50": pct(result.after_accept_ms, 0.5),
-            "coldFirstRequestMs": {"p50": pct(result.cold_ms, 0.5), "n": len(result.cold_ms)},
+            "coldFirstRequestMs": {
+                "p50": pct(result.cold_ms, 0.5),
+                "p90": pct(result.cold_ms, 0.9),
+                "n": len(result.cold_ms),
+                # Prompt tokens evaluated for the first request at each new place.
+                "evaluatedPerRequest": (
+                    result.extra.get("cold_evaluatedPromptTokens", 0) / len(result.cold_ms)
+                    if result.cold_ms
+                    else None
+                ),
+            },
             "wastedPerCancelled": (
                 stats["wastedTokens"] / stats["cancelled"] if stats.get("cancelled") else None
             ),
@@ -892,28 +907,25 @@ def report(summary: dict[str, Any], meta: dict[str, Any]) -> str:
                 (t["p50Ms"] or 99) <= 5,
             )
 
-    s = summary.get("scripted")
-    if s:
-        k = s["keystrokeReplyMs"]
-        row(
-            "server overhead p50 (scripted, 0 ms model, debounce 0)",
-            f"{fmt(k['p50'], 1)} ms",
-            "<= 5 ms",
-            k["p50"] is not None and k["p50"] <= 5,
-        )
-        row("server overhead p95", f"{fmt(k['p95'], 1)} ms", "", None)
-        row(
-            "server overhead p99",
-            f"{fmt(k['p99'], 1)} ms",
-            "<= 20 ms",
-            k["p99"] is not None and k["p99"] <= 20,
-        )
-        typed_through_rows("scripted", s["typedThrough"])
     e = summary.get("embedded")
     if e:
+        # What hurts most comes first: the first ghost text where the cache holds nothing.
+        cold = e["coldFirstRequestMs"]
+        row(
+            f"embedded: first ghost text at a new place, p50 / p90 ({cold['n']} places)",
+            f"{fmt(cold['p50'])} / {fmt(cold.get('p90'))} ms",
+            "<= 1000 / 2000 ms",
+            cold["p50"] is not None and cold["p50"] <= 1000 and (cold.get("p90") or 1e9) <= 2000,
+        )
+        row(
+            "embedded: ... prompt tokens evaluated per new place",
+            fmt(cold.get("evaluatedPerRequest")),
+            "<= 200",
+            (cold.get("evaluatedPerRequest") or 1e9) <= 200,
+        )
         p = e["pauseLatencyMs"]
         row(
-            "embedded: last keystroke -> ghost text p50",
+            "embedded: pauses while typing (new places left out): last keystroke -> ghost text p50",
             f"{fmt(p['p50'])} ms",
             "<= 500 ms",
             p["p50"] is not None and p["p50"] <= 500,
@@ -962,12 +974,23 @@ def report(summary: dict[str, Any], meta: dict[str, Any]) -> str:
             "tens",
             None,
         )
+    s = summary.get("scripted")
+    if s:
+        k = s["keystrokeReplyMs"]
         row(
-            "embedded: first request at a new place (cold) p50",
-            f"{fmt(e['coldFirstRequestMs']['p50'])} ms",
-            "",
-            None,
+            "server overhead p50 (scripted, 0 ms model, debounce 0)",
+            f"{fmt(k['p50'], 1)} ms",
+            "<= 5 ms",
+            k["p50"] is not None and k["p50"] <= 5,
         )
+        row("server overhead p95", f"{fmt(k['p95'], 1)} ms", "", None)
+        row(
+            "server overhead p99",
+            f"{fmt(k['p99'], 1)} ms",
+            "<= 20 ms",
+            k["p99"] is not None and k["p99"] <= 20,
+        )
+        typed_through_rows("scripted", s["typedThrough"])
     c = summary.get("comparison")
     if c and c["pairs"]:
         row(
