@@ -33,10 +33,10 @@ DEFAULT_URLS = {
     "llamacpp": "http://127.0.0.1:8080",
     "ollama": "http://127.0.0.1:11434",
 }
-# Keys that decide where code and keys are sent, or which files are loaded: a workspace's own
-# ghosttype.toml arrives with cloned code and may not set them.
+# Keys that decide where code and keys are sent, or which files are loaded or written: a
+# workspace's own ghosttype.toml arrives with cloned code and may not set them.
 USER_ONLY_KEYS = frozenset(
-    {"backend.url", "backend.apiKeyEnv", "backend.modelPath", "backend.script"}
+    {"backend.url", "backend.apiKeyEnv", "backend.modelPath", "backend.script", "backend.auditLog"}
 )
 # A bad value here is most likely a key pasted where its variable's name belongs: never echoed.
 SECRET_PRONE_KEYS = frozenset({"backend.apiKeyEnv", "backend.url"})
@@ -60,6 +60,9 @@ class BackendSettings:
     # (works with every server); "server" sends prefix and suffix for the server's own template
     # (`suffix` on llama-cpp-python's server and some hosted APIs, Ollama's model template).
     fim: str = "client"
+    # A file that gets one JSON line per backend request: what was sent (an absolute path, `~`
+    # expanded; "" is off). For checking the redaction; see backend_host.AuditLog.
+    audit_log: str = ""
 
     @property
     def effective_url(self) -> str:
@@ -163,6 +166,21 @@ def _url(value: Any) -> str:
     return url
 
 
+def _path(value: Any) -> str:
+    """An absolute file path ("" for none), `~` expanded: a relative one would depend on the
+    folder the editor started the server in."""
+    path = _str(value)
+    if not path:
+        return ""
+    expanded = os.path.expanduser(path)
+    if not os.path.isabs(expanded):
+        raise ValueError(
+            "must be an absolute path (or start with ~/): the server's working folder is "
+            "whatever the editor started it in"
+        )
+    return expanded
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
@@ -202,6 +220,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
         "script": ("script", _str),
         "threads": ("threads", _int(0, 256)),
         "fim": ("fim", _enum("client", "server")),
+        "auditLog": ("audit_log", _path),
     },
     "completion": {
         "debounceMs": ("debounce_ms", _debounce),
@@ -279,7 +298,8 @@ def resolve(layers: list[Layer]) -> Resolved:
             if refused:
                 warnings.append(
                     f"{layer.source}: ignored {', '.join(refused)}: a workspace's own "
-                    "ghosttype.toml may not choose where code is sent or which files are loaded; "
+                    "ghosttype.toml may not choose where code is sent or which files are loaded or "
+                    "written; "
                     "set them in your user settings or --config file"
                 )
     settings = Settings(

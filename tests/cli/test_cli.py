@@ -161,7 +161,12 @@ def test_doctor_json_on_a_working_backend(tmp_path, scripted_config):
     assert isinstance(report["version"], str) and report["version"]
     checks = report["checks"]
     assert isinstance(checks, list)
-    assert [check["name"] for check in checks] == ["backend", "prompt-format", "grammars"]
+    assert [check["name"] for check in checks] == [
+        "backend",
+        "prompt-format",
+        "grammars",
+        "audit-log",
+    ]
     assert all(check["ok"] is True and set(check) == {"name", "ok", "detail"} for check in checks)
     assert checks[0]["detail"].startswith("backend scripted: ")
     assert checks[2]["detail"] == "tree-sitter grammars: 16 languages load"
@@ -271,7 +276,14 @@ def test_doctor_json_with_the_packaged_model(tmp_path):
     code, report, _ = doctor_json(cwd=tmp_path)
     assert code == 0, report
     checks = {check["name"]: check for check in report["checks"]}
-    assert list(checks) == ["model-file", "model-evaluates", "backend", "prompt-format", "grammars"]
+    assert list(checks) == [
+        "model-file",
+        "model-evaluates",
+        "backend",
+        "prompt-format",
+        "grammars",
+        "audit-log",
+    ]
     assert "491,400,064 bytes, SHA-256 verified" in checks["model-file"]["detail"]
     assert checks["model-evaluates"]["detail"] == "model evaluates a prompt: yes"
     assert report["settings"]["backend"]["kind"] == "embedded"

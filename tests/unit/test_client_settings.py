@@ -68,6 +68,7 @@ def expected_json_schema(key: str) -> dict[str, Any]:
         "_str": {"type": "string"},
         "_env_name": {"type": "string"},
         "_url": {"type": "string"},
+        "_path": {"type": "string"},
         "_bool": {"type": "boolean"},
         "_debounce": {"type": ["string", "integer"]},
         "_globs": {"type": "array", "items": {"type": "string"}},

@@ -13,6 +13,7 @@ export const SERVER_KEYS = [
   "backend.script",
   "backend.threads",
   "backend.fim",
+  "backend.auditLog",
   "completion.debounceMs",
   "completion.maxTokens",
   "completion.multiline",

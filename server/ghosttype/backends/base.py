@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..prompts import Prompt, PromptFormat
 
@@ -48,6 +48,11 @@ class Usage:
     # point it is that of the pieces received. How sure the model was, to rank candidates.
     logprob: float = 0.0
     scored_tokens: int = 0
+    # What an HTTP backend put on the wire, recorded as it hands the request to the connection:
+    # {"path": ..., "body": ...} (the JSON body exactly as sent; headers, and so the API key,
+    # are not in it). None for a local backend, or one that refused before building a request.
+    # backend.auditLog writes it.
+    sent: dict[str, Any] | None = None
 
 
 class BackendError(Exception):

@@ -16,7 +16,7 @@ import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -371,6 +371,13 @@ class HttpBackend:
         tail = cutter.flush()
         if tail:
             yield tail
+
+    def post(
+        self, path: str, body: dict[str, Any], usage: Usage
+    ) -> AbstractAsyncContextManager[httpx.Response]:
+        """`http.stream(path, body)`, recording in `usage.sent` what goes out (the audit log)."""
+        usage.sent = {"path": path, "body": body}
+        return self.http.stream(path, body)
 
     def use_model(self, model: str) -> None:
         """Sets the model (also when it becomes known after start, discovered from the server)

@@ -40,7 +40,7 @@ class LlamaCppBackend(HttpBackend):
         usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(
             context.prefix + context.suffix + "".join(s.text for s in context.snippets)
         )
-        async with self.http.stream("/infill", body) as response:
+        async with self.post("/infill", body, usage) as response:
             events = sse_events(response, self.http.malformed)
             async for piece in self.cut_stream(events, lambda e: self._piece(e, usage), usage):
                 yield piece

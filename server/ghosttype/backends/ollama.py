@@ -62,7 +62,7 @@ class OllamaBackend(HttpBackend):
             body["prompt"] = prompt.as_text()
             body["raw"] = True
         usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(str(body["prompt"]))
-        async with self.http.stream("/api/generate", body) as response:
+        async with self.post("/api/generate", body, usage) as response:
             events = ndjson_events(response, self.http.malformed)
             pieces = self.cut_stream(
                 events, lambda e: self._piece(e, usage), usage, done=lambda e: e.get("done") is True

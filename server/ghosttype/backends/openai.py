@@ -79,7 +79,7 @@ class OpenAIBackend(HttpBackend):
             body["prompt"] = prompt.as_text()
         body["stop"] = list(self.stops)
         usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(str(body["prompt"]))
-        async with self.http.stream("/v1/completions", body) as response:
+        async with self.post("/v1/completions", body, usage) as response:
             events = sse_events(response, self.http.malformed)
             pieces = self.cut_stream(events, lambda e: self._piece(e, usage, chat=False), usage)
             async for piece in pieces:
@@ -94,7 +94,7 @@ class OpenAIBackend(HttpBackend):
             "".join(m["content"] for m in body["messages"])
         )
         answer: list[str] = []
-        async with self.http.stream("/v1/chat/completions", body) as response:
+        async with self.post("/v1/chat/completions", body, usage) as response:
             async for event in sse_events(response, self.http.malformed):
                 text = self._piece(event, usage, chat=True)
                 if text:
