@@ -166,6 +166,21 @@ def _header_may_begin(buffer: bytearray, end: int) -> bool:
     return False
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value: Any) -> Any:
+    """The JSON value with each lone surrogate (a pair is one character by now) as U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(key): _without_surrogates(item) for key, item in value.items()}
+    return value
+
+
 class GhosttypeProtocol(LanguageServerProtocol):
     """Answers every request, also one whose params do not parse (pygls would drop it), and
     keeps positions in UTF-16 whatever encodings the client offers."""
@@ -188,7 +203,8 @@ class GhosttypeProtocol(LanguageServerProtocol):
 
     def receive(self, body: bytes) -> None:
         """One frame's body from the client. What is no JSON object names no request to answer:
-        it is dropped with a line in the log. Bytes that are not UTF-8 read as U+FFFD."""
+        it is dropped with a line in the log. Text that is no Unicode reads as U+FFFD: bytes that
+        are not UTF-8, and lone surrogates (`"\\ud800"`), which nothing below could encode."""
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -196,6 +212,8 @@ class GhosttypeProtocol(LanguageServerProtocol):
             text = body.decode("utf-8", errors="replace")
         try:
             data = json.loads(text)
+            if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+                data = _without_surrogates(data)
         except (ValueError, RecursionError) as error:
             log.warning("dropped a message that is not JSON: %s", str(error)[:200])
             return
