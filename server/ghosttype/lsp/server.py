@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -220,10 +220,25 @@ class GhosttypeProtocol(LanguageServerProtocol):
         if not isinstance(data, dict):
             log.warning("dropped a message that is no JSON object: a JSON %s", type(data).__name__)
             return
+        ident, method = data.get("id"), data.get("method")
+        if "id" in data and (isinstance(ident, bool) or not isinstance(ident, int | str)):
+            # LSP ids are integers or strings: no reply could name this one.
+            log.warning("dropped a message whose id is a JSON %s", type(ident).__name__)
+            return
+        if data.get("jsonrpc") != "2.0" or not isinstance(method, str | None):
+            if "id" in data and "method" in data:
+                self._refuse(ident, JsonRpcInvalidRequest("not a JSON-RPC 2.0 request"))
+            else:
+                log.warning("dropped a message that is no JSON-RPC 2.0 message")
+            return
         try:
             self.handle_message(self.structure_message(data))
         except Exception as error:  # one message must not end the session
             log.error("dropped a message that could not be handled: %s", error)
+
+    def _refuse(self, ident: Any, error: JsonRpcException) -> None:
+        log.info("refused request %r: %s", ident, error.message)
+        self._send_response(ident, None, error.to_response_error())
 
     def handle_message(self, message: Any) -> None:
         if isinstance(self._server, GhosttypeServer):
