@@ -16,11 +16,18 @@ import sys
 from pathlib import Path
 from typing import Any, cast
 
+import cattrs
 from lsprotocol import types
+from lsprotocol.types import ResponseErrorMessage
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+    LanguageServerProtocol,
+)
 from pygls.protocol.language_server import lsp_method
 
 from .. import __version__
@@ -38,7 +45,6 @@ STATS_COMMAND = "ghosttype.stats"
 # Documents larger than this get no completions (a note says so once): editing a 50 MB log is not
 # what ghost text is for, and copying it per keystroke would cost everyone latency.
 MAX_DOCUMENT_CHARS = 8_000_000
-_ANSWERED = object()  # a message whose reply was already sent while parsing it
 # A Content-Length header, also where it follows the bytes of a broken frame on its line: where
 # to pick up after one. A JSON body never holds one: the raw line break after its digits cannot be
 # inside a string, and outside strings JSON has no letters. A larger length is no message that
@@ -183,23 +189,34 @@ def _without_surrogates(value: Any) -> Any:
 
 class GhosttypeProtocol(LanguageServerProtocol):
     """Answers every request, also one whose params do not parse (pygls would drop it), and
-    keeps positions in UTF-16 whatever encodings the client offers."""
+    keeps positions in UTF-16 whatever encodings the client offers. Messages arrive through
+    `receive`, one frame's body each (GhosttypeServer reads the frames)."""
 
     def structure_message(self, data: dict[str, Any]) -> Any:
-        if data.get("method") == types.INITIALIZE:
-            general = (data.get("params") or {}).get("capabilities", {}).get("general")
+        """The message's type from its data, as pygls finds it, without pygls' traceback in the
+        log; InvalidParams when the data do not fit the type (its params, mostly)."""
+        method = data.get("method")
+        if method == types.INITIALIZE:
+            params = data.get("params")
+            capabilities = params.get("capabilities") if isinstance(params, dict) else None
+            general = capabilities.get("general") if isinstance(capabilities, dict) else None
             if isinstance(general, dict):
                 general.pop("positionEncodings", None)
+        if isinstance(method, str):
+            fallback = JsonRPCRequestMessage if "id" in data else JsonRPCNotification
+            kind = self.get_message_type(method) or fallback
+        elif "error" in data:
+            kind = ResponseErrorMessage
+        else:
+            ident = data.get("id")
+            known = self._result_types.pop(ident, None) if isinstance(ident, int | str) else None
+            kind = known or JsonRPCResponseMessage
         try:
-            return super().structure_message(data)
-        except JsonRpcException as error:
-            if "id" in data and "method" in data:
-                reply = JsonRpcInvalidParams(
-                    f"invalid params for {data['method']}: {error.__cause__ or error}"
-                )
-                self._send_response(data["id"], None, reply.to_response_error())
-                return _ANSWERED
-            raise
+            return self._converter.structure(data, kind)
+        except Exception as error:
+            what = f"params for {method}" if isinstance(method, str) else "response"
+            problems = "; ".join(cattrs.transform_error(error))
+            raise JsonRpcInvalidParams(f"invalid {what}: {problems}") from None
 
     def receive(self, body: bytes) -> None:
         """One frame's body from the client. What is no JSON object names no request to answer:
@@ -225,14 +242,22 @@ class GhosttypeProtocol(LanguageServerProtocol):
             # LSP ids are integers or strings: no reply could name this one.
             log.warning("dropped a message whose id is a JSON %s", type(ident).__name__)
             return
-        if data.get("jsonrpc") != "2.0" or not isinstance(method, str | None):
+        if data.get("jsonrpc") != "2.0" or ("method" in data and not isinstance(method, str)):
             if "id" in data and "method" in data:
                 self._refuse(ident, JsonRpcInvalidRequest("not a JSON-RPC 2.0 request"))
             else:
                 log.warning("dropped a message that is no JSON-RPC 2.0 message")
             return
         try:
-            self.handle_message(self.structure_message(data))
+            message = self.structure_message(data)
+        except JsonRpcInvalidParams as error:
+            if "id" in data and "method" in data:
+                self._refuse(ident, error)
+            else:
+                log.warning("dropped a message: %s", error.message)
+            return
+        try:
+            self.handle_message(message)
         except Exception as error:  # one message must not end the session
             log.error("dropped a message that could not be handled: %s", error)
 
@@ -243,8 +268,6 @@ class GhosttypeProtocol(LanguageServerProtocol):
     def handle_message(self, message: Any) -> None:
         if isinstance(self._server, GhosttypeServer):
             self._server.idle.touch()
-        if message is _ANSWERED:
-            return
         super().handle_message(message)
 
     def _handle_notification(self, method_name: str, params: Any) -> None:
