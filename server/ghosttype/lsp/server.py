@@ -203,8 +203,11 @@ class GhosttypeProtocol(LanguageServerProtocol):
             if isinstance(general, dict):
                 general.pop("positionEncodings", None)
         if isinstance(method, str):
+            # A method the server has no handler for is refused whatever its params say.
+            handled = method == types.CANCEL_REQUEST or method in self.fm.builtin_features
+            handled = handled or method in self.fm.features
             fallback = JsonRPCRequestMessage if "id" in data else JsonRPCNotification
-            kind = self.get_message_type(method) or fallback
+            kind = (self.get_message_type(method) if handled else None) or fallback
         elif "error" in data:
             kind = ResponseErrorMessage
         else:
