@@ -192,6 +192,8 @@ class GhosttypeProtocol(LanguageServerProtocol):
     keeps positions in UTF-16 whatever encodings the client offers. Messages arrive through
     `receive`, one frame's body each (GhosttypeServer reads the frames)."""
 
+    _initialize_received = False
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         """The message's type from its data, as pygls finds it, without pygls' traceback in the
         log; InvalidParams when the data do not fit the type (its params, mostly)."""
@@ -259,6 +261,11 @@ class GhosttypeProtocol(LanguageServerProtocol):
             else:
                 log.warning("dropped a message: %s", error.message)
             return
+        if method == types.INITIALIZE:
+            if self._initialize_received:
+                self._refuse(ident, JsonRpcInvalidRequest("initialize was sent before"))
+                return
+            self._initialize_received = True
         try:
             self.handle_message(message)
         except Exception as error:  # one message must not end the session
