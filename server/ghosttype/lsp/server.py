@@ -271,6 +271,16 @@ class GhosttypeProtocol(LanguageServerProtocol):
         except Exception as error:  # one message must not end the session
             log.error("dropped a message that could not be handled: %s", error)
 
+    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
+        # pygls logs a traceback with every error reply; an error a handler raised on purpose
+        # (InvalidParams for an unknown command) is no bug: it is only sent.
+        error = None if future.cancelled() else future.exception()
+        if isinstance(error, JsonRpcException):
+            self._request_futures.pop(msg_id, None)
+            self._refuse(msg_id, error)
+            return
+        super()._send_handler_result(future, msg_id=msg_id)
+
     def _refuse(self, ident: Any, error: JsonRpcException) -> None:
         log.info("refused request %r: %s", ident, error.message)
         self._send_response(ident, None, error.to_response_error())
