@@ -253,6 +253,12 @@ class GhosttypeProtocol(LanguageServerProtocol):
             else:
                 log.warning("dropped a message that is no JSON-RPC 2.0 message")
             return
+        if isinstance(method, str) and (refusal := self._out_of_turn(method)) is not None:
+            if "id" in data:
+                self._refuse(ident, refusal)
+            else:
+                log.info("dropped %s: %s", method, refusal.message)
+            return
         try:
             message = self.structure_message(data)
         except JsonRpcInvalidParams as error:
@@ -270,6 +276,14 @@ class GhosttypeProtocol(LanguageServerProtocol):
             self.handle_message(message)
         except Exception as error:  # one message must not end the session
             log.error("dropped a message that could not be handled: %s", error)
+
+    def _out_of_turn(self, method: str) -> JsonRpcException | None:
+        """Why the session's lifecycle forbids this method now, if it does."""
+        if method == types.EXIT:
+            return None
+        if self._shutdown:  # pygls would drop it: a request would never get its reply
+            return JsonRpcInvalidRequest(f"{method} after shutdown")
+        return None
 
     def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
         # pygls logs a traceback with every error reply; an error a handler raised on purpose
