@@ -19,7 +19,12 @@ from typing import Any, cast
 import cattrs
 from lsprotocol import types
 from lsprotocol.types import ResponseErrorMessage
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcServerNotInitialized,
+)
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import (
@@ -192,7 +197,7 @@ class GhosttypeProtocol(LanguageServerProtocol):
     keeps positions in UTF-16 whatever encodings the client offers. Messages arrive through
     `receive`, one frame's body each (GhosttypeServer reads the frames)."""
 
-    _initialize_received = False
+    _initialized = False
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         """The message's type from its data, as pygls finds it, without pygls' traceback in the
@@ -267,11 +272,8 @@ class GhosttypeProtocol(LanguageServerProtocol):
             else:
                 log.warning("dropped a message: %s", error.message)
             return
-        if method == types.INITIALIZE:
-            if self._initialize_received:
-                self._refuse(ident, JsonRpcInvalidRequest("initialize was sent before"))
-                return
-            self._initialize_received = True
+        if method == types.INITIALIZE:  # with valid params: any other is refused from now on
+            self._initialized = True
         try:
             self.handle_message(message)
         except Exception as error:  # one message must not end the session
@@ -283,6 +285,12 @@ class GhosttypeProtocol(LanguageServerProtocol):
             return None
         if self._shutdown:  # pygls would drop it: a request would never get its reply
             return JsonRpcInvalidRequest(f"{method} after shutdown")
+        if method == types.INITIALIZE:
+            return (
+                JsonRpcInvalidRequest("initialize was sent before") if self._initialized else None
+            )
+        if not self._initialized:  # pygls would serve it, on the default settings
+            return JsonRpcServerNotInitialized(f"{method} before initialize")
         return None
 
     def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
