@@ -86,7 +86,8 @@ class FrameReader:
         return bool(chunk)
 
     def _skip(self, end: int) -> None:
-        if not _HEADER_LINES.fullmatch(self._buffer, 0, end):
+        # Other headers before a Content-Length are no loss; anything else or long is noted.
+        if end > 4096 or not _HEADER_LINES.fullmatch(self._buffer, 0, end):
             self._skipped += end
         del self._buffer[:end]
 
