@@ -13,6 +13,7 @@ from ghosttype.context.exclude import Excluder
 from ghosttype.context.neighbours import (
     API_MAX_CHARS,
     API_SCORE,
+    MAX_FILE_BYTES,
     MAX_SNIPPETS,
     MIN_SCORE,
     NeighbourIndex,
@@ -231,6 +232,21 @@ def test_budget_dedup_and_limits() -> None:
     assert len({s.text for s in snippets}) == len(snippets)
     assert len(snippets) <= MAX_SNIPPETS
     assert snippets
+
+
+def test_an_open_file_too_large_for_a_neighbour_is_passed_over() -> None:
+    # An open log or generated bundle: ranking its windows took seconds at every pause.
+    index = NeighbourIndex(("/ws",), Excluder(("/ws",), (), gitignore=False))
+    (useful,) = open_documents(1)
+    repeated = useful.text + "\n"
+    huge = Document(
+        "file:///ws/huge.py", repeated * (MAX_FILE_BYTES // len(repeated) + 1), "python"
+    )
+    text = "def view(request, session_0):\n    return session_0.get(request)\n"
+    document = Document("file:///ws/current.py", text, "python", 1, 1)
+    snippets = index.select(document, len(text), [document, huge, useful], 0.0, 600, count)
+    paths = [s.path for s in snippets]
+    assert "m0.py" in paths and "huge.py" not in paths
 
 
 def test_stable_while_typing_reranked_in_pauses_and_far_moves() -> None:

@@ -454,6 +454,9 @@ class NeighbourIndex:
         current_path = uri_to_path(document.uri)
         current_family = family(document.language_id, current_path)
         found: list[Candidate] = []
+        # An open file over the size a file on disk may have (a log, a generated bundle) is no
+        # neighbour either: indexing and ranking its windows took seconds per pause.
+        others = [d for d in others if len(d.text) <= MAX_FILE_BYTES]
         by_uri = {d.uri: d for d in others}
         for other in others:
             if family(other.language_id, uri_to_path(other.uri)) != current_family:
