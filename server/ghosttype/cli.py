@@ -402,7 +402,7 @@ async def _doctor(settings: Settings, show: Callable[[Check], None]) -> DoctorRe
         await engine.close()
     ok, line = await asyncio.to_thread(_grammars)
     report("grammars", ok, line)
-    from .backend_host import audit_log_check
+    from .audit import audit_log_check
 
     report("audit-log", *audit_log_check(backend.audit_log))
     return doctor_report

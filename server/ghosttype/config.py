@@ -61,7 +61,7 @@ class BackendSettings:
     # (`suffix` on llama-cpp-python's server and some hosted APIs, Ollama's model template).
     fim: str = "client"
     # A file that gets one JSON line per backend request: what was sent (an absolute path, `~`
-    # expanded; "" is off). For checking the redaction; see backend_host.AuditLog.
+    # expanded; "" is off). For checking the redaction; see audit.py.
     audit_log: str = ""
 
     @property

@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ghosttype.backend_host import AuditLog, BackendHost, StatusLine
+from ghosttype.audit import AuditLog
+from ghosttype.backend_host import BackendHost, StatusLine
 from ghosttype.backends.base import GenerationParams, Usage
 from ghosttype.backends.scripted import ScriptedBackend
 from ghosttype.config import BackendSettings, Settings, with_overrides

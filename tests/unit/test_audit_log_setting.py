@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ghosttype.backend_host import audit_log_check
+from ghosttype.audit import audit_log_check
 from ghosttype.config import USER_ONLY_KEYS, Layer, Settings, resolve, workspace_layer
 
 
