@@ -13,6 +13,16 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+
+def uri_to_path(uri: str) -> Path | None:
+    """The file a file:// URI names; None for other schemes (untitled:, vscode-notebook-cell:)."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path))
 
 
 class PositionError(ValueError):

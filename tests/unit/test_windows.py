@@ -1,4 +1,5 @@
-from ghosttype.context.windows import estimate_tokens, windows
+from ghosttype.context.windows import windows
+from ghosttype.tokens import estimate_tokens
 
 
 def count_words(text: str) -> int:

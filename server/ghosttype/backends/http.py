@@ -332,11 +332,6 @@ class StopCutter:
         return best
 
 
-def estimate_tokens(text: str) -> int:
-    """A rough token count for usage figures where the server reports none."""
-    return max(1, len(text) // 4) if text else 0
-
-
 class HttpBackend:
     """What the HTTP backends have in common: the client, the prompt format, the `name`."""
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from ..config import BackendSettings
 from ..prompts import Prompt
+from ..tokens import estimate_tokens
 from .base import BackendError, GenerationParams, Usage
-from .http import HttpBackend, error_in_payload, estimate_tokens, sse_events
+from .http import HttpBackend, error_in_payload, sse_events
 
 
 class LlamaCppBackend(HttpBackend):

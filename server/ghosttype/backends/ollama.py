@@ -13,8 +13,9 @@ from typing import Any
 
 from ..config import BackendSettings
 from ..prompts import Prompt, neutralise
+from ..tokens import estimate_tokens
 from .base import BackendError, GenerationParams, Progress, Usage
-from .http import HttpBackend, error_in_payload, estimate_tokens, ndjson_events
+from .http import HttpBackend, error_in_payload, ndjson_events
 
 # Ollama unloads an idle model after 5 minutes by default; reloading costs seconds, so ask for
 # longer while someone is typing.

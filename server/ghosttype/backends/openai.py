@@ -16,11 +16,11 @@ from typing import Any
 from ..config import BackendSettings
 from ..prompts import Prompt, neutralise
 from ..prompts.chat import chat_messages, extract_code
+from ..tokens import estimate_tokens
 from .base import BackendError, GenerationParams, Progress, Usage
 from .http import (
     HttpBackend,
     error_in_payload,
-    estimate_tokens,
     sse_events,
 )
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from ..config import BackendSettings
 from ..prompts import Prompt, pick_format
+from ..tokens import estimate_tokens
 from .base import BackendError, GenerationParams, Progress, Usage
 
 
@@ -87,8 +88,8 @@ class ScriptedBackend:
     ) -> AsyncIterator[str]:
         self.calls += 1
         rule = self._rule(prompt)
-        usage.prompt_tokens = usage.evaluated_tokens = (
-            sum(len(s.text) for s in prompt.segments) // 4
+        usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(
+            "".join(s.text for s in prompt.segments)
         )
         delay = rule.get("delayMs", self.script.get("delayMs", 0)) / 1000
         token_delay = rule.get("tokenDelayMs", self.script.get("tokenDelayMs", 0)) / 1000

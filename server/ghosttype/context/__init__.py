@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from ..config import ContextSettings
-from ..documents import Document, DocumentStore
+from ..documents import Document, DocumentStore, uri_to_path
+from ..tokens import estimate_tokens
 from .exclude import Excluder
 from .neighbours import SNIPPET_HEADER_TOKENS, NeighbourIndex, identifiers, words_around
 from .secrets import redact, redact_prefix
 from .syntax import Shape, SyntaxIndex, completion_shape, enclosing_scopes, imports, used_signatures
 from .types import PromptContext, Snippet
-from .windows import REFILL_SHARE, Windows, estimate_tokens, windows
+from .windows import REFILL_SHARE, Windows, windows
 
 # Share of the budget for the suffix, and a hard cap: every keystroke re-evaluates the suffix
 # window (moving its cached tokens instead is no good: see benchmarks/RESULTS.md). The cap is the
@@ -37,13 +37,6 @@ OUTLINE_MAX_TOKENS = 160
 # Token merges where prefix and suffix meet can make the two windows count a little more than the
 # whole file.
 FIT_MARGIN_TOKENS = 8
-
-
-def uri_to_path(uri: str) -> Path | None:
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        return None
-    return Path(unquote(parsed.path))
 
 
 def relative_path(uri: str, root: Path | None) -> str:

@@ -21,9 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
-from urllib.parse import unquote, urlparse
 
-from ..documents import Document
+from ..documents import Document, uri_to_path
 from ..languages import BY_SUFFIX
 from .exclude import Excluder
 from .syntax import api_outline
@@ -144,10 +143,10 @@ def family(language_id: str, path: str) -> str:
     return _LANGUAGE_FAMILIES.get(language_id) or FAMILIES.get(PurePosixPath(path).suffix, "")
 
 
-def uri_to_path(uri: str) -> str:
-    """The file path of a file:// URI ('' for other schemes)."""
-    parsed = urlparse(uri)
-    return unquote(parsed.path) if parsed.scheme == "file" else ""
+def path_of(uri: str) -> str:
+    """The file path of a file:// URI as a string ('' for other schemes): what the index keys on."""
+    path = uri_to_path(uri)
+    return path.as_posix() if path is not None else ""
 
 
 def identifiers(text: str) -> frozenset[str]:
@@ -441,7 +440,7 @@ class NeighbourIndex:
         )
 
     def _may_use(self, uri: str) -> bool:
-        path = uri_to_path(uri)
+        path = path_of(uri)
         return not path or self.excluder.allowed(path)
 
     def _candidates(
@@ -451,7 +450,7 @@ class NeighbourIndex:
         others: list[Document],
         versions: dict[str, int],
     ) -> list[Candidate]:
-        current_path = uri_to_path(document.uri)
+        current_path = path_of(document.uri)
         current_family = family(document.language_id, current_path)
         found: list[Candidate] = []
         # An open file over the size a file on disk may have (a log, a generated bundle) is no
@@ -459,7 +458,7 @@ class NeighbourIndex:
         others = [d for d in others if len(d.text) <= MAX_FILE_BYTES]
         by_uri = {d.uri: d for d in others}
         for other in others:
-            if family(other.language_id, uri_to_path(other.uri)) != current_family:
+            if family(other.language_id, path_of(other.uri)) != current_family:
                 continue
             indexed = self._index_open(other)
             versions[other.uri] = other.revision
@@ -476,7 +475,7 @@ class NeighbourIndex:
             window = Window(start, end, frozenset())
             found.append(_candidate("recent", uri, indexed, window, score + 0.05))
         if current_path:
-            open_paths = {uri_to_path(d.uri) for d in others} | {current_path}
+            open_paths = {path_of(d.uri) for d in others} | {current_path}
             statements = import_text(document.text)
             imported = identifiers("\n".join(_IMPORT_LINES.findall(statements)))
             for source, path in self._disk_paths(current_path, statements, current_family):
@@ -615,7 +614,7 @@ class NeighbourIndex:
         cached = self._open.get(document.uri)
         if cached is not None and cached[0] == document.revision:
             return cached[1]
-        path = uri_to_path(document.uri)
+        path = path_of(document.uri)
         indexed = index_text(self._display_path(path) if path else document.uri, document.text)
         self._open[document.uri] = (document.revision, indexed)
         return indexed

@@ -14,20 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..tokens import estimate_tokens
+
 TokenCounter = Callable[[str], int]
 
 # After a jump the prefix fills this share of its budget, leaving the rest to grow into.
 REFILL_SHARE = 0.7
 SUFFIX_MAX_LINES = 12
-
-
-def estimate_tokens(text: str) -> int:
-    """A conservative token count for when the model's tokenizer is not at hand: code tokenizes at
-    3-4 ASCII characters per token; count 3, and one token per non-ASCII character."""
-    if text.isascii():
-        return len(text) // 3 + 1
-    ascii_count = sum(1 for c in text if c < "\x80")
-    return ascii_count // 3 + (len(text) - ascii_count) + 1
 
 
 @dataclass(frozen=True)

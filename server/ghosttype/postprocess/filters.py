@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 
-from .syntax import code_lines_after_cursor_line, statement_starts
+from .syntax import code_lines_after_cursor_line, indent_width, statement_starts
 
 # A rule returns the length to keep when the completion is complete, else None.
 StopRule = Callable[[str], int | None]
@@ -47,10 +47,6 @@ def single_line() -> StopRule:
     return rule
 
 
-def _indent_width(line: str) -> int:
-    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
-
-
 def block_end(cursor: CursorLine) -> StopRule:
     """Ends before the first complete line that leaves the block the cursor is in, so a multi-line
     suggestion does not run on into the code after it. After a line that opens a block (`:` or
@@ -58,7 +54,7 @@ def block_end(cursor: CursorLine) -> StopRule:
     there is kept when the code after the cursor does not already close the block)."""
     code = cursor.before.strip()
     opens = code.endswith((":", "{"))
-    base = _indent_width(cursor.before) if code else len(cursor.before.expandtabs(4))
+    base = indent_width(cursor.before)
     closed_after = bool(cursor.next_lines) and cursor.next_lines[0].strip().startswith("}")
 
     def rule(text: str) -> int | None:
@@ -70,11 +66,11 @@ def block_end(cursor: CursorLine) -> StopRule:
             first = next((line for line in lines if line.strip()), None)
             if first is None:
                 return None
-            own = _indent_width(first)
+            own = indent_width(first)
             block = own if first is not lines[0] or own >= base else base + own
         position = 0
         for index, line in enumerate(lines[:-1]):  # only complete lines
-            width = _indent_width(line)
+            width = indent_width(line)
             leaves = line.strip() and (width <= block if opens else width < block)
             if leaves and index > 0:  # the first line continues the cursor's line or sets the block
                 if opens and line.strip().startswith("}") and not closed_after:
@@ -144,8 +140,8 @@ def _block_lines(before: str, suffix: str) -> frozenset[str]:
     base: int | None = None
     for line in islice(code_lines_after_cursor_line(suffix), BLOCK_REPEAT_MAX_LINES):
         if base is None:
-            base = _indent_width(before) if before else _indent_width(line)
-        if _indent_width(line) < base:
+            base = indent_width(before) if before else indent_width(line)
+        if indent_width(line) < base:
             break
         if len(line.strip()) >= BLOCK_REPEAT_MIN_CHARS:
             lines.add(line.strip())

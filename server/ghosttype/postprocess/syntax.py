@@ -21,6 +21,8 @@ _CODE_CHAR = re.compile(r"\S")
 
 
 def indent_width(line: str, tab: int = 4) -> int:
+    """The width of the line's leading white space, a tab counting `tab` columns: the one idea
+    of indentation post-processing has (the whole line, when it is only white space)."""
     width = 0
     for char in line:
         if char == " ":
@@ -137,7 +139,7 @@ def cut_at_block_end(completion: str, line_before: str, suffix: str) -> str:
     """Ends the completion where the block around the cursor ends: at a line indented less than
     the cursor's line, or at a bracket that closes one opened before the cursor. A closer that the
     suffix already has is left to the suffix; one it lacks is kept."""
-    base = indent_width(line_before) if line_before.strip() else len(line_before.expandtabs(4))
+    base = indent_width(line_before)
     code = _CODE_CHAR.search(suffix)  # where the suffix's code starts (no copy of a large file)
     after = code.start() if code else len(suffix)
     # Brackets: the first closer that closes something opened before the cursor.
@@ -240,7 +242,7 @@ def keep_suffix_reachable(completion: str, line_before: str, suffix: str) -> str
     if len(lines) < 2:
         return completion
     first = line_before + lines[0]
-    base = indent_width(first) if first.strip() else len(first.expandtabs(4))
+    base = indent_width(first)
     following = _next_code_line(suffix)
     # Code after that only ends the block (`return True`) loses nothing to an early return: the
     # answer is then a whole version of the block, and may be right.
