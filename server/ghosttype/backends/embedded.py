@@ -111,8 +111,11 @@ def check_runs_here(path: Path, probe: str = _EVALUATION_PROBE) -> None:
     if failure is not None and "died of" in failure:
         raise BackendError(failure)
     if failure is None:
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text("llama.cpp evaluated a prompt with this build and model file\n")
+        try:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.write_text("llama.cpp evaluated a prompt with this build and model file\n")
+        except OSError as error:  # a full disk or a read-only cache: the check runs next time
+            log.info("could not remember the evaluation check in %s: %s", stamp.parent, error)
 
 
 _DONE = object()
