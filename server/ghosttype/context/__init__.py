@@ -3,7 +3,7 @@ file, redacted, within the token budget. No network, no clock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,13 +39,16 @@ OUTLINE_MAX_TOKENS = 160
 FIT_MARGIN_TOKENS = 8
 
 
-def relative_path(uri: str, root: Path | None) -> str:
+def relative_path(uri: str, root: Path | Sequence[Path] | None) -> str:
+    """The path shown to the model: relative to the innermost root that holds the file, else
+    its name."""
     path = uri_to_path(uri)
     if path is None:
         return uri.rsplit("/", 1)[-1]
-    if root is not None:
+    roots = [root] if isinstance(root, Path) else list(root or ())
+    for candidate in sorted(roots, key=lambda r: -len(r.parts)):
         try:
-            return path.relative_to(root).as_posix()
+            return path.relative_to(candidate).as_posix()
         except ValueError:
             pass
     return path.name
@@ -53,17 +56,19 @@ def relative_path(uri: str, root: Path | None) -> str:
 
 class ContextBuilder:
     """Builds the PromptContext for a request. Keeps, per document, the prefix window's anchor so
-    that consecutive prompts share their start (KV-cache reuse)."""
+    that consecutive prompts share their start (KV-cache reuse).
+
+    The workspace roots (every folder of a multi-root workspace; see `set_roots`) bound what is
+    read from disk; the first one names the repository in the prompt."""
 
     def __init__(self, documents: DocumentStore, workspace_root: Path | None):
         self.documents = documents
-        self.workspace_root = workspace_root
+        self.workspace_roots: tuple[Path, ...] = (workspace_root,) if workspace_root else ()
         self._anchors: dict[str, int] = {}
         # Syntax trees and neighbour indexes follow the store's edits (incremental).
         self.syntax = SyntaxIndex()
         self.syntax.attach(documents)
-        roots = (workspace_root.as_posix(),) if workspace_root else ()
-        self._roots = roots
+        self._roots = tuple(r.as_posix() for r in self.workspace_roots)
         self._neighbours: NeighbourIndex | None = None
         self._exclude: tuple[str, ...] | None = None
         # Per document: the (neighbour selection, anchor) the outline was built with, and it.
@@ -74,6 +79,22 @@ class ContextBuilder:
         # text of the state whose tree was seeded from its open document's.
         self._speculative = -1
         self._seeded_text: str | None = None
+
+    @property
+    def workspace_root(self) -> Path | None:
+        """The first root: the repository's name in the prompt."""
+        return self.workspace_roots[0] if self.workspace_roots else None
+
+    def set_roots(self, roots: Sequence[Path]) -> None:
+        """The workspace folders changed (or a multi-root workspace was opened): neighbours are
+        read from every one of them, and from nowhere else."""
+        unique = tuple(dict.fromkeys(roots))
+        if unique == self.workspace_roots:
+            return
+        self.workspace_roots = unique
+        self._roots = tuple(r.as_posix() for r in unique)
+        self._neighbours = None  # re-read within the new roots
+        self._outlines.clear()
 
     def _on_edit(self, before: Document, start: int, end: int, text: str, after: Document) -> None:
         if self._neighbours is not None:
@@ -159,7 +180,7 @@ class ContextBuilder:
         if not invoked and not speculative:  # a prefetch's state may never come: keep the anchor
             self._anchors[document.uri] = found.anchor
         root = self.workspace_root
-        path = relative_path(document.uri, root)
+        path = relative_path(document.uri, self.workspace_roots)
         snippets = tuple(Snippet(s.path, redact(s.text), s.score) for s in chosen)
         if found.anchor > 0 and outline_budget:
             outline = self._cached_outline(

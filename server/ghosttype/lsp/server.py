@@ -214,7 +214,9 @@ class GhosttypeServer(LanguageServer):
         super().__init__("ghosttype", __version__, protocol_cls=GhosttypeProtocol)
         self.config_file = config_file
         self.engine: Engine | None = None
-        self.root: Path | None = None
+        # Every workspace folder is a root; the first one's ghosttype.toml is the workspace's
+        # settings file.
+        self.roots: list[Path] = []
         self.init_options: dict[str, Any] = {}
         self.client_settings: dict[str, Any] = {}
         self._warned: set[str] = set()
@@ -253,6 +255,15 @@ class GhosttypeServer(LanguageServer):
         # `exit` ends the process.
         while (body := await loop.run_in_executor(self.thread_pool, frames.read)) is not None:
             protocol.receive(body)
+
+    @property
+    def root(self) -> Path | None:
+        return self.roots[0] if self.roots else None
+
+    def set_roots(self, roots: list[Path]) -> None:
+        self.roots = list(dict.fromkeys(roots))
+        if self.engine is not None:
+            self.engine.context.set_roots(self.roots)
 
     # --- settings ----------------------------------------------------------------------------
 
@@ -354,11 +365,20 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: GhosttypeServer, params: types.InitializeParams) -> None:
-        folders = params.workspace_folders or []
-        root_uri = folders[0].uri if folders else params.root_uri
-        ls.root = uri_to_path(root_uri) if root_uri else None
+        uris = [f.uri for f in params.workspace_folders or []] or [params.root_uri or ""]
+        ls.roots = [path for uri in uris if uri and (path := uri_to_path(uri)) is not None]
         ls.init_options = unwrap_settings(params.initialization_options)
         ls.engine = Engine(ls.resolve_settings(), ls.send_status, ls.root)
+        ls.set_roots(ls.roots)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_workspace_folders(
+        ls: GhosttypeServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        removed = {uri_to_path(f.uri) for f in params.event.removed}
+        added = [uri_to_path(f.uri) for f in params.event.added]
+        kept = [root for root in ls.roots if root not in removed]
+        ls.set_roots([*kept, *(root for root in added if root is not None)])
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: GhosttypeServer, params: types.InitializedParams) -> None:
@@ -459,6 +479,7 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
 def _engine(ls: GhosttypeServer) -> Engine:
     if ls.engine is None:  # a client that skipped initialize
         ls.engine = Engine(ls.resolve_settings(), ls.send_status, ls.root)
+        ls.engine.context.set_roots(ls.roots)
     return ls.engine
 
 
