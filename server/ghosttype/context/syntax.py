@@ -11,6 +11,7 @@ module converts them to the UTF-8 bytes and (row, byte column) points that tree-
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -312,15 +313,23 @@ SIGNATURE_MAX_CHARS = 240
 MAX_DEFINITION_DEPTH = 6
 
 
-_PARSERS: dict[str, Parser] = {}
+_PARSERS: dict[str, Parser | None] = {}
+log = logging.getLogger(__name__)
 
 
-def parser_for(spec: LanguageSpec) -> Parser:
-    """One parser per grammar for the process (all parsing happens on the event loop's thread)."""
-    parser = _PARSERS.get(spec.grammar)
-    if parser is None:
-        parser = _PARSERS[spec.grammar] = Parser(get_language(spec.grammar))  # type: ignore[arg-type]
-    return parser
+def parser_for(spec: LanguageSpec) -> Parser | None:
+    """One parser per grammar for the process (all parsing happens on the event loop's thread).
+    None for a grammar that fails to load: told once, and the file is treated as one without a
+    grammar (completions come without the syntax-based shape), not re-tried per keystroke."""
+    if spec.grammar not in _PARSERS:
+        try:
+            _PARSERS[spec.grammar] = Parser(get_language(spec.grammar))  # type: ignore[arg-type]
+        except Exception as error:  # a broken grammar package must cost the syntax only
+            log.warning(
+                "the %s grammar failed to load (%s); completing without it", spec.grammar, error
+            )
+            _PARSERS[spec.grammar] = None
+    return _PARSERS[spec.grammar]
 
 
 def spec_for(language_id: str) -> LanguageSpec | None:
@@ -462,6 +471,8 @@ class SyntaxIndex:
             if entry.parsed.spec == spec:
                 return entry.parsed
         parser = parser_for(spec)
+        if parser is None:
+            return None
         source = document.text.encode()
         fresh = entry is not None and entry.revision == document.revision and entry.dirty
         if fresh and entry:
@@ -672,8 +683,11 @@ def api_outline(language_id: str, text: str) -> list[tuple[str, str]]:
     spec = spec_for(language_id)
     if spec is None:
         return []
+    parser = parser_for(spec)
+    if parser is None:
+        return []
     source = text.encode()
-    parsed = Parsed(text, source, parser_for(spec).parse(source), spec)
+    parsed = Parsed(text, source, parser.parse(source), spec)
     outline: list[tuple[str, str]] = []
     classes: list[Scope] = []
     for scope in sorted(definitions(parsed).values(), key=lambda s: s.start):
