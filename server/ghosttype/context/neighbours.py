@@ -9,7 +9,10 @@ The best windows are deduplicated and fitted into a token budget split between t
 Cost: a file is tokenised once per revision (open documents) or per modification time (files on
 disk); ranking compares precomputed identifier sets. The chosen snippets are kept while the person
 types (same text, same order: the model's KV cache keeps them) and re-ranked only after a pause or
-when the cursor moves far. Files are read only here, and only when the Excluder allows them.
+when the cursor moves far. Files are read only here, and only when the Excluder allows them and
+they lie inside a workspace root, symlinks resolved (a link in the workspace to a file outside
+every root is never read; with no root, nothing is read from disk). An open document outside every
+root is no neighbour either.
 """
 
 from __future__ import annotations
@@ -378,6 +381,26 @@ class NeighbourIndex:
     _recent: list[tuple[str, int]] = field(default_factory=list)
     _selections: dict[str, _Selection] = field(default_factory=dict)
     _go_modules: dict[str, str] | None = None
+    _real_roots: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # (root with symlinks resolved, root as the workspace names it), longest first.
+        pairs = {(os.path.realpath(r).rstrip("/"), r.rstrip("/")) for r in self.roots}
+        self._real_roots = tuple(sorted(pairs, key=lambda p: -len(p[0])))
+
+    def readable(self, path: str) -> bool:
+        """May the file at `path` be read as context: inside a root, allowed by the Excluder,
+        and, where it is a symlink (or lies under one), its target too (inside a root, allowed
+        under its own name there)."""
+        if not self._inside_roots(path) or not self.excluder.allowed(path):
+            return False
+        real = os.path.realpath(path)
+        if real == path:
+            return True
+        for real_root, root in self._real_roots:
+            if real.startswith(real_root + "/"):
+                return self.excluder.allowed(root + real[len(real_root) :])
+        return False
 
     def on_edit(
         self, before: Document, start: int, end: int, new_text: str, after: Document
@@ -440,8 +463,14 @@ class NeighbourIndex:
         )
 
     def _may_use(self, uri: str) -> bool:
+        """An open document may be a neighbour: not a file (untitled), or a file that is
+        allowed and, where there are roots, inside one."""
         path = path_of(uri)
-        return not path or self.excluder.allowed(path)
+        if not path:
+            return True
+        if self.roots and not self._inside_roots(path):
+            return False
+        return self.excluder.allowed(path)
 
     def _candidates(
         self,
@@ -558,7 +587,7 @@ class NeighbourIndex:
         )
         for candidate in candidates:
             for path in _expand(candidate):
-                if path not in seen and self._inside_roots(path) and os.path.isfile(path):
+                if path not in seen and self.readable(path) and os.path.isfile(path):
                     seen.add(path)
                     paths.append(("import", path))
         folder = os.path.dirname(current_path)
@@ -572,7 +601,7 @@ class NeighbourIndex:
         count = size = 0
         for name in names:
             path = f"{folder}/{name}"
-            if path in seen:
+            if path in seen or not self.readable(path):
                 continue
             try:
                 stat = os.stat(path)
@@ -595,7 +624,7 @@ class NeighbourIndex:
             self._go_modules = {}
             for root in self.roots:
                 go_mod = f"{root}/go.mod"
-                if not self.excluder.allowed(go_mod):
+                if not self.readable(go_mod):
                     continue
                 try:
                     with open(go_mod, encoding="utf-8", errors="replace") as handle:
@@ -620,8 +649,8 @@ class NeighbourIndex:
         return indexed
 
     def _index_disk(self, path: str) -> IndexedFile | None:
-        if not self.excluder.allowed(path):
-            return None  # never read an excluded or ignored file
+        if not self.readable(path):
+            return None  # never read an excluded or ignored file, nor one outside the roots
         try:
             stat = os.stat(path)
         except OSError:
