@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import os
@@ -56,7 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", parents=[common], help="run the LSP server on stdio (what editors start)"
     )
-    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    serve.add_argument(
+        "--tcp",
+        metavar="[HOST:]PORT",
+        help="listen on TCP instead of stdio (HOST defaults to 127.0.0.1: loopback only)",
+    )
     # Many generic LSP clients append --stdio: it is the default anyway.
     serve.add_argument("--stdio", action="store_true", help=argparse.SUPPRESS)
     complete = commands.add_parser(
@@ -123,13 +128,36 @@ def serve(config: Path | None, tcp: str | None) -> int:
         logging.getLogger("pygls.protocol.json_rpc").setLevel(logging.ERROR)
     server = create_server(config)
     if tcp:
-        host, _, port = tcp.rpartition(":")
-        if not host or not port.isdigit():
-            raise Failure(f"--tcp expects HOST:PORT, got {tcp!r}")
-        server.start_tcp(host, int(port))
+        host, port = tcp_address(tcp)
+        server.start_tcp(host, port)
     else:
         server.start_io()
     return 0
+
+
+def tcp_address(text: str) -> tuple[str, int]:
+    """`--tcp [HOST:]PORT`: a bare port listens on loopback only. Any other host serves the code
+    the editor sends to whoever can reach that interface, so it is said on stderr."""
+    host, _, port = text.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise Failure(f"--tcp expects [HOST:]PORT, got {text!r}")
+    if not _loopback(host):
+        print(
+            f"ghosttype: warning: listening on {host}:{port}, a network interface: code from the"
+            " editor will be served to anyone who can reach it (use 127.0.0.1 for this machine)",
+            file=sys.stderr,
+        )
+    return host, int(port)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
 
 
 @dataclass(frozen=True)
