@@ -31,6 +31,11 @@ BACKOFF_START_S = 0.5
 BACKOFF_MAX_S = 8.0
 # A Retry-After longer than this is capped: the user would rather see the server tried again.
 RETRY_AFTER_MAX_S = 120.0
+# A backend that failed to start (disk full, a bad model file, a server not up yet) is started
+# again after this pause, doubling up to the cap: the fault may be gone, and a restart of the
+# server should not be what it takes. Long, since a start may assemble or load a model.
+START_RETRY_S = 30.0
+START_RETRY_MAX_S = 300.0
 # "busy" only for generations that last: a status line need not flicker per keystroke.
 BUSY_AFTER_S = 0.3
 
@@ -90,6 +95,8 @@ class BackendHost:
         self._backend: Backend | None = None
         self._start_error: BackendError | None = None
         self._loading: asyncio.Task[None] | None = None
+        self._start_failures = 0
+        self._retry_start_at = 0.0
         self.audit = AuditLog(settings.audit_log, self._audit_failed)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -102,6 +109,17 @@ class BackendHost:
 
     async def _load(self) -> None:
         self._start_error = None
+        try:
+            await self._start_backend()
+        finally:
+            if self._start_error is None:
+                self._start_failures = 0
+            else:
+                self._start_failures += 1
+                pause = START_RETRY_S * 2.0 ** (self._start_failures - 1)
+                self._retry_start_at = self.clock.now() + min(pause, START_RETRY_MAX_S)
+
+    async def _start_backend(self) -> None:
         try:
             self.status("loading", f"starting the {self.settings.kind} backend")
             backend = self._factory(self.settings)
@@ -123,8 +141,13 @@ class BackendHost:
         return self._start_error
 
     async def ready(self) -> Backend | None:
-        """The started backend, or None when it failed to start or is in a backoff pause."""
+        """The started backend, or None when it failed to start or is in a backoff pause. A
+        failed start is tried again once its pause is over (in the background: this request
+        gets None, the next ones wait for the start)."""
         await self.start()
+        if self._start_error is not None and self.clock.now() >= self._retry_start_at:
+            self._loading = asyncio.create_task(self._load())
+            return None
         if self._backend is None or self.backoff.remaining_s() > 0:
             return None
         return self._backend
@@ -146,6 +169,7 @@ class BackendHost:
             await self._loading
         await self._close_backend()
         self.backoff = Backoff(self.clock)
+        self._start_failures = 0
         self._loading = asyncio.create_task(self._load())
 
     async def close(self) -> None:

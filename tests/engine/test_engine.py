@@ -416,3 +416,28 @@ async def test_a_failed_second_prompt_leaves_the_first_ones_answer(tmp_path):
     reply = await engine.complete(document, len(text), invoked=True)
     assert [i.text for i in reply.items] == ["helper(values)"]
     assert engine.last_error() == "lane 1 died"  # reported, once, as any backend failure
+
+
+async def test_a_backend_that_failed_to_start_is_started_again_once_the_fault_is_gone(tmp_path):
+    # Disk full, a bad model file, a server not up yet: no restart of the server should be needed.
+    from ghosttype.backend_host import START_RETRY_S
+
+    statuses: list = []
+    clock = ManualClock()
+    script = tmp_path / "later.json"
+    settings = with_overrides(
+        Settings(),
+        backend={"kind": "scripted", "script": str(script)},
+        completion={"debounce_ms": 0},
+    )
+    engine = Engine(settings, status=lambda s, m: statuses.append((s, m)), clock=clock)
+    assert await engine.wait_ready() is not None
+    assert (await engine.complete(open_doc(engine, "x = "), 4, invoked=True)).items == ()
+    write_script(tmp_path, {"rules": RULES}, "later.json")  # the fault is gone
+    await clock.advance(START_RETRY_S / 2)
+    assert (await engine.complete(open_doc(engine, "x = 1\nx = "), 10, invoked=True)).items == ()
+    await clock.advance(START_RETRY_S / 2)
+    await engine.complete(open_doc(engine, "x = 2\nx = "), 10, invoked=True)  # starts it again
+    reply = await engine.complete(open_doc(engine, "x = "), 4, invoked=True)
+    assert [i.text for i in reply.items] == ["compute(1, 2)"]
+    assert statuses[-1][0] == "ready"
