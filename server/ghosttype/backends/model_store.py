@@ -103,7 +103,8 @@ def ensure_model(name: str = DEFAULT_MODEL, progress: Progress | None = None) ->
             f"cannot write {model.file_name} ({model.size // 1_000_000} MB) into the cache folder "
             f"{target.parent}: {error.strerror or error}",
             "free disk space there or make it writable, or set GHOSTTYPE_CACHE_DIR to a "
-            "writable folder, then restart ghosttype or change a backend setting",
+            "writable folder; ghosttype tries again within minutes, or at once when a backend "
+            "setting changes",
         ) from None
 
 
