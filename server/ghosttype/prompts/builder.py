@@ -78,8 +78,16 @@ def _merge(segments: list[Segment]) -> list[Segment]:
     return merged
 
 
+# Every family's special tokens: the format in use is a guess ("auto" picks by the model's name)
+# and a server may run another family than it says, so user text spelling any family's token is
+# neutralised.
+ALL_SPECIAL_TOKENS = tuple(dict.fromkeys(t for f in FORMATS.values() for t in f.special_tokens))
+
+
 def neutralise(text: str, fmt: PromptFormat) -> str:
-    for token in fmt.special_tokens:
+    """`text` with no special token of `fmt`'s family, nor of any other (a zero-width joiner
+    after each one's first character)."""
+    for token in dict.fromkeys((*fmt.special_tokens, *ALL_SPECIAL_TOKENS)):
         if token in text:
             text = text.replace(token, token[0] + "\u200d" + token[1:])
     return text
