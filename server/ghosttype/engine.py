@@ -153,6 +153,8 @@ class Engine:
         settings = self.settings
         if not settings.enable.allows(document.language_id):
             return Reply(source="none")
+        if self.context.excluded(document, settings.context):
+            return Reply(source="none")  # never sent: not even to complete it
         deterministic = settings.completion.deterministic
         if not deterministic:
             typed = self.shown.typed_through(document, offset)

@@ -441,3 +441,13 @@ async def test_a_backend_that_failed_to_start_is_started_again_once_the_fault_is
     reply = await engine.complete(open_doc(engine, "x = "), 4, invoked=True)
     assert [i.text for i in reply.items] == ["compute(1, 2)"]
     assert statuses[-1][0] == "ready"
+
+
+@pytest.mark.parametrize("name", [".env", "deploy/secrets/prod.py", "id_rsa"])
+async def test_an_excluded_file_is_never_sent_not_even_to_complete_it(tmp_path, name):
+    engine = make_engine(tmp_path)
+    document = engine.documents.open((tmp_path / name).as_uri(), "x = ", "python", 1)
+    reply = await engine.complete(document, 4, invoked=True)
+    assert reply.items == () and engine.stats.model_calls == 0
+    allowed = engine.documents.open((tmp_path / "app.py").as_uri(), "x = ", "python", 1)
+    assert (await engine.complete(allowed, 4, invoked=True)).items

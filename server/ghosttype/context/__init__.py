@@ -103,6 +103,13 @@ class ContextBuilder:
     def excluder(self, settings: ContextSettings) -> Excluder:
         return self._neighbour_index(settings).excluder
 
+    def excluded(self, document: Document, settings: ContextSettings) -> bool:
+        """The document itself is one `context.exclude` keeps home (a .env, a key): nothing of it
+        may be sent, so it gets no completions. (.gitignore's rules keep files out of the
+        neighbours; a file the person edits is theirs to complete.)"""
+        path = uri_to_path(document.uri)
+        return path is not None and self.excluder(settings).excluded(path.as_posix())
+
     def _neighbour_index(self, settings: ContextSettings) -> NeighbourIndex:
         if self._neighbours is None or self._exclude != settings.exclude:
             self._neighbours = NeighbourIndex(self._roots, Excluder(self._roots, settings.exclude))
