@@ -423,3 +423,15 @@ def test_the_lines_nearest_the_cursor_rank_the_windows(tmp_path: Path) -> None:
     index = NeighbourIndex((str(tmp_path),), Excluder((str(tmp_path),), ()))
     (best, *_) = reversed(index.select(document, len(text), [document], 0.0, 1000, count))
     assert best.path == "lib/render.py"
+
+
+def test_a_file_on_disk_that_turned_binary_is_no_neighbour(tmp_path: Path) -> None:
+    # Valid UTF-8, yet NUL bytes say binary: it must not reach the prompt.
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "helper.py").write_text("def handler_0(request, session_0):\x00\x00 binary\n")
+    index = NeighbourIndex((str(workspace),), Excluder((str(workspace),), (), gitignore=False))
+    text = "import helper\n\ndef view(request, session_0):\n    return handler_0(request)\n"
+    document = Document((workspace / "main.py").as_uri(), text, "python", 1, 1)
+    snippets = index.select(document, len(text), [document], 0.0, 600, count)
+    assert "helper.py" not in [s.path for s in snippets]

@@ -662,7 +662,10 @@ class NeighbourIndex:
         if stat.st_size <= MAX_FILE_BYTES:
             try:
                 with open(path, encoding="utf-8") as handle:
-                    indexed = index_text(self._display_path(path), handle.read())
+                    text = handle.read()
+                # A NUL is valid UTF-8 but says binary (as for open documents): not context.
+                if "\x00" not in text[:65536]:
+                    indexed = index_text(self._display_path(path), text)
             except (OSError, UnicodeDecodeError):
                 indexed = None
         self._disk[path] = (stat.st_mtime_ns, indexed)
