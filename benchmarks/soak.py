@@ -26,7 +26,7 @@ reply); replies that are errors other than RequestCancelled; tracebacks and ERRO
 server's stderr; the server's RSS every 500 requests (reported at request 1,000 and at the end);
 the time. Exits 1 when a target is missed.
 
-    .venv/bin/python benchmarks/soak.py [--quick] [--requests N] [--seed N] [--json PATH] [--keep]
+    .venv/bin/python benchmarks/soak.py [--quick] [--requests N] [--documents N] [--seed N] [--json PATH] [--keep]
 
 --quick: 2,000 requests (the pass/fail test in tests/lsp/test_soak.py; RSS growth is reported but
 only a target of the full run).
@@ -308,12 +308,14 @@ class Soak:
         offset = min(offset, len(doc.text))
         current = lines[number]
         indent = current[: len(current) - len(current.lstrip())]
+        if self.sent >= self.total:
+            return
         await self.keystroke(doc, offset, offset, "\n" + indent)
         offset += 1 + len(indent)
         for char in self.new_line(doc, lines):
             if self.sent >= self.total:
                 return
-            if self.rng.random() < 0.04 and char.isalpha():
+            if self.rng.random() < 0.04 and char.isalpha() and self.sent + 3 <= self.total:
                 await self.keystroke(doc, offset, offset, "q")  # a typo and its backspace
                 await self.keystroke(doc, offset, offset + 1, "")
             await self.keystroke(doc, offset, offset, char)
@@ -350,7 +352,7 @@ async def soak(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
     total = args.requests or (2000 if args.quick else 10_000)
     workspace = scratch / "ws-soak"
     workspace.mkdir()
-    paths = pick_documents(workspace, DOCUMENTS)
+    paths = pick_documents(workspace, args.documents)
     log = scratch / "server-stderr.log"
     process_client = await CountingClient.start(soak_config(scratch), log)
     assert isinstance(process_client, CountingClient)
@@ -543,6 +545,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="2,000 requests (the test's form)")
     parser.add_argument("--requests", type=int, default=0, help="how many requests (overrides)")
     parser.add_argument("--seed", type=int, default=28)
+    parser.add_argument("--documents", type=int, default=DOCUMENTS, help="how many open documents")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and log")
     return asyncio.run(main_async(parser.parse_args()))
