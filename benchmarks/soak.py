@@ -199,6 +199,7 @@ class Soak:
     rss: dict[int, float] = field(default_factory=dict)
     outstanding: list[asyncio.Future[Any]] = field(default_factory=list)
     pending: dict[str, tuple[int, asyncio.Future[Any]]] = field(default_factory=dict)
+    without: frozenset[str] = frozenset()  # parts left out (diagnosis): see --without
 
     def cancel(self, request_id: int, future: asyncio.Future[Any]) -> None:
         (self.cancelled_after if future.done() else self.cancelled_before).add(request_id)
@@ -210,7 +211,7 @@ class Soak:
             self.cancel(*previous)  # the editor cancels what the keystroke makes stale
         self.client.notify("textDocument/didChange", doc.change(start, end, chars))
         cursor = start + len(chars)
-        if self.rng.random() < 0.01:
+        if self.rng.random() < 0.01 and "protocol-faults" not in self.without:
             self.protocol_fault(doc)
         request_id, future = self.client.request(
             "textDocument/inlineCompletion",
@@ -236,6 +237,12 @@ class Soak:
             if line.endswith(fault):
                 self.backend_faults[fault] += 1
         mode = self.rng.random()
+        if (
+            "cancel" in self.without
+            or ("cancel-before" in self.without and 0.55 <= mode < 0.85)
+            or ("cancel-after" in self.without and mode >= 0.85)
+        ):
+            mode = 0.0
         if mode < 0.55:
             await self.wait(future)
         elif mode < 0.70:
@@ -287,6 +294,8 @@ class Soak:
 
     def new_line(self, doc: Doc, lines: list[str]) -> str:
         roll = self.rng.random()
+        if "backend-faults" in self.without:
+            roll = 1.0
         if roll < 0.05:
             return "result = FAULT_ERR"
         if roll < 0.10:
@@ -324,7 +333,7 @@ class Soak:
     async def run(self, docs: list[Doc]) -> None:
         while self.sent < self.total:
             doc = self.rng.choice(docs)
-            if self.rng.random() < 0.05:
+            if self.rng.random() < 0.05 and "reopen" not in self.without:
                 # Closed and opened again (its pending request goes stale with it).
                 self.client.notify("textDocument/didClose", {"textDocument": {"uri": doc.uri}})
                 if self.rng.random() < 0.5:
@@ -364,6 +373,7 @@ async def soak(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
     for doc in docs:
         open_document(client, doc.uri, doc.text)
     run = Soak(client, random.Random(args.seed), total, client.process.pid)
+    run.without = frozenset(x.strip() for x in args.without.split(",") if x.strip())
     try:
         await run.run(docs)
         # Every request still in flight gets its reply (or is counted unanswered).
@@ -547,6 +557,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=28)
     parser.add_argument("--documents", type=int, default=DOCUMENTS, help="how many open documents")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
+    parser.add_argument(
+        "--without",
+        default="",
+        help="leave parts out, to find what costs memory: cancel (or cancel-before, cancel-after), backend-faults, protocol-faults, reopen",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and log")
     return asyncio.run(main_async(parser.parse_args()))
 
