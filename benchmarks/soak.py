@@ -1,14 +1,18 @@
 """Soak (issue 28, part 4): 50 open documents, 10,000 completion requests with realistic edits,
 cancellations and faults, against the real `ghosttype serve` and the scripted backend.
 
-A typist moves between 50 open documents (real source files of installed packages: click, httpx
-and CPython's stdlib, copied into a scratch workspace). At a line inside the file it types a new
+A typist first looks at each of 50 open documents (real source files of installed packages: click,
+httpx and CPython's stdlib, copied into a scratch workspace; a request at a line's end in each),
+then moves between them. At a line inside the file it types a new
 line after it: Enter with the indent, then a line of the file's own code (or a fault line, below),
 character by character with a typo and its backspace now and then. Every keystroke is an
 incremental `didChange` and a `textDocument/inlineCompletion`. Of the requests, about 55% are
 awaited; 15% are left pending and cancelled by the next keystroke when still unanswered (as editors
 do); 15% get `$/cancelRequest` at once, before the reply; 15% get it after the reply. Now and then
-a document is closed and opened again with its current text.
+a document is closed and opened again with its current text. After about a third of the lines the
+typist stops to read for 0.8-1.2 s (`--without pauses`: never; the server then runs its cyclic
+garbage collection only after 30 s of uninterrupted traffic, see idle_gc.py, and its RSS peaks
+with the garbage of 30 s of keystrokes replayed 20 times faster than a person types).
 
 Faults along the way:
   backend   lines that end in FAULT_ERR (the scripted backend raises), FAULT_SLOW (a 3 s delay:
@@ -196,6 +200,7 @@ class Soak:
     protocol_faults: Counter[str] = field(default_factory=Counter)
     backend_faults: Counter[str] = field(default_factory=Counter)
     reopened: int = 0
+    pauses: int = 0
     rss: dict[int, float] = field(default_factory=dict)
     outstanding: list[asyncio.Future[Any]] = field(default_factory=list)
     pending: dict[str, tuple[int, asyncio.Future[Any]]] = field(default_factory=dict)
@@ -330,7 +335,29 @@ class Soak:
             await self.keystroke(doc, offset, offset, char)
             offset += len(char)
 
+    async def tour(self, docs: list[Doc]) -> None:
+        """The person looks at every open document first: a request at the end of a line of each
+        (so per-document state exists before RSS is first measured)."""
+        for doc in self.rng.sample(docs, len(docs)):
+            if self.sent >= self.total:
+                return
+            lines = doc.text.split("\n")
+            number = self.rng.randrange(len(lines))
+            offset = sum(len(x) + 1 for x in lines[: number + 1]) - 1
+            request_id, future = self.client.request(
+                "textDocument/inlineCompletion",
+                {
+                    "textDocument": {"uri": doc.uri},
+                    "position": doc.position(min(offset, len(doc.text))),
+                    "context": {"triggerKind": 2},
+                },
+            )
+            self.completion_ids.append(request_id)
+            self.sent += 1
+            await self.wait(future)
+
     async def run(self, docs: list[Doc]) -> None:
+        await self.tour(docs)
         while self.sent < self.total:
             doc = self.rng.choice(docs)
             if self.rng.random() < 0.05 and "reopen" not in self.without:
@@ -342,6 +369,12 @@ class Soak:
                 open_document(self.client, doc.uri, doc.text)
                 self.reopened += 1
             await self.session(doc)
+            # Now and then the person stops to read (drawn either way: the same requests with and
+            # without pauses). The server collects cyclic garbage in such pauses (idle_gc.py).
+            pause, length = self.rng.random() < 0.3, self.rng.uniform(0.8, 1.2)
+            if pause and "pauses" not in self.without:
+                self.pauses += 1
+                await asyncio.sleep(length)
 
 
 def log_findings(path: Path) -> dict[str, Any]:
@@ -429,6 +462,8 @@ async def soak(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
         "protocolFaults": dict(run.protocol_faults),
         "backendFaults": dict(run.backend_faults),
         "reopened": run.reopened,
+        "pauses": run.pauses,
+        "without": sorted(run.without),
         "aliveAtEnd": alive,
         "rssMb": {str(k): round(v, 1) for k, v in sorted(run.rss.items())},
         "rssFirstMark": marks[0] if 1000 not in run.rss else 1000,
@@ -499,7 +534,7 @@ def targets(result: dict[str, Any], quick: bool) -> list[tuple[str, str, str, bo
         (
             "faults injected",
             f"protocol {sum(r['protocolFaults'].values())}, backend "
-            f"{sum(r['backendFaults'].values())}; {r['reopened']} re-opens; "
+            f"{sum(r['backendFaults'].values())}; {r['reopened']} re-opens; {r['pauses']} pauses; "
             f"{r['log']['warningLines']} warnings logged",
             "",
             None,
@@ -560,7 +595,7 @@ def main() -> int:
     parser.add_argument(
         "--without",
         default="",
-        help="leave parts out, to find what costs memory: cancel (or cancel-before, cancel-after), backend-faults, protocol-faults, reopen",
+        help="leave parts out, to find what costs memory: cancel (or cancel-before, cancel-after), backend-faults, protocol-faults, reopen, pauses",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and log")
     return asyncio.run(main_async(parser.parse_args()))
