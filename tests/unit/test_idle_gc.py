@@ -40,6 +40,35 @@ def test_collects_once_per_pause_and_within_the_longest_interval() -> None:
     assert collector.due()
 
 
+def test_uninterrupted_traffic_gets_a_young_collection_every_second() -> None:
+    # A client that never pauses: cycles made since the last collection (a cancelled request's
+    # task and traceback) are freed within YOUNG_S, not only after LONGEST_S.
+    clock = Clock()
+    collector = IdleCollector(clock)
+    made = []
+
+    class Node:
+        pass
+
+    for _ in range(int(idle_gc.YOUNG_S / 0.1) - 1):
+        clock.now += 0.1
+        collector.touch()
+        assert not collector.young_due() and not collector.due()
+    clock.now += 0.2
+    collector.touch()
+    assert collector.young_due() and not collector.due()
+    gc.disable()
+    try:
+        node = Node()
+        node.self = node  # type: ignore[attr-defined]
+        made.append(weakref.ref(node))
+        del node
+        collector.collect_young()
+    finally:
+        gc.enable()
+    assert made[0]() is None and not collector.young_due()
+
+
 def test_a_cycle_is_freed_in_the_first_pause(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(idle_gc, "IDLE_S", 0.05)
     monkeypatch.setattr(idle_gc, "CHECK_S", 0.01)
