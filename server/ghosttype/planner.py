@@ -4,6 +4,7 @@ builder's kept anchors and trees."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -73,7 +74,12 @@ class Planner:
             prompt.segments,
             alternative.segments if alternative is not None else None,
             fmt.name,
-            at,
+            at.cursor,
+            at.prefix,  # the prompt's own string: no copy
+            # What post-processing reads after the cursor, as a digest: 512 cached answers would
+            # otherwise hold 16 KB of text each (benchmarks/soak.py: +12 MB).
+            hashlib.blake2b(at.suffix.encode("utf-8", "surrogatepass"), digest_size=16).digest(),
+            at.multiline,
             completion,
         )
         return Plan(prompt, at, key, counter is not None, alternative)
