@@ -1024,10 +1024,18 @@ def report(summary: dict[str, Any], meta: dict[str, Any]) -> str:
             last <= 150,
         )
         row("soak: RSS growth", f"{100 * growth:+.1f}%", "<= 10%", growth <= 0.10)
+    header = (
+        f"ghosttype latency benchmark  ({meta['command']})\n"
+        f"machine: {meta['machine']}; load average at start {meta['load_start']}, at end {meta['load_end']}"
+    )
+    return render_table(header, rows)
+
+
+def render_table(header: str, rows: list[tuple[str, str, str, str]]) -> str:
+    """The figures as aligned columns under `header` (the benchmarks' one table format)."""
     width = [max(len(r[i]) for r in [*rows, ("target", "figure", "goal", "")]) for i in range(4)]
     lines = [
-        f"ghosttype latency benchmark  ({meta['command']})",
-        f"machine: {meta['machine']}; load average at start {meta['load_start']}, at end {meta['load_end']}",
+        header,
         "",
         "  ".join(h.ljust(w) for h, w in zip(("target", "figure", "goal", ""), width, strict=True)),
         "  ".join("-" * w for w in width),

@@ -60,6 +60,7 @@ from latency import (
     LspClient,
     copy_package,
     open_document,
+    render_table,
     rss_mb,
     site_packages,
     utf16,
@@ -546,15 +547,7 @@ def targets(result: dict[str, Any], quick: bool) -> list[tuple[str, str, str, bo
 
 def table(rows: list[tuple[str, str, str, bool | None]], header: str) -> str:
     cells = [(a, b, c, "-" if d is None else ("met" if d else "MISSED")) for a, b, c, d in rows]
-    width = [max(len(r[i]) for r in [*cells, ("target", "figure", "goal", "")]) for i in range(4)]
-    lines = [
-        header,
-        "",
-        "  ".join(h.ljust(w) for h, w in zip(("target", "figure", "goal", ""), width, strict=True)),
-        "  ".join("-" * w for w in width),
-    ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, width, strict=True)) for r in cells]
-    return "\n".join(lines)
+    return render_table(header, cells)
 
 
 async def main_async(args: argparse.Namespace) -> int:
