@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ghosttype.backends.embedded import EmbeddedBackend
-from ghosttype.config import BackendSettings
+from ghosttype.backends.embedded import tokenize_prompt
 from ghosttype.context.types import PromptContext, Snippet
 from ghosttype.prompts import build_prompt
 from ghosttype.prompts.builder import neutralise
@@ -77,10 +76,8 @@ class RecordingTokenizer:
 
 @pytest.mark.parametrize("fmt", FORMATS.values(), ids=FORMATS.keys())
 def test_the_embedded_backend_tokenizes_user_text_without_special_tokens(fmt: PromptFormat):
-    backend = EmbeddedBackend(BackendSettings())
-    tokenizer = RecordingTokenizer()
-    backend._llm = tokenizer  # the model's tokenizer, without loading a model
-    backend.tokenize(build_prompt(fmt, context(HOSTILE)))
+    tokenizer = RecordingTokenizer()  # the model's tokenizer, without loading a model
+    tokenize_prompt(tokenizer, build_prompt(fmt, context(HOSTILE)))
     assert tokenizer.calls
     for text, special in tokenizer.calls:
         assert not special or HOSTILE not in text

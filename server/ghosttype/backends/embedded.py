@@ -204,13 +204,7 @@ class EmbeddedBackend:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def tokenize(self, prompt: Prompt) -> list[int]:
-        """Template text may hold special tokens; the user's text never does (a file that
-        contains `<|fim_suffix|>` is tokenized as plain text)."""
-        tokens: list[int] = []
-        for segment in prompt.segments:
-            data = segment.text.encode("utf-8")
-            tokens += self._llm.tokenize(data, add_bos=False, special=segment.special)
-        return tokens
+        return tokenize_prompt(self._llm, prompt)
 
     def is_control(self, token: int) -> bool:
         known = self._control_cache.get(token)
@@ -448,6 +442,16 @@ def _ban(llm: Any, tokens: list[int]) -> None:
 
     logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
     logits[tokens] = -np.inf
+
+
+def tokenize_prompt(tokenizer: Any, prompt: Prompt) -> list[int]:
+    """Template text may hold special tokens; the user's text never does (a file that contains
+    `<|fim_suffix|>` is tokenized as plain text). `tokenizer`: llama.cpp's `Llama`."""
+    tokens: list[int] = []
+    for segment in prompt.segments:
+        data = segment.text.encode("utf-8")
+        tokens += tokenizer.tokenize(data, add_bos=False, special=segment.special)
+    return tokens
 
 
 def create(settings: BackendSettings) -> EmbeddedBackend:
