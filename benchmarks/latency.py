@@ -121,13 +121,13 @@ class LspClient:
         while True:
             try:
                 header = await stream.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in header.decode("ascii").split("\r\n"):
+                    if line.lower().startswith("content-length:"):
+                        length = int(line.split(":", 1)[1])
+                body = await stream.readexactly(length)
             except (asyncio.IncompleteReadError, ConnectionError):
-                break
-            length = 0
-            for line in header.decode("ascii").split("\r\n"):
-                if line.lower().startswith("content-length:"):
-                    length = int(line.split(":", 1)[1])
-            body = await stream.readexactly(length)
+                break  # the server is gone
             arrived = time.perf_counter()
             message = json.loads(body)
             if "method" in message:
@@ -138,9 +138,13 @@ class LspClient:
                     if message["params"].get("state") in ("ready", "error"):
                         self.ready.set()
                 continue
-            future = self._pending.pop(message.get("id"), None)
-            if future is not None and not future.done():
-                future.set_result((arrived, message))
+            self.on_reply(arrived, message)
+
+    def on_reply(self, arrived: float, message: dict[str, Any]) -> None:
+        """A reply to one of this client's requests (a subclass may count them)."""
+        future = self._pending.pop(message.get("id"), None)
+        if future is not None and not future.done():
+            future.set_result((arrived, message))
 
     async def initialize(self, root: Path) -> None:
         await self.call(

@@ -127,35 +127,11 @@ class CountingClient(LspClient):
         assert self.process.stdin is not None
         self.process.stdin.write(data)
 
-    async def _read(self) -> None:
-        stream = self.process.stdout
-        assert stream is not None
-        while True:
-            try:
-                header = await stream.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in header.decode("ascii").split("\r\n"):
-                    if line.lower().startswith("content-length:"):
-                        length = int(line.split(":", 1)[1])
-                body = await stream.readexactly(length)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                break
-            arrived = time.perf_counter()
-            message = json.loads(body)
-            if "method" in message:
-                if "id" in message:
-                    self._send({"jsonrpc": "2.0", "id": message["id"], "result": None})
-                elif message["method"] == "ghosttype/status":
-                    self.status.append(message["params"])
-                    if message["params"].get("state") in ("ready", "error"):
-                        self.ready.set()
-                continue
-            ident = message.get("id")
-            self.replies[ident] += 1
-            self.reply_messages.setdefault(ident, []).append(message)
-            future = self._pending.pop(ident, None)
-            if future is not None and not future.done():
-                future.set_result((arrived, message))
+    def on_reply(self, arrived: float, message: dict[str, Any]) -> None:
+        ident = message.get("id")
+        self.replies[ident] += 1
+        self.reply_messages.setdefault(ident, []).append(message)
+        super().on_reply(arrived, message)
 
 
 @dataclass
