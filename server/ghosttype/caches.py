@@ -65,11 +65,11 @@ class ShownSuggestions:
         after = text[offset:]
         if not typed or not after.endswith(shown.after):
             return None
-        cursor = Surroundings.of(document, offset, "", False)
+        cursor = Surroundings.of(document, offset, "", False).cursor
         remaining = []
         for completion in shown.completions:
             if completion.text.startswith(typed) and len(completion.text) > len(typed):
-                finished = finalize(completion.text[len(typed) :], cursor.cursor, after)
+                finished = finalize(completion.text[len(typed) :], cursor, after)
                 if finished is not None:
                     remaining.append(finished)
         return tuple(remaining) or None
