@@ -82,3 +82,19 @@ async def test_confidence_is_reported_and_the_alternative_lane_keeps_the_first_o
     # The other prompt ran in lane 1: lane 0 still holds the first prompt (one token evaluated,
     # as when nothing ran between).
     assert after.evaluated_tokens == again.evaluated_tokens == 1
+
+
+async def test_a_prompts_cost_is_what_the_lanes_kv_cache_does_not_hold(backend):
+    prompt = build_prompt(
+        FORMATS["qwen2.5-coder"], PromptContext("cost.py", "python", PREFIX * 3, SUFFIX)
+    )
+    total = len(backend.tokenize(prompt))
+    await backend.generate(prompt, GenerationParams(max_tokens=1), Usage()).__anext__()
+    assert backend.uncached_tokens(prompt, 0) == 1  # all but the last, re-evaluated for logits
+    grown = build_prompt(
+        FORMATS["qwen2.5-coder"], PromptContext("cost.py", "python", PREFIX * 3 + "x", SUFFIX)
+    )
+    # The new prompt shares the start up to the cursor: the rest is what it costs.
+    assert 1 < backend.uncached_tokens(grown, 0) < total / 2
+    # The prefill rate is measured, in a plausible range for a 0.5B model on any CPU.
+    assert 5 < backend.prefill_rate() < 100_000

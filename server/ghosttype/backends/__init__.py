@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 from ..config import BackendSettings
-from .base import Backend, BackendError, GenerationParams, Progress, Usage
+from .base import Backend, BackendError, GenerationParams, KeepsPrompts, Progress, Usage
 
 MODULES = {
     "embedded": "embedded",
@@ -26,4 +26,12 @@ def create_backend(settings: BackendSettings) -> Backend:
     return backend
 
 
-__all__ = ["Backend", "BackendError", "GenerationParams", "Progress", "Usage", "create_backend"]
+__all__ = [
+    "Backend",
+    "BackendError",
+    "GenerationParams",
+    "KeepsPrompts",
+    "Progress",
+    "Usage",
+    "create_backend",
+]

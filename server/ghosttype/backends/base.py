@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ..prompts import Prompt, PromptFormat
 
@@ -100,3 +100,15 @@ class Backend(Protocol):
 
     async def close(self) -> None:
         """Releases the model or the connections."""
+
+
+@runtime_checkable
+class KeepsPrompts(Protocol):
+    """A backend that keeps evaluated prompts in a KV cache it can look into (the embedded one):
+    the engine asks what a prompt would cost before it runs it (see first_answer.py)."""
+
+    def uncached_tokens(self, prompt: Prompt, lane: int) -> int:
+        """The prompt tokens that lane's KV cache does not hold (what must be evaluated)."""
+
+    def prefill_rate(self) -> float:
+        """Prompt tokens evaluated per second, as measured on this machine."""

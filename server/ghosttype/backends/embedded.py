@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,6 +41,12 @@ from .model_store import DEFAULT_MODEL, check_model_file, ensure_model
 # prompt goes in 32-token batches, so a newer request waits at most ~0.2 s for the model.
 ONE_BATCH_MAX = 64
 EVAL_BATCH = 32
+# Prompt tokens a second before anything is measured (the 0.5B on 2 quiet cores does ~210), and
+# how much each batch measured moves the estimate. Batches under MEASURED_BATCH_MIN tokens are
+# dominated by their fixed cost and not counted.
+INITIAL_PREFILL_RATE = 150.0
+RATE_WEIGHT = 0.3
+MEASURED_BATCH_MIN = 16
 CONTEXT_TOKENS = 4096
 LLAMA_TOKEN_ATTR_CONTROL = 1 << 3
 
@@ -137,6 +144,9 @@ class EmbeddedBackend:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ghosttype-llama")
         self._control_cache: dict[int, bool] = {}
         self._by_first_char: dict[str, list[tuple[int, str]]] | None = None
+        self._prefill_rate = INITIAL_PREFILL_RATE
+        # The last prompt tokenized: the engine asks its cost, then runs it.
+        self._tokenized: tuple[tuple[object, ...], list[int]] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -204,7 +214,34 @@ class EmbeddedBackend:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def tokenize(self, prompt: Prompt) -> list[int]:
-        return tokenize_prompt(self._llm, prompt)
+        last = self._tokenized
+        if last is not None and last[0] == prompt.segments:
+            return last[1]
+        tokens = tokenize_prompt(self._llm, prompt)
+        self._tokenized = (prompt.segments, tokens)
+        return tokens
+
+    # --- what a prompt costs (KeepsPrompts) ----------------------------------------------------
+
+    def uncached_tokens(self, prompt: Prompt, lane: int) -> int:
+        """Read from the event loop while the worker may be evaluating: an estimate, which is
+        all the engine needs to choose a prompt."""
+        tokens = self.tokenize(prompt)
+        llm = self._llm if lane == 0 else self._alternative
+        if llm is None:
+            return len(tokens)
+        # At least the last token is evaluated again, for fresh logits (see _reuse_prefix).
+        return len(tokens) - _common_prefix(llm.input_ids[: llm.n_tokens], tokens[:-1])
+
+    def prefill_rate(self) -> float:
+        return self._prefill_rate
+
+    def _timed_eval(self, llm: Any, batch: list[int]) -> None:
+        started = time.perf_counter()
+        llm.eval(batch)
+        elapsed = time.perf_counter() - started
+        if len(batch) >= MEASURED_BATCH_MIN and elapsed > 0:
+            self._prefill_rate += RATE_WEIGHT * (len(batch) / elapsed - self._prefill_rate)
 
     def is_control(self, token: int) -> bool:
         known = self._control_cache.get(token)
@@ -291,7 +328,7 @@ class EmbeddedBackend:
         for start in range(0, len(pending), max(batch, 1)):
             if stop.is_set():
                 return
-            llm.eval(pending[start : start + batch])
+            self._timed_eval(llm, pending[start : start + batch])
 
         llm.set_seed(params.seed if params.seed is not None else 0)
         llm._sampler = llm._init_sampler(temp=params.temperature, repeat_penalty=1.0)
@@ -382,11 +419,7 @@ class EmbeddedBackend:
 def _reuse_prefix(llm: Any, tokens: list[int]) -> int:
     """Keeps the KV cache for the longest prefix shared with what is evaluated; returns its
     length. At least one prompt token is always re-evaluated, for fresh logits."""
-    previous = llm.input_ids[: llm.n_tokens]
-    limit = min(len(previous), len(tokens) - 1)
-    common = 0
-    while common < limit and previous[common] == tokens[common]:
-        common += 1
+    common = _common_prefix(llm.input_ids[: llm.n_tokens], tokens[:-1])
     if log.isEnabledFor(logging.DEBUG):  # why a call was slow: what it had to evaluate
         log.debug(
             "prompt of %d tokens, %d from the KV cache; evaluating from %r",
@@ -399,6 +432,15 @@ def _reuse_prefix(llm: Any, tokens: list[int]) -> int:
         return common
     llm.reset()
     return 0
+
+
+def _common_prefix(previous: Any, tokens: list[int]) -> int:
+    """How many tokens `previous` (llama.cpp's evaluated ids) and `tokens` share from the start."""
+    limit = min(len(previous), len(tokens))
+    common = 0
+    while common < limit and previous[common] == tokens[common]:
+        common += 1
+    return common
 
 
 def _logprob(llm: Any, token: int) -> float:
