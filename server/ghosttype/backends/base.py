@@ -43,6 +43,10 @@ class Usage:
     generated_tokens: int = 0
     # Tokens generated after the request was cancelled (work nobody will see).
     wasted_tokens: int = 0
+    # Prompt lookup (the embedded backend, greedy): tokens guessed from the context and
+    # evaluated with the chosen token, and those of them the model chose as well.
+    drafted_tokens: int = 0
+    accepted_tokens: int = 0
     # The model's log-probability of the text streamed so far and the tokens it covers, where
     # the backend can tell (the embedded one): updated before each piece is handed on, so at any
     # point it is that of the pieces received. How sure the model was, to rank candidates.

@@ -10,6 +10,12 @@ On a blank line, a model that thinks nothing belongs there writes the next line 
 which the finaliser drops: the person asked and got nothing. The backend holds the first line back
 until it can tell, and on such a repeat steps back to where its content began and samples again
 without the tokens that would begin the same line (once per generation).
+
+Greedy generations draft from their own context (prompt lookup): code repeats itself, so the tokens
+that followed the last few tokens' previous occurrence (in the document window, a neighbour file or
+the completion so far) are a guess at what comes next. The chosen token and that guess are
+evaluated in one batch, which costs little more than the token alone, and every guessed token the
+model would have chosen itself is taken without a step of its own. The output is the same.
 """
 
 from __future__ import annotations
@@ -48,6 +54,15 @@ INITIAL_PREFILL_RATE = 150.0
 RATE_WEIGHT = 0.3
 MEASURED_BATCH_MIN = 16
 CONTEXT_TOKENS = 4096
+# Prompt lookup (greedy generations only): the last DRAFT_NGRAMS tokens (the longest that occurs
+# earlier first) are looked up in the context, and the tokens that followed go with the chosen
+# token into one batch. On 2 cores a batch costs ~10 ms a drafted token over a token's ~37 ms, so a
+# rejected draft costs: drafts start at one token, double while whole drafts are accepted (up to
+# DRAFT_MAX) and halve on a rejection. Measured with benchmarks/speculative.py: a fixed 8-token
+# draft accepted 32% and gained 7%, this 55% and ~30%.
+PROMPT_LOOKUP = True
+DRAFT_NGRAMS = (3, 2)
+DRAFT_MAX = 8
 LLAMA_TOKEN_ATTR_CONTROL = 1 << 3
 
 log = logging.getLogger(__name__)
@@ -129,8 +144,9 @@ _DONE = object()
 
 
 class EmbeddedBackend:
-    def __init__(self, settings: BackendSettings):
+    def __init__(self, settings: BackendSettings, prompt_lookup: bool = PROMPT_LOOKUP):
         self.settings = settings
+        self.prompt_lookup = prompt_lookup  # draft greedy generations from their own context
         self.model_name = settings.model or DEFAULT_MODEL
         self.name = (
             f"embedded:{Path(settings.model_path).name if settings.model_path else self.model_name}"
@@ -338,20 +354,28 @@ class EmbeddedBackend:
         generated: list[int] = []
         logprobs: list[float] = []  # of each token in `generated`
         held = ""  # the first line, held back while it may still repeat `avoid`
+        drafting = self.prompt_lookup and params.temperature == 0
+        # The model's next choices, known from a verified draft: (token, the row of the last
+        # batch's logits it was chosen from). All but the last are evaluated already.
+        known: list[tuple[int, int]] = []
+        draft_size = 1
         try:
             while len(generated) < params.max_tokens:
                 if stop.is_set():
                     return
-                if banned:
-                    _ban(llm, banned)
-                token = llm.sample()
+                if known:
+                    token, row = known.pop(0)
+                else:
+                    if banned:
+                        _ban(llm, banned)
+                    token, row = llm.sample(), -1
                 if stop.is_set():
                     usage.wasted_tokens += 1
                     return
                 usage.generated_tokens += 1
                 control = self.is_control(token)
                 piece = "" if control else decoder.decode(llm.detokenize([token], special=False))
-                logprob = _logprob(llm, token)
+                logprob = _logprob(llm, token, row)
                 if not control:
                     generated.append(token)
                     logprobs.append(logprob)
@@ -365,6 +389,7 @@ class EmbeddedBackend:
                         # best choice there that does not begin the same line, once.
                         start = _content_start(llm, generated)
                         del generated[start:], logprobs[start:]
+                        known.clear()
                         _step_back(llm, len(tokens) + start)
                         banned = self._tokens_beginning(avoid)
                         held = llm.detokenize(generated, special=False).decode("utf-8", "replace")
@@ -383,7 +408,26 @@ class EmbeddedBackend:
                     return
                 elif piece:
                     emit((piece, logprob, 1))
-                llm.eval([token])
+                if known:  # a verified draft token: evaluated with the batch that verified it
+                    continue
+                # Drafts are checked against the model's own greedy choice: not while tokens are
+                # banned from the next one. Never past max_tokens: the choice after the draft is
+                # a token too.
+                draft: list[int] = []
+                if drafting and not banned:
+                    limit = min(draft_size, params.max_tokens - len(generated) - 1)
+                    draft = _draft(llm.input_ids[: llm.n_tokens], token, limit)
+                if draft:
+                    known = _eval_verifying(llm, token, draft)
+                    accepted = len(known) - 1
+                    usage.drafted_tokens += len(draft)
+                    usage.accepted_tokens += accepted
+                    whole = accepted == len(draft)
+                    draft_size = (
+                        min(DRAFT_MAX, draft_size * 2) if whole else max(1, draft_size // 2)
+                    )
+                else:
+                    llm.eval([token])
         finally:
             llm._sampler = None
 
@@ -443,11 +487,18 @@ def _common_prefix(previous: Any, tokens: list[int]) -> int:
     return common
 
 
-def _logprob(llm: Any, token: int) -> float:
-    """The log-probability the model gave `token` (from the logits it was sampled from)."""
+def _logits(llm: Any, row: int) -> Any:
+    """The logits at `row` of the last batch evaluated (-1: its last token), in place."""
     import numpy as np
 
-    logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+    return np.ctypeslib.as_array(llm._ctx.get_logits_ith(row), shape=(llm.n_vocab(),))
+
+
+def _logprob(llm: Any, token: int, row: int = -1) -> float:
+    """The log-probability the model gave `token` (from the logits it was chosen from)."""
+    import numpy as np
+
+    logits = _logits(llm, row)
     top = float(logits.max())
     return float(logits[token]) - top - math.log(float(np.exp(logits - top).sum()))
 
@@ -482,8 +533,55 @@ def _ban(llm: Any, tokens: list[int]) -> None:
     """Excludes `tokens` from the next sample: the sampler reads the context's logits in place."""
     import numpy as np
 
-    logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
-    logits[tokens] = -np.inf
+    _logits(llm, -1)[tokens] = -np.inf
+
+
+def _draft(context: Any, token: int, limit: int) -> list[int]:
+    """What followed the last few tokens of `context` + `token` where they occurred before (the
+    most recent occurrence, of the longest of DRAFT_NGRAMS that has one): at most `limit` tokens.
+    `context`: llama.cpp's evaluated ids."""
+    import numpy as np
+
+    if limit <= 0:
+        return []
+    sequence = np.append(context, token)
+    for n in DRAFT_NGRAMS:
+        starts = len(sequence) - n  # occurrences start before the last n tokens
+        if starts <= 0:
+            continue
+        found = np.ones(starts, dtype=bool)
+        for offset in range(n):
+            found &= sequence[offset : starts + offset] == sequence[starts + offset]
+        hits = np.flatnonzero(found)
+        if len(hits):
+            after = int(hits[-1]) + n
+            return [int(t) for t in sequence[after : after + limit]]
+    return []
+
+
+def _eval_verifying(llm: Any, token: int, draft: list[int]) -> list[tuple[int, int]]:
+    """Evaluates `token` and `draft` in one batch, with logits at every position (Llama.eval
+    keeps only the last one's), and keeps the draft's longest run the model would have chosen
+    greedily. Returns the model's choices after `token`, each with the batch row it was chosen
+    from: the accepted draft tokens (evaluated) and the choice after them (not yet)."""
+    import numpy as np
+
+    batch = [token, *draft]
+    past = llm.n_tokens
+    llm._ctx.kv_cache_seq_rm(-1, past, -1)  # as Llama.eval does
+    llm._batch.set_batch(batch=batch, n_past=past, logits_all=True)
+    llm._ctx.decode(llm._batch)
+    llm.input_ids[past : past + len(batch)] = batch
+    choices: list[tuple[int, int]] = []
+    for row, guess in enumerate([*draft, None]):
+        choice = int(np.argmax(_logits(llm, row)))  # the greedy sampler's choice there
+        choices.append((choice, row))
+        if choice != guess:
+            break
+    # Keep the token and the accepted draft; forget the rest.
+    llm.n_tokens = past + len(choices)
+    llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+    return choices
 
 
 def tokenize_prompt(tokenizer: Any, prompt: Prompt) -> list[int]:
