@@ -4,12 +4,14 @@ fast greedy text comes, never what it is."""
 from __future__ import annotations
 
 import json.encoder
+import math
 from pathlib import Path
 
 import pytest
 
+from ghosttype.backends import embedded as embedded_module
 from ghosttype.backends.base import GenerationParams, Usage
-from ghosttype.backends.embedded import EmbeddedBackend, _draft
+from ghosttype.backends.embedded import DRAFT_PROBE_EVERY, EmbeddedBackend, _draft
 from ghosttype.config import BackendSettings
 from ghosttype.context.types import PromptContext, Snippet
 from ghosttype.prompts import FORMATS, build_prompt
@@ -69,6 +71,12 @@ async def backend():
     await embedded.close()
 
 
+@pytest.fixture
+def drafting_always_pays(monkeypatch):
+    """Whether drafting runs here must not depend on how busy the machine is (see _draft_limit)."""
+    monkeypatch.setattr(embedded_module, "DRAFT_COST_MAX", math.inf)
+
+
 async def pieces(
     backend: EmbeddedBackend, context: PromptContext, drafting: bool, avoid: str = ""
 ) -> tuple[list[str], Usage]:
@@ -80,6 +88,7 @@ async def pieces(
     return [piece async for piece in backend.generate(prompt, params, usage)], usage
 
 
+@pytest.mark.usefixtures("drafting_always_pays")
 @pytest.mark.parametrize(
     "name, prefix, suffix, snippets, repetitive", CASES, ids=[c[0] for c in CASES]
 )
@@ -98,6 +107,7 @@ async def test_drafting_gives_the_same_tokens(backend, name, prefix, suffix, sni
     assert usage.logprob == pytest.approx(plain_usage.logprob, rel=0.05)
 
 
+@pytest.mark.usefixtures("drafting_always_pays")
 async def test_drafting_gives_the_same_tokens_after_a_step_back(backend):
     """A first line that repeats the next one: the backend steps back and bans its start, and
     drafting must neither use the banned logits nor keep the abandoned draft."""
@@ -110,6 +120,20 @@ async def test_drafting_gives_the_same_tokens_after_a_step_back(backend):
     assert drafted == steered
     assert usage.generated_tokens == steered_usage.generated_tokens
     assert usage.accepted_tokens > 0
+
+
+def test_drafting_stops_while_a_drafted_token_costs_over_half_a_tokens_time():
+    backend = EmbeddedBackend(BackendSettings())
+    assert backend._draft_limit(8) == 0  # nothing measured yet
+    backend._measure_token(0.035)
+    assert backend._draft_limit(8) == 8
+    backend._draft_token_s = 0.1  # another process keeps a core busy: batches crawl
+    assert backend._draft_limit(8) == 0
+    for _ in range(DRAFT_PROBE_EVERY):
+        backend._measure_token(0.035)
+    assert backend._draft_limit(8) == 1  # time to check with one drafted token
+    backend._draft_token_s = 0.008
+    assert backend._draft_limit(8) == 8
 
 
 def test_a_draft_is_what_followed_the_last_tokens_most_recent_occurrence():

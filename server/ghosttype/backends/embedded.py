@@ -56,13 +56,20 @@ MEASURED_BATCH_MIN = 16
 CONTEXT_TOKENS = 4096
 # Prompt lookup (greedy generations only): the last DRAFT_NGRAMS tokens (the longest that occurs
 # earlier first) are looked up in the context, and the tokens that followed go with the chosen
-# token into one batch. On 2 cores a batch costs ~10 ms a drafted token over a token's ~37 ms, so a
+# token into one batch. On 2 quiet cores a drafted token adds ~8 ms to a token's ~35 ms, so a
 # rejected draft costs: drafts start at one token, double while whole drafts are accepted (up to
-# DRAFT_MAX) and halve on a rejection. Measured with benchmarks/speculative.py: a fixed 8-token
-# draft accepted 32% and gained 7%, this 55% and ~30%.
+# DRAFT_MAX) and halve on a rejection (on benchmarks/speculative.py's tokens, a fixed 8-token
+# draft would be 32% accepted and gain ~7%; this is ~55% accepted).
 PROMPT_LOOKUP = True
 DRAFT_NGRAMS = (3, 2)
 DRAFT_MAX = 8
+# A batch runs on llama.cpp's batch threads (one per core), a lone token on `threads` (one): with
+# another process busy on a core, the batch's threads wait for each other, and a drafted token adds
+# 1-3 tokens' time, which no draft pays back. So both are timed, and drafting stops while a
+# drafted token adds over DRAFT_COST_MAX of a token's time; a 1-token draft checks again after
+# DRAFT_PROBE_EVERY tokens evaluated alone.
+DRAFT_COST_MAX = 0.5
+DRAFT_PROBE_EVERY = 64
 LLAMA_TOKEN_ATTR_CONTROL = 1 << 3
 
 log = logging.getLogger(__name__)
@@ -161,6 +168,9 @@ class EmbeddedBackend:
         self._control_cache: dict[int, bool] = {}
         self._by_first_char: dict[str, list[tuple[int, str]]] | None = None
         self._prefill_rate = INITIAL_PREFILL_RATE
+        self._token_s = 0.0  # a generated token evaluated alone, measured (0: not yet)
+        self._draft_token_s = 0.0  # what a drafted token added to its batch, last measured
+        self._undrafted = 0  # generated tokens evaluated alone since the last draft
         # The last prompt tokenized: the engine asks its cost, then runs it.
         self._tokenized: tuple[tuple[object, ...], list[int]] | None = None
 
@@ -413,23 +423,52 @@ class EmbeddedBackend:
                 # Drafts are checked against the model's own greedy choice: not while tokens are
                 # banned from the next one. Never past max_tokens: the choice after the draft is
                 # a token too.
-                draft: list[int] = []
+                limit = 0
                 if drafting and not banned:
-                    limit = min(draft_size, params.max_tokens - len(generated) - 1)
-                    draft = _draft(llm.input_ids[: llm.n_tokens], token, limit)
-                if draft:
-                    known = _eval_verifying(llm, token, draft)
-                    accepted = len(known) - 1
-                    usage.drafted_tokens += len(draft)
-                    usage.accepted_tokens += accepted
-                    whole = accepted == len(draft)
+                    room = params.max_tokens - len(generated) - 1
+                    limit = min(self._draft_limit(draft_size), room)
+                known, drafted = self._evaluate(llm, token, limit, usage)
+                if drafted:
+                    whole = len(known) - 1 == drafted
                     draft_size = (
                         min(DRAFT_MAX, draft_size * 2) if whole else max(1, draft_size // 2)
                     )
-                else:
-                    llm.eval([token])
         finally:
             llm._sampler = None
+
+    def _evaluate(
+        self, llm: Any, token: int, limit: int, usage: Usage
+    ) -> tuple[list[tuple[int, int]], int]:
+        """Evaluates `token`, with up to `limit` tokens drafted after it where the context has
+        them. Returns the model's choices the draft showed (see _eval_verifying; none without a
+        draft) and how many tokens were drafted."""
+        draft = _draft(llm.input_ids[: llm.n_tokens], token, limit)
+        started = time.perf_counter()
+        if not draft:
+            llm.eval([token])
+            self._measure_token(time.perf_counter() - started)
+            return [], 0
+        known = _eval_verifying(llm, token, draft)
+        self._draft_token_s = (time.perf_counter() - started - self._token_s) / len(draft)
+        self._undrafted = 0
+        usage.drafted_tokens += len(draft)
+        usage.accepted_tokens += len(known) - 1
+        return known, len(draft)
+
+    def _draft_limit(self, size: int) -> int:
+        """How many tokens to draft: `size` while drafting pays, 1 when it is time to check
+        again, else none."""
+        if self._token_s == 0:
+            return 0
+        if self._draft_token_s < DRAFT_COST_MAX * self._token_s:
+            return size
+        return 1 if self._undrafted >= DRAFT_PROBE_EVERY else 0
+
+    def _measure_token(self, elapsed: float) -> None:
+        self._undrafted += 1
+        if self._token_s == 0:
+            self._token_s = elapsed
+        self._token_s += RATE_WEIGHT * (elapsed - self._token_s)
 
     def _tokens_beginning(self, line: str) -> list[int]:
         """The tokens whose text, leading whitespace aside, is a beginning of `line` (up to a
