@@ -239,9 +239,9 @@ class BackendHost:
             if not failed:
                 self.status("ready", self._ready_message(backend))
 
-    async def warm(self, prompt: Prompt) -> bool:
-        """Evaluates a prompt's start ahead of requests, where the backend can (the embedded
-        one); False where it cannot."""
+    async def warm(self, prompt: Prompt, lane: int = 0) -> bool:
+        """Evaluates a prompt ahead of requests in a lane (see GenerationParams.lane), where the
+        backend can (the embedded one); False where it cannot."""
         backend = await self.ready()
         warm = getattr(backend, "warm", None)
         if warm is None:
@@ -249,7 +249,7 @@ class BackendHost:
         assert backend is not None
         if self.audit.active:
             self._audit(utc_now(), "prewarm", backend, prompt, None, None)
-        await warm(prompt)
+        await (warm(prompt, lane) if lane else warm(prompt))
         return True
 
     # --- the audit log ---------------------------------------------------------------------

@@ -84,6 +84,7 @@ async def collect(
             temperature=temperature,
             seed=index,
             candidate=index,
+            lane=plan.lane,
             avoid_line=line_to_avoid(plan.at, settings),
             cold=settings.deterministic,
         )

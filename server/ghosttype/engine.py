@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import candidates
+from . import candidates, first_answer
 from .backend_host import BackendHost, StatusLine, StatusSink
-from .backends import Backend, BackendError, create_backend
+from .backends import Backend, BackendError, KeepsPrompts, create_backend
 from .caches import ExactCache, ShownSuggestions
 from .clock import Clock, SystemClock
 from .config import BackendSettings, Settings
@@ -30,10 +30,15 @@ from .documents import Document, DocumentStore
 from .generation import Generator
 from .planner import Plan, Planner
 from .postprocess import Completion
-from .prefetch import Prefetcher, Prewarmer
+from .prefetch import WARM_AFTER_S, Background, Prefetcher
+from .prompts import Prompt
 from .stats import Stats
 
 Answers = tuple[Completion, ...]
+# A cursor that moved waits this long before the work there starts: it may be passing through.
+CUE_AFTER_S = 0.1
+# An edit this many lines from the last request's place is at a new place.
+FAR_EDIT_LINES = 20
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,8 @@ class Engine:
         self.cache = ExactCache()
         self.shown = ShownSuggestions()
         self.prefetcher = Prefetcher(self.clock, self.stats, self.context.speculate, self._prefetch)
-        self.prewarmer = Prewarmer(self.clock, self.stats, self.host)
+        self.background = Background(self.clock)
+        self._places: dict[str, int] = {}  # per document: the offset of its last request
         self._inflight: dict[str, asyncio.Task[Reply]] = {}
         self._debounce: dict[str, AdaptiveDebounce] = {}
         self._ids = itertools.count(1)
@@ -101,7 +107,7 @@ class Engine:
 
     async def close(self) -> None:
         self.prefetcher.cancel()
-        self.prewarmer.cancel()
+        self.background.cancel()
         for task in list(self._inflight.values()):
             task.cancel()
         await self.host.close()
@@ -129,7 +135,7 @@ class Engine:
             older.cancel()
         debounce = self._debounce.setdefault(uri, self._new_debounce())
         debounce.observe(started)
-        self.prewarmer.cancel()  # a request outranks warming
+        self._places[uri] = offset
         task = asyncio.create_task(self._complete(document, offset, invoked, debounce))
         self._inflight[uri] = task
         try:
@@ -169,13 +175,19 @@ class Engine:
         self.prefetcher.cancel()
         if cached is not None:
             return self._reply(document, offset, cached, "cache")
-        if not invoked:
-            await self.clock.sleep(debounce.delay_ms() / 1000)
+        delay_s = 0.0 if invoked else debounce.delay_ms() / 1000
+        if delay_s > 0:
+            self._prefill_during_debounce(document, offset, plan)
+            await self.clock.sleep(delay_s)
         backend = await self.host.ready()
         if backend is None:
             return Reply(source="error")
+        self.background.cancel()  # the model is needed now (what it evaluated stays cached)
         if not plan.counted:  # planned while the model loaded, with estimated token counts
             plan = self._plan(document, offset, invoked)
+        short = None if invoked or deterministic else self._short_plan(document, offset, plan)
+        if short is not None:
+            return await self._first_answer(document, offset, plan, short, backend)
         answers = await candidates.collect(self.generator, backend, plan, settings.completion)
         if answers is None:
             return Reply(source="error")
@@ -197,7 +209,14 @@ class Engine:
             speculative=speculative,
         )
 
-    def _reply(self, document: Document, offset: int, answers: Answers, source: str) -> Reply:
+    def _reply(
+        self,
+        document: Document,
+        offset: int,
+        answers: Answers,
+        source: str,
+        prefetch: bool = True,
+    ) -> Reply:
         if source != "model":
             self.stats.cache_hits += 1
         if not self.settings.completion.deterministic:
@@ -205,7 +224,7 @@ class Engine:
         if not answers:
             return Reply(source=source if source != "model" else "none")
         items = tuple(Suggestion(f"gt-{next(self._ids)}", a.text, a.replace_after) for a in answers)
-        if source != "typed-through":
+        if source != "typed-through" and prefetch:
             self._start_prefetch(document, offset, answers[0])
         return Reply(items, source)
 
@@ -237,6 +256,63 @@ class Engine:
             self.cache.put(plan.key, answers)
         return answers
 
+    # --- a new place (first_answer.py) -----------------------------------------------------
+
+    def _short_plan(self, document: Document, offset: int, full: Plan) -> Plan | None:
+        """The short prompt's plan when the full one cannot be evaluated in time here."""
+        backend = self.host.loaded
+        if backend is None:
+            return None
+        budget = first_answer.short_budget(backend, full.prompt)
+        if budget is None:
+            return None
+        completion = self.settings.completion
+        return self.planner.short(full, document, offset, budget, backend, completion)
+
+    async def _first_answer(
+        self, document: Document, offset: int, full: Plan, short: Plan, backend: Backend
+    ) -> Reply:
+        """Answers from the short prompt (one candidate: the first answer is about time), then
+        grows the full prompt in the background. No prefetch: the growth comes first."""
+        completion = replace(self.settings.completion, candidates=1)
+        answers = self.cache.get(short.key)
+        if answers is None:
+            answers = await candidates.collect(self.generator, backend, short, completion)
+            if answers is None:
+                return Reply(source="error")
+            self.cache.put(short.key, answers)
+        self.stats.first_answers += 1
+        self.background.start(lambda: self._grow(full, answers))
+        return self._reply(document, offset, answers, "model", prefetch=False)
+
+    async def _grow(self, full: Plan, shown: Answers) -> None:
+        """The full prompt's answer for the state a first answer was shown at: it fills lane 0's
+        KV cache for the next requests, and is cached, so a request for that state again gets it."""
+        backend = await self.host.ready()
+        if backend is None:
+            return
+        answers = await candidates.collect(self.generator, backend, full, self.settings.completion)
+        if answers is None:
+            return
+        self.cache.put(full.key, answers)
+        self.stats.grown += 1
+        if answers[:1] != shown[:1]:
+            self.stats.grown_differs += 1
+
+    def _prefill_during_debounce(self, document: Document, offset: int, plan: Plan) -> None:
+        """While the request waits out its debounce the model is idle: evaluate the prompt it will
+        run (the short one at a new place). A keystroke in that time costs nothing the next
+        request needs: it shares the prompt up to the cursor."""
+        backend = self.host.loaded
+        if not isinstance(backend, KeepsPrompts) or self.settings.completion.deterministic:
+            return
+        chosen = self._short_plan(document, offset, plan) or plan
+        self.background.start(lambda: self._warm(chosen.prompt, chosen.lane))
+
+    async def _warm(self, prompt: Prompt, lane: int) -> None:
+        if await self.host.warm(prompt, lane):
+            self.stats.prewarms += 1  # counted once done: a cancelled warm is not one
+
     def opened(self, document: Document) -> None:
         """A file was opened: warm the stable start of its prompt (the file from its first
         line, as far as a prefix window reaches) so the first request finds it in the KV cache."""
@@ -245,7 +321,38 @@ class Engine:
         text = document.text
         reach = min(len(text), self.settings.context.max_prompt_tokens * 3)
         offset = document.line_start(reach) if reach < len(text) else reach
-        self.prewarmer.opened(lambda: self._plan(document, offset).prompt)
+        self.background.start(
+            lambda: self._warm(self._plan(document, offset).prompt, 0), WARM_AFTER_S
+        )
+
+    def cursor_moved(self, document: Document, offset: int) -> None:
+        """The client says the cursor went to another place without typing there
+        (ghosttype/didMoveCursor): prepare the prompts there before the first keystroke."""
+        if self.settings.enable.allows(document.language_id):
+            self.background.start(lambda: self._prepare(document, offset), CUE_AFTER_S)
+
+    def edited(self, document: Document, offset: int) -> None:
+        """An edit at `offset`. Far from the document's last request it is a cue like a cursor
+        move: the request that follows it gets its debounce's worth of prefill, no more."""
+        last = self._places.get(document.uri)
+        if last is None or not self.settings.enable.allows(document.language_id):
+            return
+        text = document.text
+        low, high = sorted((min(last, len(text)), min(offset, len(text))))
+        if text.count("\n", low, high) > FAR_EDIT_LINES:
+            self._places[document.uri] = offset
+            self.background.start(lambda: self._prepare(document, offset))
+
+    async def _prepare(self, document: Document, offset: int) -> None:
+        """The short prompt first (a first answer's, if one is needed), then the full one."""
+        backend = await self.host.ready()
+        if not isinstance(backend, KeepsPrompts):
+            return
+        full = self._plan(document, offset)
+        short = self._short_plan(document, offset, full)
+        if short is not None:
+            await self._warm(short.prompt, short.lane)
+        await self._warm(full.prompt, full.lane)
 
     def forget(self, uri: str) -> None:
         """A closed document: nothing of it is kept."""
@@ -253,6 +360,7 @@ class Engine:
         self.shown.forget(uri)
         self._debounce.pop(uri, None)
         self.prefetcher.cancel(uri)
+        self._places.pop(uri, None)
 
     def accepted(self, suggestion_id: str) -> None:
         self.stats.accepted += 1

@@ -9,9 +9,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .backends import Backend
-from .config import Settings
+from .config import CompletionSettings, Settings
 from .context import ContextBuilder
 from .documents import Document
+from .first_answer import SHORT_LANE
 from .postprocess import decide_multiline
 from .postprocess.pipeline import Surroundings
 from .prompts import Prompt, PromptFormat, build_prompt
@@ -29,6 +30,8 @@ class Plan:
     # An invoked request whose prompt holds other files also asks the prompt without them; the
     # answer the model is surer of comes first (candidates.py).
     alternative: Prompt | None = None
+    # The backend's KV cache it runs in (GenerationParams.lane): 1 for a short prompt.
+    lane: int = 0
 
 
 class Planner:
@@ -70,16 +73,39 @@ class Planner:
                 invoked=True,
             )
             alternative = build_prompt(fmt, in_file)
-        key = (
-            prompt.segments,
-            alternative.segments if alternative is not None else None,
-            fmt.name,
-            at.cursor,
-            at.prefix,  # the prompt's own string: no copy
-            # What post-processing reads after the cursor, as a digest: 512 cached answers would
-            # otherwise hold 16 KB of text each (benchmarks/soak.py: +12 MB).
-            hashlib.blake2b(at.suffix.encode("utf-8", "surrogatepass"), digest_size=16).digest(),
-            at.multiline,
-            completion,
-        )
+        key = _key(prompt, alternative, at, completion)
         return Plan(prompt, at, key, counter is not None, alternative)
+
+    def short(
+        self,
+        full: Plan,
+        document: Document,
+        offset: int,
+        budget: int,
+        backend: Backend,
+        completion: CompletionSettings,
+    ) -> Plan:
+        """The short prompt's plan for the place `full` was planned for (first_answer.py): the
+        lines around the cursor within `budget` tokens, run in its own lane."""
+        context = self.context.build_short(document, offset, budget, backend.count_tokens)
+        prompt = build_prompt(full.prompt.format, context)
+        at = replace(full.at, prefix=context.prefix)
+        key = _key(prompt, None, at, completion)
+        return Plan(prompt, at, key, full.counted, lane=SHORT_LANE)
+
+
+def _key(
+    prompt: Prompt, alternative: Prompt | None, at: Surroundings, completion: CompletionSettings
+) -> Any:
+    return (
+        prompt.segments,
+        alternative.segments if alternative is not None else None,
+        prompt.format.name,
+        at.cursor,
+        at.prefix,  # the prompt's own string: no copy
+        # What post-processing reads after the cursor, as a digest: 512 cached answers would
+        # otherwise hold 16 KB of text each (benchmarks/soak.py: +12 MB).
+        hashlib.blake2b(at.suffix.encode("utf-8", "surrogatepass"), digest_size=16).digest(),
+        at.multiline,
+        completion,
+    )

@@ -3,8 +3,9 @@
 - prefetch: after a reply, the answer for the state after accepting its first suggestion, so an
   accept shows the next suggestion at once. It waits for a pause first (any keystroke cancels it
   before it costs anything); a request for exactly that state waits for it instead of asking anew.
-- prewarm: after a file is opened, the stable start of its prompt is evaluated, so the first
-  request there finds it in the model's KV cache.
+- background model work (`Background`): after a file is opened, the stable start of its prompt
+  is evaluated, so the first request there finds it in the model's KV cache; the same for the
+  other cues and growths of first_answer.py.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from .backend_host import BackendHost
 from .clock import Clock
 from .documents import Document
 from .postprocess import Completion
-from .prompts import Prompt
 from .stats import Stats
 
 Answers = tuple[Completion, ...]
@@ -88,26 +87,24 @@ class Prefetcher:
         self._pending = None
 
 
-class Prewarmer:
-    def __init__(self, clock: Clock, stats: Stats, host: BackendHost):
+class Background:
+    """One job of low-priority model work at a time: the warm-up after an open or a cue, the
+    prefill during a request's debounce, the full prompt's growth after a first answer. A newer
+    job replaces it, and a request cancels it when it needs the model; what the job had evaluated
+    stays in the KV cache, so the request does not evaluate it again."""
+
+    def __init__(self, clock: Clock):
         self.clock = clock
-        self.stats = stats
-        self.host = host
         self._task: asyncio.Task[None] | None = None
 
-    def opened(self, prompt_of: Callable[[], Prompt]) -> None:
-        """After a short quiet spell, warms the prompt `prompt_of` plans then; a newer open
-        replaces this one."""
+    def start(self, job: Callable[[], Awaitable[None]], delay_s: float = 0.0) -> None:
         self.cancel()
-        self._task = asyncio.create_task(self._warm(prompt_of))
+        self._task = asyncio.create_task(self._run(job, delay_s))
 
-    async def _warm(self, prompt_of: Callable[[], Prompt]) -> None:
-        await self.clock.sleep(WARM_AFTER_S)
-        backend = await self.host.ready()
-        if backend is None or getattr(backend, "warm", None) is None:
-            return
-        self.stats.prewarms += 1
-        await self.host.warm(prompt_of())
+    async def _run(self, job: Callable[[], Awaitable[None]], delay_s: float) -> None:
+        if delay_s > 0:
+            await self.clock.sleep(delay_s)
+        await job()
 
     def cancel(self) -> None:
         if self._task is not None:

@@ -30,6 +30,11 @@ class Stats:
     evaluated_tokens: int = 0
     prefetches: int = 0
     prewarms: int = 0
+    # Requests answered from a short prompt at a new place (first_answer.py); the full prompts
+    # grown after them to an answer, and how many of those answered differently.
+    first_answers: int = 0
+    grown: int = 0
+    grown_differs: int = 0
     errors: int = 0
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
 
@@ -53,5 +58,8 @@ class Stats:
             "evaluatedPromptTokens": self.evaluated_tokens,
             "prefetches": self.prefetches,
             "prewarms": self.prewarms,
+            "firstAnswers": self.first_answers,
+            "grown": self.grown,
+            "grownDiffers": self.grown_differs,
             "errors": self.errors,
         }

@@ -970,3 +970,22 @@ def test_arbitrary_json_params(peer: Peer, data: st.DataObject) -> None:
         send_and_check(peer, method, cases[method], params)
     except AssertionError as error:
         raise AssertionError(f"after {method} with {params!r}: {error}") from None
+
+
+def test_cursor_move_notifications_with_bad_places_are_ignored(peer: Peer) -> None:
+    """ghosttype/didMoveCursor (a cue, no reply): a place that is not one costs nothing."""
+    for params in [
+        None,
+        5,
+        {"position": "nowhere"},
+        {"textDocument": {"uri": peer.uri}},
+        {"textDocument": {"uri": peer.uri}, "position": {"line": 10**6, "character": 0}},
+        {"textDocument": {"uri": peer.uri}, "position": {"line": -1, "character": "x"}},
+        {
+            "textDocument": {"uri": "file:///never/opened.py"},
+            "position": {"line": 0, "character": 0},
+        },
+        {"textDocument": {"uri": peer.uri}, "position": {"line": 0, "character": 2}},
+    ]:
+        peer.notify("ghosttype/didMoveCursor", params)
+    peer.assert_serving()

@@ -160,8 +160,9 @@ class EmbeddedBackend:
         )
         self.prompt_format = pick_format(settings.prompt_format, self.model_name)
         self._llm: Any = None  # lane 0: the person's flow
-        # Lane 1, for alternative prompts (GenerationParams.lane): a second context on the same
-        # weights, loaded on first use, so they never evict lane 0's KV cache.
+        # Lane 1, for short and alternative prompts (GenerationParams.lane): a second context on
+        # the same weights, so they never evict lane 0's KV cache. Loaded with lane 0 (a second,
+        # 131 MB): the first answer at a new place needs it, and loading takes seconds.
         self._alternative: Any = None
         self._path: Path | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ghosttype-llama")
@@ -190,7 +191,9 @@ class EmbeddedBackend:
         check_runs_here(path)
         progress(f"loading {path.name}")
         self._path = path
-        return self._new_context(path)
+        first = self._new_context(path)
+        self._alternative = self._new_context(path)
+        return first
 
     def _new_context(self, path: Path) -> Any:
         try:
@@ -220,12 +223,8 @@ class EmbeddedBackend:
         self._llm = self._alternative = None
 
     def _lane(self, lane: int) -> Any:
-        """The model context for a lane (on the worker thread)."""
-        if lane == 0 or self._path is None:
-            return self._llm
-        if self._alternative is None:
-            self._alternative = self._new_context(self._path)
-        return self._alternative
+        """The model context for a lane."""
+        return self._llm if lane == 0 else self._alternative
 
     async def check(self) -> list[str]:
         if self._llm is None:
@@ -485,13 +484,13 @@ class EmbeddedBackend:
             t for t, content in self._by_first_char.get(line[0], ()) if line.startswith(content)
         ]
 
-    async def warm(self, prompt: Prompt) -> None:
-        """Evaluates a prompt ahead of time (a file was opened), so the first request finds its
-        stable part in the KV cache. Low priority: any generation queued behind it waits at most
-        one batch, since a newer generation sets `stop` through cancellation of this one."""
+    async def warm(self, prompt: Prompt, lane: int = 0) -> None:
+        """Evaluates a prompt ahead of time in a lane (a file was opened, a cue), so the first
+        request finds it in the KV cache. Low priority: any generation queued behind it waits at
+        most one batch, since a newer generation sets `stop` through cancellation of this one."""
         if self._llm is None:
             return
-        stream = self.generate(prompt, GenerationParams(max_tokens=1), Usage())
+        stream = self.generate(prompt, GenerationParams(max_tokens=1, lane=lane), Usage())
         try:
             async for _ in stream:
                 break

@@ -65,6 +65,7 @@ class ContextBuilder:
         self.documents = documents
         self.workspace_roots: tuple[Path, ...] = (workspace_root,) if workspace_root else ()
         self._anchors: dict[str, int] = {}
+        self._short_anchors: dict[str, int] = {}  # the short prompts' own (see build_short)
         # Syntax trees and neighbour indexes follow the store's edits (incremental).
         self.syntax = SyntaxIndex()
         self.syntax.attach(documents)
@@ -203,6 +204,35 @@ class ContextBuilder:
             repo_name=root.name if root else "",
         )
 
+    def build_short(
+        self,
+        document: Document,
+        offset: int,
+        budget: int,
+        count_tokens: Callable[[str], int | None] | None = None,
+    ) -> PromptContext:
+        """The context of a short prompt (see first_answer.py): the lines around the cursor
+        within `budget` tokens, nothing else. Its anchor is its own, so the full prompt's holds;
+        the next keystrokes' short prompts share their start with this one."""
+        count = _counter(count_tokens)
+        budget = max(8, budget - TEMPLATE_TOKENS // 4)
+        suffix_budget = min(SUFFIX_MAX_TOKENS, budget // 4)
+        found = windows(
+            document.text,
+            offset,
+            budget - suffix_budget,
+            suffix_budget,
+            count,
+            self._short_anchors.get(document.uri),
+        )
+        self._short_anchors[document.uri] = found.anchor
+        return PromptContext(
+            path=relative_path(document.uri, self.workspace_roots),
+            language=document.language_id,
+            prefix=redact_prefix(found.prefix),
+            suffix=redact(found.suffix),
+        )
+
     def _tokens_of(self, chosen: tuple[Snippet, ...], count: Callable[[str], int]) -> int:
         """Tokens the chosen snippets take in the prompt (with their file headers); counted once
         per selection, which stays the same object while the person types."""
@@ -293,6 +323,7 @@ class ContextBuilder:
 
     def forget(self, uri: str) -> None:
         self._anchors.pop(uri, None)
+        self._short_anchors.pop(uri, None)
         self._outlines.pop(uri, None)
         self.syntax.forget(uri)
         if self._neighbours is not None:

@@ -5,6 +5,7 @@ Handlers translate LSP messages to engine calls and back; all decisions live in 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import io
 import itertools
@@ -47,6 +48,10 @@ log = logging.getLogger(__name__)
 STATUS_NOTIFICATION = "ghosttype/status"
 ACCEPTED_COMMAND = "ghosttype.accepted"
 STATS_COMMAND = "ghosttype.stats"
+# Client -> server: the cursor moved to another place without typing there. Params:
+# {"textDocument": {"uri": ...}, "position": {"line": ..., "character": ...}}. The server starts
+# evaluating the prompts for that place, so the first keystroke there is answered sooner.
+MOVED_NOTIFICATION = "ghosttype/didMoveCursor"
 # Documents larger than this get no completions (a note says so once): editing a 50 MB log is not
 # what ghost text is for, and copying it per keystroke would cost everyone latency.
 MAX_DOCUMENT_CHARS = 8_000_000
@@ -417,10 +422,16 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
             else:
                 edits.append(TextEdit(change.text))
         uri = params.text_document.uri
+        engine = _engine(ls)
         try:
-            _engine(ls).documents.change(uri, edits, params.text_document.version)
+            document = engine.documents.change(uri, edits, params.text_document.version)
         except KeyError:
             ls.note_once(f"unknown:{uri}", f"ghosttype: change for a document never opened: {uri}")
+            return
+        last = edits[-1] if edits else None
+        if last is not None and last.start is not None:
+            with contextlib.suppress(PositionError):  # the edit is applied; only the cue is lost
+                engine.edited(document, document.offset_at(*last.start) + len(last.text))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GhosttypeServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -457,6 +468,20 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
             log.exception("completion failed")
             return types.InlineCompletionList(items=[])
         return _to_lsp(reply, document, offset)
+
+    @server.feature(MOVED_NOTIFICATION)
+    def did_move_cursor(ls: GhosttypeServer, params: Any) -> None:
+        engine = _engine(ls)
+        try:
+            uri = params.textDocument.uri
+            line, character = int(params.position.line), int(params.position.character)
+        except (AttributeError, TypeError, ValueError):
+            ls.note_once("moved:params", f"ghosttype: {MOVED_NOTIFICATION} without a place")
+            return
+        document = engine.documents.get(uri)
+        if document is not None:
+            with contextlib.suppress(PositionError):  # a stale position: no cue, nothing lost
+                engine.cursor_moved(document, document.offset_at(line, character))
 
     # pygls spreads a command's `arguments` list over the handler's parameters.
     @server.command(ACCEPTED_COMMAND)

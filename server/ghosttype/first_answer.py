@@ -1,0 +1,37 @@
+"""The first answer at a place the model's KV cache does not hold.
+
+At a new place (a file just opened, a jump, neighbours chosen anew) the full prompt holds ~900
+tokens the KV cache lacks: over 4 s for the 0.5B on 2 cores (~210 prompt tokens/s). No cache
+changes that arithmetic, so the first answer there comes from a short prompt (the lines around
+the cursor, sized by the measured prefill rate to fit FIRST_ANSWER_PREFILL_S) in lane 1, and the
+full prompt then grows in lane 0 in the background (Engine._grow), where the next requests find
+it. Each lane is a KV cache of its own: neither evicts the other.
+"""
+
+from __future__ import annotations
+
+from .backends import Backend, KeepsPrompts
+from .prompts import Prompt
+
+# The prompt evaluation a first answer may spend. Measured on 2 cores with the 0.5B: debounce
+# ~0.2 s, ~10 tokens of a single line at ~30 tokens/s ~0.35 s, so 0.3 s of prefill (~60 tokens)
+# leaves a first answer under 1 s.
+FIRST_ANSWER_PREFILL_S = 0.3
+# Below this a prompt holds too little code to answer from (the cursor's line and one more).
+SHORT_PROMPT_MIN_TOKENS = 48
+# The full prompt is still run when it costs at most this many times the budget: the short one's
+# answers are worse, and a cold short prompt costs the budget itself.
+FULL_PROMPT_SLACK = 1.5
+FULL_LANE = 0
+SHORT_LANE = 1
+
+
+def short_budget(backend: Backend, full: Prompt) -> int | None:
+    """The short prompt's token budget when `full` cannot be evaluated in time; None when it can,
+    or when the backend cannot tell (an HTTP server keeps its own cache)."""
+    if not isinstance(backend, KeepsPrompts):
+        return None
+    affordable = max(SHORT_PROMPT_MIN_TOKENS, int(backend.prefill_rate() * FIRST_ANSWER_PREFILL_S))
+    if backend.uncached_tokens(full, FULL_LANE) <= affordable * FULL_PROMPT_SLACK:
+        return None
+    return affordable
