@@ -207,3 +207,74 @@ async def test_comment_to_function_in_javascript_runs(client: LanguageClient, tm
         subprocess.run, ["node", "check.js"], cwd=folder, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, completed + result.stderr
+
+
+def long_python_file(empty: int) -> str:
+    """Sixty small functions; function `empty`'s body is a blank line (the cursor's place)."""
+    return "".join(
+        f"def function_{n}(value):\n    \n\n\n"
+        if n == empty
+        else f"def function_{n}(value):\n    result = value * {n} + {n}\n    return result\n\n\n"
+        for n in range(60)
+    )
+
+
+async def stats(client: LanguageClient) -> dict:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams("ghosttype.stats")
+    )
+
+
+async def automatic(client: LanguageClient, uri: str, line: int, character: int):
+    params = types.InlineCompletionParams(
+        context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
+        text_document=types.TextDocumentIdentifier(uri),
+        position=types.Position(line, character),
+    )
+    return await asyncio.wait_for(
+        client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION, params), 120
+    )
+
+
+async def test_a_new_place_is_answered_from_a_short_prompt_then_the_full_one(client):
+    text = long_python_file(empty=40)
+    uri = open_document(client, "new_place.py", text, "python")
+    line = text.split("\n").index("def function_40(value):") + 1
+    before = await stats(client)
+    await automatic(client, uri, line, 4)  # what the 0.5B makes of the short prompt varies
+    after = await stats(client)
+    assert after["firstAnswers"] == before["firstAnswers"] + 1
+    # It evaluated a short prompt, not the ~1,000 tokens of the full one.
+    assert after["evaluatedPromptTokens"] - before["evaluatedPromptTokens"] < 200
+    # The full prompt grows behind it, to its own answer.
+    for _ in range(240):
+        if (await stats(client))["grown"] > before["grown"]:
+            break
+        await asyncio.sleep(0.5)
+    else:
+        raise AssertionError("the full prompt never grew")
+
+
+async def test_a_cursor_move_prepares_the_place_before_the_first_keystroke(client):
+    text = long_python_file(empty=25)
+    uri = open_document(client, "moved.py", text, "python")
+    line = text.split("\n").index("def function_25(value):") + 1
+    before = await stats(client)
+    client.protocol.notify(
+        "ghosttype/didMoveCursor",
+        {"textDocument": {"uri": uri}, "position": {"line": line, "character": 4}},
+    )
+    client.protocol.notify("ghosttype/didMoveCursor", {"position": "nowhere"})  # ignored
+    for _ in range(240):
+        if (await stats(client))["prewarms"] >= before["prewarms"] + 2:
+            break  # the short prompt and the full one, evaluated
+        await asyncio.sleep(0.5)
+    else:
+        raise AssertionError("the cue prepared nothing")
+    before_request = await stats(client)
+    await automatic(client, uri, line, 4)
+    after = await stats(client)
+    # The keystroke found the full prompt ready: no short prompt, a few tokens evaluated.
+    assert after["firstAnswers"] == before["firstAnswers"]
+    evaluated = after["evaluatedPromptTokens"] - before_request["evaluatedPromptTokens"]
+    assert 0 < evaluated < 50
