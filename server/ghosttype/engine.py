@@ -328,6 +328,7 @@ class Engine:
     def cursor_moved(self, document: Document, offset: int) -> None:
         """The client says the cursor went to another place without typing there
         (ghosttype/didMoveCursor): prepare the prompts there before the first keystroke."""
+        self.stats.cursor_moves += 1
         if self.settings.enable.allows(document.language_id):
             self.background.start(lambda: self._prepare(document, offset), CUE_AFTER_S)
 

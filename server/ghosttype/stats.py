@@ -33,6 +33,8 @@ class Stats:
     # Requests answered from a short prompt at a new place (first_answer.py); the full prompts
     # grown after them to an answer, and how many of those answered differently.
     first_answers: int = 0
+    # Places the client said the cursor moved to (ghosttype/didMoveCursor).
+    cursor_moves: int = 0
     grown: int = 0
     grown_differs: int = 0
     errors: int = 0
@@ -59,6 +61,7 @@ class Stats:
             "prefetches": self.prefetches,
             "prewarms": self.prewarms,
             "firstAnswers": self.first_answers,
+            "cursorMoves": self.cursor_moves,
             "grown": self.grown,
             "grownDiffers": self.grown_differs,
             "errors": self.errors,

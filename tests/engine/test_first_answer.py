@@ -135,6 +135,7 @@ async def test_a_cursor_move_prepares_both_prompts_there(tmp_path):
     await clock.advance(CUE_AFTER_S)
     await until(lambda: len(backend.runs) == 2)
     assert [r[:2] for r in backend.runs] == [("warm", 1), ("warm", 0)]
+    assert engine.stats_snapshot()["cursorMoves"] == 1
     # The first keystroke there finds lane 0 ready: the full prompt answers.
     reply = await engine.complete(document, text.index("x = ") + 4)
     assert reply.items[0].text == "compute(1, 2)" and engine.stats.first_answers == 0
