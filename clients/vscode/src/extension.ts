@@ -18,11 +18,14 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 
+import { CursorMoveTracker, MOVED_NOTIFICATION, type Place } from "./cursorMoves";
 import { findServer, type Discovery } from "./discovery";
 import { languageEnabled, needsRestart, pickSection, SERVER_KEYS, toServerSettings, withLanguage, type ServerSettings } from "./settings";
 import { describeStatus, parseStatus, type ServerState } from "./statusModel";
 
 const ACCEPTED_COMMAND = "ghosttype.accepted";
+/** The documents the server is attached to. */
+const DOCUMENT_SELECTOR = [{ scheme: "file" }, { scheme: "untitled" }];
 
 function isExecutable(file: string): boolean {
   try {
@@ -65,6 +68,7 @@ class Controller implements vscode.Disposable {
   private readonly running = new WeakSet<LanguageClient>();
   private readonly defaultHandlers = new WeakMap<LanguageClient, ErrorHandler>();
   private starting: Promise<void> | undefined;
+  private readonly cursorMoves = new CursorMoveTracker((place) => this.sendCursorMove(place));
 
   constructor() {
     this.output = vscode.window.createOutputChannel("ghosttype", { log: true });
@@ -90,13 +94,25 @@ class Controller implements vscode.Disposable {
         return undefined;
       }),
       vscode.commands.registerCommand("ghosttype.showStats", () => this.showStats()),
-      vscode.window.onDidChangeActiveTextEditor(() => this.render()),
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        this.render();
+        this.trackCursor(editor, "moved");
+      }),
+      vscode.window.onDidChangeTextEditorSelection((event) => this.trackCursor(event.textEditor, "moved")),
+      vscode.workspace.onDidChangeTextDocument((event) => {
+        const editor = vscode.window.activeTextEditor;
+        // Empty changes only flip the dirty state (a save); other documents' edits move no cursor here.
+        if (event.contentChanges.length > 0 && editor?.document === event.document) {
+          this.trackCursor(editor, "edited");
+        }
+      }),
       vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.restart()),
     );
   }
 
   dispose(): void {
+    this.cursorMoves.cancel();
     void this.stop();
     this.acceptedFallback?.dispose();
     for (const d of this.disposables) {
@@ -125,6 +141,28 @@ class Controller implements vscode.Disposable {
     this.item.tooltip = view.tooltip;
     this.item.accessibilityInformation = { label: view.ariaLabel, role: "button" };
     this.item.backgroundColor = view.error ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
+  }
+
+  /** Feeds the active editor's cursor to the tracker, for documents the server is attached to. */
+  private trackCursor(editor: vscode.TextEditor | undefined, what: "moved" | "edited"): void {
+    if (editor === undefined || editor !== vscode.window.activeTextEditor || vscode.languages.match(DOCUMENT_SELECTOR, editor.document) === 0) {
+      return;
+    }
+    const { line, character } = editor.selection.active;
+    this.cursorMoves[what]({ uri: editor.document.uri.toString(), line, character });
+  }
+
+  /** A cue only: the server prepares the prompts there; one never sent costs speed, nothing else. */
+  private sendCursorMove(place: Place): boolean {
+    const client = this.client;
+    if (client?.state !== State.Running) {
+      return false;
+    }
+    const params = { textDocument: { uri: place.uri }, position: { line: place.line, character: place.character } };
+    client.sendNotification(MOVED_NOTIFICATION, params).catch((error: unknown) => {
+      this.output.debug(`could not send ${MOVED_NOTIFICATION}: ${String(error)}`);
+    });
+    return true;
   }
 
   private setState(state: ServerState, message: string): void {
@@ -177,7 +215,7 @@ class Controller implements vscode.Disposable {
     let client: LanguageClient | undefined;
     const maxRestartCount = Math.max(0, Math.trunc(this.config().get<number>("server.maxRestarts", 5)));
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      documentSelector: DOCUMENT_SELECTOR,
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: () => currentServerSettings(),
@@ -429,7 +467,8 @@ class Controller implements vscode.Disposable {
       const latency = (s["latencyMs"] ?? {}) as Record<string, unknown>;
       void vscode.window.showInformationMessage(
         `ghosttype: ${String(s["requests"] ?? 0)} requests, ${String(s["accepted"] ?? 0)} accepted, ` +
-          `${String(s["cacheHits"] ?? 0)} cache hits, ${String(s["cancelled"] ?? 0)} cancelled; ` +
+          `${String(s["cacheHits"] ?? 0)} cache hits, ${String(s["cancelled"] ?? 0)} cancelled, ` +
+          `${String(s["cursorMoves"] ?? 0)} cursor moves; ` +
           `latency p50 ${String(latency["p50"] ?? "-")} ms, p95 ${String(latency["p95"] ?? "-")} ms`,
       );
     } catch (error) {

@@ -9,7 +9,9 @@
 // Scenario 2 (settings applied live): switching ghosttype.backend.kind to "scripted" in the user
 //   settings, without a restart, makes the next suggestion come from the script.
 // Scenario 3: the status bar menu switches completions off and on for the language.
-// Scenarios 4 and 5 (vscode-languageclient's restart policy, ghosttype.server.maxRestarts = 1): a
+// Scenario 4: a jump of the cursor to another line reaches the server (ghosttype/didMoveCursor,
+//   counted as cursorMoves in its stats); typing onto a new line sends none.
+// Scenarios 5 and 6 (vscode-languageclient's restart policy, ghosttype.server.maxRestarts = 1): a
 //   killed server is restarted once; killed again, it is not, and the status bar says why.
 // Exits 0 when everything passed; writes screenshots and, on failure, the logs under --artifacts.
 
@@ -121,7 +123,7 @@ const baseSettings = {
 const ghosttypeSettings = {
   "ghosttype.server.path": SERVER,
   "ghosttype.completion.maxTokens": 24,
-  // One restart after a crash, so scenario 5 sees the language client give up on the second.
+  // One restart after a crash, so scenario 6 sees the language client give up on the second.
   "ghosttype.server.maxRestarts": 1,
 };
 fs.writeFileSync(path.join(userData, "User", "settings.json"), JSON.stringify(baseSettings, null, 2));
@@ -335,7 +337,31 @@ try {
   await waitFor("the status item to leave disabled", async () => !statusNow().startsWith("ghosttype disabled"), 10_000, 100);
   log(`PASS scenario 3: status bar menu switched python off and on (${statusNow()})`);
 
-  // ---------- Scenario 4: a crashed server is restarted ----------
+  // ---------- Scenario 4: cursor moves without typing reach the server ----------
+  await editor.locator(".view-lines").click();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+End");
+  await sleep(600);
+  const movesBefore = await cursorMoves(page);
+  await page.keyboard.press("Control+Home");
+  const movesAfterJump = await waitFor("the jump's cue in the server's stats", async () => {
+    const n = await cursorMoves(page);
+    return n > movesBefore ? n : undefined;
+  }, 15_000, 300);
+  log(`cursor at ${await cursorPlace(page)}; the server counted ${movesAfterJump - movesBefore} cursor move(s) for the jump`);
+  if (movesAfterJump !== movesBefore + 1) throw new Error(`one jump gave ${movesAfterJump - movesBefore} cursor moves`);
+  // Typing, Enter included, moves the cursor to another line: no cue for that.
+  await page.keyboard.press("End");
+  await page.keyboard.press("Enter");
+  await page.keyboard.type("# typed here", { delay: 60 });
+  await page.keyboard.press("Escape");
+  await sleep(800);
+  const movesAfterTyping = await cursorMoves(page);
+  log(`cursor at ${await cursorPlace(page)} after typing; cursor moves ${movesAfterJump} -> ${movesAfterTyping}`);
+  if (movesAfterTyping !== movesAfterJump) throw new Error(`typing sent ${movesAfterTyping - movesAfterJump} cursor move(s)`);
+  log("PASS scenario 4: a jump sends one cursor move, typing none");
+
+  // ---------- Scenario 5: a crashed server is restarted ----------
   const victim = descendants(codeServer.pid).find((p) => /ghosttype\S*\s+serve\b/.test(p.cmd));
   if (!victim) throw new Error("could not find the ghosttype serve process under code-server");
   const seenBefore = statusSeen.length;
@@ -347,9 +373,9 @@ try {
   }, 60_000, 200);
   const again = descendants(codeServer.pid).find((p) => /ghosttype\S*\s+serve\b/.test(p.cmd));
   if (!again || again.pid === victim.pid) throw new Error("no new server process after the crash");
-  log(`PASS scenario 4: server restarted after a crash (new pid ${again.pid}; ${statusNow()})`);
+  log(`PASS scenario 5: server restarted after a crash (new pid ${again.pid}; ${statusNow()})`);
 
-  // ---------- Scenario 5: after maxRestarts restarts, the next crash is not restarted ----------
+  // ---------- Scenario 6: after maxRestarts restarts, the next crash is not restarted ----------
   const seenBeforeSecond = statusSeen.length;
   process.kill(again.pid, "SIGKILL");
   log(`killed the server again (pid ${again.pid}); ghosttype.server.maxRestarts is 1`);
@@ -361,7 +387,7 @@ try {
     throw new Error(`the status went through starting after the last allowed restart: ${statusSeen.slice(seenBeforeSecond).join(" → ")}`);
   }
   await page.screenshot({ path: path.join(ARTIFACTS, "vscode-e2e-gave-up.png") });
-  log(`PASS scenario 5: not restarted after the second crash (${statusNow()})`);
+  log(`PASS scenario 6: not restarted after the second crash (${statusNow()})`);
 
   statusWatch = false;
   await statusLoop;
@@ -483,6 +509,23 @@ async function pickMenuEntry(page, label) {
   const row = page.locator(".quick-input-widget .monaco-list-row", { hasText: label }).first();
   await row.waitFor({ timeout: 10_000 });
   await row.click();
+}
+
+/** The server's cursorMoves, from a fresh "ghosttype: Show Statistics" notification. */
+async function cursorMoves(page) {
+  const toasts = () => page.locator(".notifications-toasts .notification-list-item-message").allTextContents();
+  await runCommand(page, "Notifications: Clear All Notifications");
+  await waitFor("the old notifications to go", async () => !(await toasts()).some((t) => t.includes("cursor moves")), 5_000, 50);
+  await runCommand(page, "ghosttype: Show Statistics");
+  const text = await waitFor("the statistics notification", async () => (await toasts()).find((t) => t.includes("cursor moves")), 15_000);
+  const count = /(\d+) cursor moves/.exec(text);
+  if (!count) throw new Error(`no cursor moves in ${JSON.stringify(text)}`);
+  return Number(count[1]);
+}
+
+/** The "Ln 1, Col 1" status bar entry: where the editor's cursor is. */
+async function cursorPlace(page) {
+  return (await page.locator(".part.statusbar [id='status.editor.selection']").first().textContent().catch(() => ""))?.trim() ?? "";
 }
 
 async function runCommand(page, title) {
