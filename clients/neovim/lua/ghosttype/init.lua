@@ -1,6 +1,7 @@
 -- ghosttype for Neovim: AI ghost-text completions from the ghosttype language server.
 -- `require("ghosttype").setup({...})` is all a user calls; see :help ghosttype.
 local config = require("ghosttype.config")
+local cursor = require("ghosttype.cursor")
 local keymaps = require("ghosttype.keymaps")
 local server = require("ghosttype.server")
 local suggestion = require("ghosttype.suggestion")
@@ -27,11 +28,13 @@ local function on_attach(buf, client_id)
     pcall(builtin.enable, false, { bufnr = buf, client_id = client_id })
   end
   suggestion.attach(buf)
+  cursor.attach(buf)
   keymaps.attach(buf, server.config.keymaps)
 end
 
 local function on_detach(buf)
   suggestion.detach(buf)
+  cursor.detach(buf)
   keymaps.detach(buf, server.config.keymaps)
 end
 
