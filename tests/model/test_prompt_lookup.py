@@ -82,8 +82,10 @@ async def pieces(
 ) -> tuple[list[str], Usage]:
     backend.prompt_lookup = drafting
     prompt = build_prompt(FORMATS["qwen2.5-coder"], context)
-    # cold: both runs evaluate the prompt in the same batches, so only the drafting differs.
-    params = GenerationParams(max_tokens=48, avoid_line=avoid, cold=True)
+    # The prompt is evaluated first: both runs reuse it (its last token evaluated alone), so
+    # only the drafting differs. (A cold request never drafts: it must not depend on the load.)
+    await backend.generate(prompt, GenerationParams(max_tokens=1), Usage()).__anext__()
+    params = GenerationParams(max_tokens=48, avoid_line=avoid)
     usage = Usage()
     return [piece async for piece in backend.generate(prompt, params, usage)], usage
 
@@ -134,6 +136,20 @@ def test_drafting_stops_while_a_drafted_token_costs_over_half_a_tokens_time():
     assert backend._draft_limit(8) == 1  # time to check with one drafted token
     backend._draft_token_s = 0.008
     assert backend._draft_limit(8) == 8
+
+
+async def test_a_failed_cost_check_waits_twice_as_long_for_the_next(backend, monkeypatch):
+    monkeypatch.setattr(embedded_module, "DRAFT_COST_MAX", -1.0)  # every draft costs too much
+    backend.prompt_lookup = True
+    backend._token_s = 0.035  # measured, whichever test runs first
+    backend._probe_after, backend._undrafted = DRAFT_PROBE_EVERY, DRAFT_PROBE_EVERY
+    context = PromptContext("tests.py", "python", CASES[2][1], CASES[2][2])
+    prompt = build_prompt(FORMATS["qwen2.5-coder"], context)
+    usage = Usage()
+    params = GenerationParams(max_tokens=24)
+    assert [piece async for piece in backend.generate(prompt, params, usage)]
+    assert usage.drafted_tokens == 1  # the check, then none for 128 tokens
+    assert backend._probe_after == 2 * DRAFT_PROBE_EVERY
 
 
 def test_a_draft_is_what_followed_the_last_tokens_most_recent_occurrence():

@@ -67,9 +67,11 @@ DRAFT_MAX = 8
 # another process busy on a core, the batch's threads wait for each other, and a drafted token adds
 # 1-3 tokens' time, which no draft pays back. So both are timed, and drafting stops while a
 # drafted token adds over DRAFT_COST_MAX of a token's time; a 1-token draft checks again after
-# DRAFT_PROBE_EVERY tokens evaluated alone.
+# DRAFT_PROBE_EVERY tokens evaluated alone, twice as many after each check that failed (up to
+# DRAFT_PROBE_MAX), since under heavy load one check can cost as much as those tokens.
 DRAFT_COST_MAX = 0.5
 DRAFT_PROBE_EVERY = 64
+DRAFT_PROBE_MAX = 1024
 LLAMA_TOKEN_ATTR_CONTROL = 1 << 3
 
 log = logging.getLogger(__name__)
@@ -172,6 +174,7 @@ class EmbeddedBackend:
         self._token_s = 0.0  # a generated token evaluated alone, measured (0: not yet)
         self._draft_token_s = 0.0  # what a drafted token added to its batch, last measured
         self._undrafted = 0  # generated tokens evaluated alone since the last draft
+        self._probe_after = DRAFT_PROBE_EVERY  # of those, before a draft checks the cost again
         # The last prompt tokenized: the engine asks its cost, then runs it.
         self._tokenized: tuple[tuple[object, ...], list[int]] | None = None
 
@@ -363,7 +366,9 @@ class EmbeddedBackend:
         generated: list[int] = []
         logprobs: list[float] = []  # of each token in `generated`
         held = ""  # the first line, held back while it may still repeat `avoid`
-        drafting = self.prompt_lookup and params.temperature == 0
+        # Not for a deterministic request: whether a draft is evaluated depends on the load, and
+        # a batch's numerics can tip a near-tie (see benchmarks/speculative.py).
+        drafting = self.prompt_lookup and params.temperature == 0 and not params.cold
         # The model's next choices, known from a verified draft: (token, the row of the last
         # batch's logits it was chosen from). All but the last are evaluated already.
         known: list[tuple[int, int]] = []
@@ -450,6 +455,10 @@ class EmbeddedBackend:
         known = _eval_verifying(llm, token, draft)
         self._draft_token_s = (time.perf_counter() - started - self._token_s) / len(draft)
         self._undrafted = 0
+        if self._drafts_pay():
+            self._probe_after = DRAFT_PROBE_EVERY
+        else:
+            self._probe_after = min(2 * self._probe_after, DRAFT_PROBE_MAX)
         usage.drafted_tokens += len(draft)
         usage.accepted_tokens += len(known) - 1
         return known, len(draft)
@@ -459,9 +468,12 @@ class EmbeddedBackend:
         again, else none."""
         if self._token_s == 0:
             return 0
-        if self._draft_token_s < DRAFT_COST_MAX * self._token_s:
+        if self._drafts_pay():
             return size
-        return 1 if self._undrafted >= DRAFT_PROBE_EVERY else 0
+        return 1 if self._undrafted >= self._probe_after else 0
+
+    def _drafts_pay(self) -> bool:
+        return self._draft_token_s < DRAFT_COST_MAX * self._token_s
 
     def _measure_token(self, elapsed: float) -> None:
         self._undrafted += 1
