@@ -60,7 +60,11 @@ CONTEXT_TOKENS = 4096
 # rejected draft costs: drafts start at one token, double while whole drafts are accepted (up to
 # DRAFT_MAX) and halve on a rejection (on benchmarks/speculative.py's tokens, a fixed 8-token
 # draft would be 32% accepted and gain ~7%; this is ~55% accepted).
-PROMPT_LOOKUP = True
+# Off by default: which tokens go into one batch is timed (below), and llama.cpp's logits move a
+# little with the batching, so the same prompt could give another answer on a busy machine (a
+# near-tie flipped in tests/model/test_embedded_backend.py; 3 of benchmarks/speculative.py's 30
+# outputs part at near-ties). The gain, 1.3x on multi-line text when quiet, does not buy that.
+PROMPT_LOOKUP = False
 DRAFT_NGRAMS = (3, 2)
 DRAFT_MAX = 8
 # A batch runs on llama.cpp's batch threads (one per core), a lone token on `threads` (one): with
@@ -77,6 +81,14 @@ LLAMA_TOKEN_ATTR_CONTROL = 1 << 3
 log = logging.getLogger(__name__)
 
 Emit = Callable[[object], None]
+
+
+# Prompt batches run on a llama.cpp thread per core, whose OpenMP workers spin while they wait for
+# each other: next to a busy process (an editor, a build) the spinning takes the core the other
+# worker needs. Measured on 2 cores, 32-token batches, prompt tokens/s quiet / one core busy:
+# spinning 175 / 61, passive 153 / 87, one thread 105 / 102 (with both cores busy, spinning fell
+# to 4). Read when libgomp loads, so set before llama_cpp is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def default_threads() -> int:
