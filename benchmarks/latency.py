@@ -10,22 +10,25 @@ the typist types exactly the ghost text shown, character by character (the typed
 then goes on with the real file's next line.
 
 Runs (`--runs`, comma-separated):
+  newplace  the embedded model at places its KV cache does not hold: a file just opened, and jumps
+            inside open files; last keystroke -> ghost text (see new_place.py). Reported first.
   scripted  the `scripted` backend answering at once (delay 0, debounceMs 0) on a 5,000-line file
             with 20 open neighbours: every reply time is server overhead.
   embedded  the embedded model (warm, default 1,024-token budget, adaptive debounce): last
             keystroke -> ghost text, debounce included.
   naive     in the same run, each pause's completion recomputed the naive way with llama_cpp
             directly: `Llama.reset()`, the whole prompt ghosttype would build, run to completion
-            (end of text or maxTokens), no cache. Needs `embedded` (it replays its pauses).
+            (end of text or maxTokens), no cache. Replays the states of `newplace` and the
+            pauses of `embedded`, whichever ran before it.
   soak      the `scripted` backend, 10,000 requests: the server's RSS at request 1,000 and 10,000.
 
-    .venv/bin/python benchmarks/latency.py [--quick] [--runs scripted,embedded,naive,soak]
+    .venv/bin/python benchmarks/latency.py [--quick] [--runs newplace,scripted,embedded,naive,soak]
                                            [--json PATH] [--seed N]
 
 The report leads with what hurts most: the first ghost text at a place the KV cache does not hold
-(the file just opened, the cursor landed, the first keystroke's request), with the prompt tokens
-it had to evaluate; then the pauses while typing (new places left out, and named so), then the
-scripted overhead.
+(the newplace run, with the naive client on the same states), with the prompt tokens it had to
+evaluate; then the pauses while typing (new places left out, and named so), then the scripted
+overhead.
 
 GHOSTTYPE_LOG_LEVEL=debug (with --keep) leaves the server's log in the scratch folder: per model
 call, how much of the prompt the KV cache held and where evaluation started.
@@ -233,6 +236,7 @@ class PauseRecord:
     text: str = ""  # the document at the pause (for the naive replay)
     offset: int = 0
     uri: str = ""
+    expected: str = ""  # the rest of the file's own line, where known (the naive replay's check)
 
 
 @dataclass
@@ -329,9 +333,10 @@ class Site:
 
 
 def pick_sites(
-    text: str, count: int, rng: random.Random, lines_each: tuple[int, int]
+    text: str, count: int, rng: random.Random, lines_each: tuple[int, int], spacing: int = 40
 ) -> list[Site]:
-    """Places inside function bodies where the next few lines are ordinary code."""
+    """Places inside function bodies where the next few lines are ordinary code, at least
+    `spacing` lines apart."""
     lines = text.split("\n")
     good = []
     for number in range(20, len(lines) - 10):
@@ -347,7 +352,7 @@ def pick_sites(
     rng.shuffle(good)
     chosen: list[Site] = []
     for number in good:
-        if all(abs(number - s.line) > 40 for s in chosen):
+        if all(abs(number - s.line) > spacing for s in chosen):
             span = rng.randint(*lines_each)
             block = lines[number : number + span]
             if all(b.strip() and '"""' not in b and "'''" not in b for b in block):
@@ -710,7 +715,7 @@ def run_naive(args: argparse.Namespace, embedded: RunResult, scratch: Path) -> R
                 text = generated.decode("utf-8", errors="ignore")
                 # The point where the naive run has produced what ghosttype showed.
                 if (pause.ghost.strip() and pause.ghost.strip() in text.strip()) or (
-                    "\n" in text.strip("\n") and not plan.multiline
+                    "\n" in text.strip("\n") and not plan.at.multiline
                 ):
                     same_at = time.perf_counter()
             llm.eval([token])
@@ -720,6 +725,9 @@ def run_naive(args: argparse.Namespace, embedded: RunResult, scratch: Path) -> R
             PauseRecord("naive", pause.file, pause.where, (ended - started) * 1000, pause.ghost, 1)
         )
         result.extra.setdefault("same_ms", []).append(((same_at or ended) - started) * 1000)
+        if pause.expected:  # the full prompt's own answer: its first line the file's line?
+            first = generated.decode("utf-8", errors="ignore").split("\n", 1)[0]
+            result.extra.setdefault("right", []).append(first.rstrip() == pause.expected.rstrip())
         result.extra.setdefault("prompt_tokens", []).append(len(tokens))
         result.extra.setdefault("generated", []).append(count)
         result.keystroke_ms.append((ended - started) * 1000)
@@ -896,6 +904,12 @@ def report(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     def row(target: str, figure: str, goal: str, met: bool | None) -> None:
         rows.append((target, figure, goal, "-" if met is None else ("met" if met else "MISSED")))
 
+    if "newplace" in summary:  # what a person meets most, and what hurts most: first
+        from new_place import new_place_rows
+
+        for target, figure, goal, met in new_place_rows(summary["newplace"]):
+            row(target, figure, goal, met)
+
     def typed_through_rows(run: str, t: dict[str, Any]) -> None:
         if t["keys"]:
             row(
@@ -1049,8 +1063,11 @@ def render_table(header: str, rows: list[tuple[str, str, str, str]]) -> str:
 
 
 async def main_async(args: argparse.Namespace) -> int:
+    # new_place.py builds on this module's client and runs.
+    from new_place import run_new_place, summarize_new_place
+
     runs = [r.strip() for r in args.runs.split(",") if r.strip()]
-    unknown = set(runs) - {"scripted", "embedded", "naive", "soak"}
+    unknown = set(runs) - {"newplace", "scripted", "embedded", "naive", "soak"}
     if unknown:
         print(f"unknown runs: {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
@@ -1062,17 +1079,24 @@ async def main_async(args: argparse.Namespace) -> int:
         for name in runs:
             started = time.perf_counter()
             print(f"[{name}] running ...", file=sys.stderr, flush=True)
-            if name == "scripted":
+            if name == "newplace":
+                results[name] = await run_new_place(args, scratch)
+            elif name == "scripted":
                 results[name] = await run_scripted(args, scratch)
             elif name == "embedded":
                 results[name] = await run_embedded(args, scratch)
             elif name == "naive":
-                if "embedded" not in results:
-                    print("[naive] needs the embedded run first: skipped", file=sys.stderr)
+                # The same states the naive way: the new places', and the embedded run's pauses.
+                for measured in ("newplace", "embedded"):
+                    if measured in results:
+                        results[f"naive-{measured}"] = await asyncio.to_thread(
+                            run_naive, args, results[measured], scratch
+                        )
+                if not any(k.startswith("naive-") for k in results):
+                    print(
+                        "[naive] needs a newplace or embedded run first: skipped", file=sys.stderr
+                    )
                     continue
-                results[name] = await asyncio.to_thread(
-                    run_naive, args, results["embedded"], scratch
-                )
             elif name == "soak":
                 results[name] = await run_soak(args, scratch)
             timings[name] = round(time.perf_counter() - started, 1)
@@ -1080,7 +1104,13 @@ async def main_async(args: argparse.Namespace) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
+    new_place = results.pop("newplace", None)
+    naive_new_place = results.pop("naive-newplace", None)
+    if "naive-embedded" in results:
+        results["naive"] = results.pop("naive-embedded")
     summary = summarize(results)
+    if new_place is not None:
+        summary["newplace"] = summarize_new_place(new_place, naive_new_place)
     meta = {
         "command": " ".join(["python benchmarks/latency.py", *sys.argv[1:]]),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores ({platform.platform()})",
@@ -1108,7 +1138,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="a short run (CI, under 2 minutes)")
-    parser.add_argument("--runs", default="scripted,embedded,naive,soak")
+    parser.add_argument("--runs", default="newplace,scripted,embedded,naive,soak")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument(

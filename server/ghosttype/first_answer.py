@@ -13,10 +13,10 @@ from __future__ import annotations
 from .backends import Backend, KeepsPrompts
 from .prompts import Prompt
 
-# The prompt evaluation a first answer may spend. Measured on 2 cores with the 0.5B: debounce
-# ~0.2 s, ~10 tokens of a single line at ~30 tokens/s ~0.35 s, so 0.3 s of prefill (~60 tokens)
-# leaves a first answer under 1 s.
-FIRST_ANSWER_PREFILL_S = 0.3
+# The prompt evaluation a first answer may spend. On 2 cores with the 0.5B: ~10 tokens of a single
+# line at ~30 tokens/s take ~0.35 s, and the prefill overlaps the debounce (~0.15 s), so 0.6 s of
+# prefill (~90 tokens at ~150/s) leaves a first answer under 1 s (benchmarks/new_place.py).
+FIRST_ANSWER_PREFILL_S = 0.6
 # Below this a prompt holds too little code to answer from (the cursor's line and one more).
 SHORT_PROMPT_MIN_TOKENS = 48
 # The full prompt is still run when it costs at most this many times the budget: the short one's

@@ -53,8 +53,9 @@ class Generator:
             await stream.aclose()  # type: ignore[attr-defined]
             self.stats.generated_tokens += usage.generated_tokens
             self.stats.prompt_tokens += usage.prompt_tokens
-            self.stats.evaluated_tokens += usage.evaluated_tokens
-            if not finished:
+            if finished:
+                self.stats.evaluated_tokens += usage.evaluated_tokens
+            else:  # the backend may still be evaluating its last batch: counted when done
                 self._cancelled.append(usage)
         cut = first_cut(rules, text)
         hit_limit = cut is None and usage.generated_tokens >= params.max_tokens
@@ -66,8 +67,10 @@ class Generator:
         return Generated(strip_special(kept, prompt.format), hit_limit, confidence)
 
     def fold_waste(self) -> None:
-        """Tokens a backend produced after its request was cancelled; counted once the backend
-        has finished with them (the embedded model's worker stops within one token)."""
+        """What cancelled requests cost: tokens produced after the cancellation, and the prompt
+        tokens evaluated; counted once the backend has finished with them (the embedded model's
+        worker stops within one token or one batch)."""
         for usage in self._cancelled:
             self.stats.wasted_tokens += usage.wasted_tokens
+            self.stats.evaluated_tokens += usage.evaluated_tokens
         self._cancelled.clear()

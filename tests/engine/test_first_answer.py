@@ -80,7 +80,7 @@ async def test_a_new_place_is_answered_from_a_short_prompt_then_the_full_one_gro
     assert first[2] <= RATE * FIRST_ANSWER_PREFILL_S + 16  # the short prompt fits the budget
     # In the background, the full prompt in lane 0, to its answer.
     await until(lambda: engine.stats.grown == 1)
-    assert backend.runs[1][:2] == ("generate", 0) and backend.runs[1][2] > 10 * first[2]
+    assert backend.runs[1][:2] == ("generate", 0) and backend.runs[1][2] > 5 * first[2]
     assert engine.stats.first_answers == 1 and engine.stats.grown_differs == 1
     # The same state again gets the full prompt's answer, from the cache.
     again = await engine.complete(document, len(text))

@@ -37,8 +37,8 @@ class Usage:
     """Filled in by the backend while it generates (what the benchmarks and stats report)."""
 
     prompt_tokens: int = 0
-    # Prompt tokens that had to be evaluated (not reused from the KV cache); equal to
-    # prompt_tokens where the backend cannot tell.
+    # Prompt tokens evaluated (not reused from the KV cache; a cancelled generation's, as far as
+    # it got); equal to prompt_tokens where the backend cannot tell.
     evaluated_tokens: int = 0
     generated_tokens: int = 0
     # Tokens generated after the request was cancelled (work nobody will see).

@@ -362,13 +362,15 @@ class EmbeddedBackend:
             llm.reset()
         reused = 0 if params.cold else _reuse_prefix(llm, tokens)
         usage.prompt_tokens = len(tokens)
-        usage.evaluated_tokens = len(tokens) - reused
         pending = tokens[reused:]
         batch = len(pending) if len(pending) <= ONE_BATCH_MAX else EVAL_BATCH
         for start in range(0, len(pending), max(batch, 1)):
             if stop.is_set():
                 return
             self._timed_eval(llm, pending[start : start + batch])
+            # Counted as evaluated: a cancelled request's batches stay in the KV cache and are
+            # not evaluated again by the next request.
+            usage.evaluated_tokens += len(pending[start : start + batch])
 
         llm.set_seed(params.seed if params.seed is not None else 0)
         llm._sampler = llm._init_sampler(temp=params.temperature, repeat_penalty=1.0)
