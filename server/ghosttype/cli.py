@@ -422,6 +422,8 @@ async def _doctor(settings: Settings, show: Callable[[Check], None]) -> DoctorRe
             report("backend", False, f"backend {backend.kind}: {failed}")
         else:
             lines = await engine.check_backend()
+            if backend.kind == "embedded":
+                lines = [*lines, _gpu_offload(backend.gpu_layers)]
             report("backend", True, *(f"backend {backend.kind}: {line}" for line in lines))
             report("prompt-format", True, f"prompt format: {engine.prompt_format_name()}")
     except Exception as failure:
@@ -446,6 +448,18 @@ def _evaluation_check(model_file: Path | str | None) -> tuple[bool, str] | None:
 
     failure = evaluation_failure(path)
     return failure is None, f"model evaluates a prompt: {failure or 'yes'}"
+
+
+def _gpu_offload(layers: int) -> str:
+    """Can this llama.cpp build offload to a GPU, and how many layers backend.gpuLayers asks for."""
+    asked = {-1: "-1 (all layers)", 0: "0 (CPU only)"}.get(layers, str(layers))
+    try:
+        from llama_cpp import llama_supports_gpu_offload
+
+        can = "yes" if llama_supports_gpu_offload() else "no (a CPU-only llama.cpp build)"
+    except (ImportError, OSError) as error:
+        can = f"unknown ({error})"
+    return f"GPU offload: {can}; backend.gpuLayers = {asked}"
 
 
 def _grammars() -> tuple[bool, str]:

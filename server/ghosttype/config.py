@@ -56,6 +56,9 @@ class BackendSettings:
     script: str = ""
     # embedded only: CPU threads for llama.cpp; 0 means one per core.
     threads: int = 0
+    # embedded only: model layers offloaded to a GPU where the llama.cpp build can offload (a
+    # CPU-only build ignores it); -1 means all of them, 0 keeps the model on the CPU.
+    gpu_layers: int = -1
     # openai and ollama: "client" builds the fill-in-the-middle prompt here and sends it whole
     # (works with every server); "server" sends prefix and suffix for the server's own template
     # (`suffix` on llama-cpp-python's server and some hosted APIs, Ollama's model template).
@@ -219,6 +222,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
         "timeoutMs": ("timeout_ms", _int(100, 600_000)),
         "script": ("script", _str),
         "threads": ("threads", _int(0, 256)),
+        "gpuLayers": ("gpu_layers", _int(-1, 1000)),
         "fim": ("fim", _enum("client", "server")),
         "auditLog": ("audit_log", _path),
     },

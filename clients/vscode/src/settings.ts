@@ -12,6 +12,7 @@ export const SERVER_KEYS = [
   "backend.timeoutMs",
   "backend.script",
   "backend.threads",
+  "backend.gpuLayers",
   "backend.fim",
   "backend.auditLog",
   "completion.debounceMs",

@@ -99,6 +99,12 @@ def default_threads() -> int:
     return max(1, min((os.cpu_count() or 2) - 1, 8))
 
 
+def gpu_layers(setting: int, can_offload: bool) -> int:
+    """The `n_gpu_layers` for llama.cpp: backend.gpuLayers (-1: all) where the build can offload
+    to a GPU, else 0, so a CPU-only build loads as it always did."""
+    return setting if can_offload else 0
+
+
 # `doctor` evaluates a few tokens in a child process: a llama.cpp build the CPU cannot run (its
 # AMX kernels on a virtual machine that reports AMX without enabling it) kills the process that
 # evaluates, so the check cannot run in the doctor's own.
@@ -212,7 +218,7 @@ class EmbeddedBackend:
 
     def _new_context(self, path: Path) -> Any:
         try:
-            from llama_cpp import Llama
+            from llama_cpp import Llama, llama_supports_gpu_offload
         except ImportError as error:
             raise BackendError(
                 f"llama-cpp-python is not importable ({error})",
@@ -224,6 +230,7 @@ class EmbeddedBackend:
                 n_ctx=CONTEXT_TOKENS,
                 n_batch=256,
                 n_threads=self.settings.threads or default_threads(),
+                n_gpu_layers=gpu_layers(self.settings.gpu_layers, llama_supports_gpu_offload()),
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as error:
