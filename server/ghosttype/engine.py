@@ -215,7 +215,6 @@ class Engine:
         offset: int,
         answers: Answers,
         source: str,
-        prefetch: bool = True,
     ) -> Reply:
         if source != "model":
             self.stats.cache_hits += 1
@@ -224,7 +223,7 @@ class Engine:
         if not answers:
             return Reply(source=source if source != "model" else "none")
         items = tuple(Suggestion(f"gt-{next(self._ids)}", a.text, a.replace_after) for a in answers)
-        if source != "typed-through" and prefetch:
+        if source != "typed-through":
             self._start_prefetch(document, offset, answers[0])
         return Reply(items, source)
 
@@ -273,7 +272,8 @@ class Engine:
         self, document: Document, offset: int, full: Plan, short: Plan, backend: Backend
     ) -> Reply:
         """Answers from the short prompt (one candidate: the first answer is about time), then
-        grows the full prompt in the background. No prefetch: the growth comes first."""
+        grows the full prompt in the background. The prefetch of the state after accepting the
+        answer starts as after any reply: its full prompt shares the growth's start."""
         completion = replace(self.settings.completion, candidates=1)
         answers = self.cache.get(short.key)
         if answers is None:
@@ -283,7 +283,7 @@ class Engine:
             self.cache.put(short.key, answers)
         self.stats.first_answers += 1
         self.background.start(lambda: self._grow(full, answers))
-        return self._reply(document, offset, answers, "model", prefetch=False)
+        return self._reply(document, offset, answers, "model")
 
     async def _grow(self, full: Plan, shown: Answers) -> None:
         """The full prompt's answer for the state a first answer was shown at: it fills lane 0's
