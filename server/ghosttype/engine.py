@@ -1,9 +1,14 @@
 """The order of one request, and nothing else; each step is a module of its own.
 
     newest request per document wins -> typed-through cache -> prefetched answer -> plan
-    (planner) -> exact cache -> debounce -> backend (backend_host) -> candidates: generate with
-    the stop rules, clean up (postprocess.pipeline), rank (candidates) -> cache -> reply
-    -> speculative prefetch of the next suggestion (prefetch)
+    (planner) -> exact cache -> debounce (the model prefills meanwhile) -> backend
+    (backend_host) -> at a new place, the short prompt's first answer and the full prompt grown
+    behind it (first_answer) -> candidates: generate with the stop rules, clean up
+    (postprocess.pipeline), rank (candidates) -> cache -> reply -> speculative prefetch of the
+    next suggestion (prefetch)
+
+Cues that the cursor is going somewhere new (an opened file, ghosttype/didMoveCursor, an edit far
+from the last request) start the model's work there before the first request.
 
 Every request gets exactly one Reply. A backend failure becomes an empty reply, one status
 message and a backoff; cancellation (a newer request, or the client's $/cancelRequest) stops the
@@ -209,13 +214,7 @@ class Engine:
             speculative=speculative,
         )
 
-    def _reply(
-        self,
-        document: Document,
-        offset: int,
-        answers: Answers,
-        source: str,
-    ) -> Reply:
+    def _reply(self, document: Document, offset: int, answers: Answers, source: str) -> Reply:
         if source != "model":
             self.stats.cache_hits += 1
         if not self.settings.completion.deterministic:
