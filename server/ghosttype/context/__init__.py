@@ -215,7 +215,7 @@ class ContextBuilder:
         within `budget` tokens, nothing else. Its anchor is its own, so the full prompt's holds;
         the next keystrokes' short prompts share their start with this one."""
         count = _counter(count_tokens)
-        budget = max(8, budget - TEMPLATE_TOKENS // 4)
+        budget = max(8, budget - 4)  # the three fill-in-the-middle markers and a margin
         suffix_budget = min(SUFFIX_MAX_TOKENS, budget // 4)
         found = windows(
             document.text,
