@@ -32,6 +32,10 @@ REQUEST_TIMEOUT_S = 900
 # prompt, one answer, whatever ran before (llama.cpp's numerics depend on how a prompt was split
 # into batches). Everything else is the default configuration.
 DETERMINISTIC = {"completion": {"deterministic": True}}
+# A first answer's short prompt at a new place (first_answer.py: ~90 tokens within a 0.6 s prefill
+# budget, plus the template's 16): the planner with that budget and no other files gives about the
+# same windows (an invoked request's suffix is 16-20 tokens, the prefix the rest).
+SHORT_PROMPT = {"maxPromptTokens": 106, "neighbours": False}
 # How the ghosttype runners ask: "invoked" (the held-back benchmark's way) or "automatic" (as while
 # typing: the typing prompt layout, after the debounce).
 TRIGGER = "invoked"
@@ -125,17 +129,22 @@ class Session:
             pass
         await self.client.stop()
 
-    async def set_raw(self, raw: bool, one_line: bool = False) -> None:
-        """Post-processing off (`raw`) or on, through the settings: raw is the model's text
-        stopped only at the format's special tokens (at the first newline with `one_line`, for
-        tasks scored on their first line: the line is the same either way)."""
+    async def set_mode(self, mode: str, one_line: bool = False) -> None:
+        """The mode's settings. `raw`: post-processing off, the model's text stopped only at the
+        format's special tokens (at the first newline with `one_line`, for tasks scored on their
+        first line: the line is the same either way). `short`: the prompt of a first answer at a
+        new place (first_answer.py): about 90 tokens of the lines around the cursor, nothing
+        else. `pp`: the server as shipped."""
         completion: dict[str, Any] = {"deterministic": True}
-        if raw:
+        settings: dict[str, Any] = {"completion": completion, "context": {}}
+        if mode == "raw":
             completion["postprocess"] = False
             if one_line:
                 completion["multiline"] = "never"
+        if mode == "short":
+            settings["context"] = SHORT_PROMPT
         self.client.workspace_did_change_configuration(
-            types.DidChangeConfigurationParams(settings={"completion": completion})
+            types.DidChangeConfigurationParams(settings=settings)
         )
 
     async def complete(self, uri: str, document: str, cursor: int) -> Answer:
@@ -211,7 +220,7 @@ def task_on_disk(root: Path, task: Task, cross_file: bool) -> Iterator[Path]:
             path.unlink()
 
 
-ServerAnswers = dict[str, dict[str, Answer]]  # task id -> mode ("pp" | "raw") -> answer
+ServerAnswers = dict[str, dict[str, Answer]]  # task id -> mode ("pp" | "raw" | "short") -> answer
 
 
 async def run_batch(
@@ -230,15 +239,15 @@ async def run_batch(
                 try:
                     answers[task.id] = {}
                     for mode in modes:
-                        if mode == "raw":
-                            await session.set_raw(True, one_line=not task.multiline)
+                        if mode != "pp":
+                            await session.set_mode(mode, one_line=not task.multiline)
                         try:
                             answers[task.id][mode] = await session.complete(
                                 uri, task.document, len(task.prefix)
                             )
                         finally:
-                            if mode == "raw":
-                                await session.set_raw(False)
+                            if mode != "pp":
+                                await session.set_mode("pp")
                     if on_answer is not None:
                         on_answer(task, answers[task.id])
                 finally:

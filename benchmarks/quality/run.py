@@ -23,7 +23,10 @@ RUNNER_NAMES = {
     "plain-raw": "plain FIM, all it generates (no post-processing at all)",
     "ghosttype": "ghosttype serve",
     "ghosttype-raw": "ghosttype, post-processing off",
+    "ghosttype-short": "ghosttype, a new place's short prompt (~90 tokens around the cursor)",
 }
+# The runners that go through `ghosttype serve`, and the mode each sets (lsp_runner.set_mode).
+SERVER_MODES = {"ghosttype": "pp", "ghosttype-raw": "raw", "ghosttype-short": "short"}
 MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 
 
@@ -142,14 +145,15 @@ def run_server(
 ) -> list[Outcome]:
     from .lsp_runner import apply, run_ghosttype
 
-    modes = [m for r, m in (("ghosttype", "pp"), ("ghosttype-raw", "raw")) if r in runners]
+    modes = [m for r, m in SERVER_MODES.items() if r in runners]
+    names = {m: r for r, m in SERVER_MODES.items()}
     by_id = {t.id: t for t in tasks}
     outcomes: list[Outcome] = []
     done = [0]
 
     def on_answer(task: Task, answers: dict) -> None:  # type: ignore[type-arg]
         for mode, answer in answers.items():
-            name = "ghosttype" if mode == "pp" else "ghosttype-raw"
+            name = names[mode]
             text = answer.insert_text
             cursor = len(task.prefix)
             if name == "ghosttype-raw" and not task.multiline:
@@ -295,7 +299,7 @@ def run_benchmark(
 
     timings: dict[str, float] = defaultdict(float)
     started = time.monotonic()
-    server = [r for r in runners if r in ("ghosttype", "ghosttype-raw")]
+    server = [r for r in runners if r in SERVER_MODES]
     try:
         # In chunks, every runner on a chunk before the next: a run cut short still has matched
         # outcomes (the same tasks for every runner) to report.
