@@ -181,8 +181,8 @@ class EmbeddedBackend:
         self.prompt_format = pick_format(settings.prompt_format, self.model_name)
         self._llm: Any = None  # lane 0: the person's flow
         # Lane 1, for short and alternative prompts (GenerationParams.lane): a second context on
-        # the same weights, so they never evict lane 0's KV cache. Loaded with lane 0 (a second,
-        # 131 MB): the first answer at a new place needs it, and loading takes seconds.
+        # the same weights, so they never evict lane 0's KV cache. Made with lane 0: the first
+        # answer at a new place needs it at once.
         self._alternative: Any = None
         self._path: Path | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ghosttype-llama")
@@ -213,7 +213,7 @@ class EmbeddedBackend:
         progress(f"loading {path.name}")
         self._path = path
         first = self._new_context(path)
-        self._alternative = self._new_context(path)
+        self._alternative = second_context(first)
         return first
 
     def _new_context(self, path: Path) -> Any:
@@ -529,6 +529,45 @@ class EmbeddedBackend:
                 break
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
+
+
+def second_context(first: Any) -> Any:
+    """A `Llama` with a context of its own (KV cache, batch, token history) on `first`'s weights.
+    llama.cpp runs several contexts on one model, but llama-cpp-python's `Llama` loads the model
+    with its context: two of them map the file twice (RSS 1,244 MB against 787 MB of PSS) and
+    would hold offloaded layers twice on a GPU. Built from the parts `Llama.__init__` (0.3)
+    builds its own context from; it keeps `first`, so the model outlives this context."""
+    import contextlib
+    import ctypes
+
+    import numpy as np
+    from llama_cpp import _internals as internals
+
+    # Not copy.copy: Llama's pickling state re-runs __init__, which loads the model again.
+    second = object.__new__(type(first))
+    second.__dict__.update(first.__dict__)
+    second._first = first
+    second._stack = contextlib.ExitStack()
+    second._ctx = second._stack.enter_context(
+        contextlib.closing(
+            internals.LlamaContext(model=first._model, params=first.context_params, verbose=False)
+        )
+    )
+    second._batch = second._stack.enter_context(
+        contextlib.closing(
+            internals.LlamaBatch(
+                n_tokens=first.n_batch, embd=0, n_seq_max=first.context_params.n_ctx, verbose=False
+            )
+        )
+    )
+    second._candidates = internals.LlamaTokenDataArray(n_vocab=first._n_vocab)
+    second.n_tokens = 0
+    second._requires_eval = True
+    second.input_ids = np.ndarray((first._n_ctx,), dtype=np.intc)
+    second.scores = np.ndarray((first.n_batch, first._n_vocab), dtype=np.single)
+    second._sampler = None
+    second._mirostat_mu = ctypes.c_float(10.0)
+    return second
 
 
 def _reuse_prefix(llm: Any, tokens: list[int]) -> int:
