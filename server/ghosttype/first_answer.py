@@ -20,7 +20,8 @@ FIRST_ANSWER_PREFILL_S = 0.6
 # Below this a prompt holds too little code to answer from (the cursor's line and one more).
 SHORT_PROMPT_MIN_TOKENS = 48
 # The full prompt is still run when it costs at most this many times the budget: the short one's
-# answers are worse, and a cold short prompt costs the budget itself.
+# answers are less often exact (one-line gaps: exact 6% against 8%, the same pass rate), and a
+# cold short prompt costs the budget itself.
 FULL_PROMPT_SLACK = 1.5
 FULL_LANE = 0
 SHORT_LANE = 1
