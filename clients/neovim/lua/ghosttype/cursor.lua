@@ -48,8 +48,8 @@ local function settled()
   if last and last.buf == buf and last.row == row then
     return
   end
-  local client = server.get_client(buf)
-  if not client or not client.initialized or client:is_stopped() then
+  local client = server.running_client(buf)
+  if not client then
     return
   end
   client:notify(M.METHOD, vim.lsp.util.make_position_params(0, client.offset_encoding))

@@ -51,6 +51,16 @@ function M.get_client(buf)
   return vim.lsp.get_clients({ name = M.NAME, bufnr = buf })[1]
 end
 
+--- The buffer's client when it can take a message now: initialized and not stopping.
+---@return vim.lsp.Client|nil
+function M.running_client(buf)
+  local client = M.get_client(buf)
+  if client and client.initialized and not client:is_stopped() then
+    return client
+  end
+  return nil
+end
+
 ---@return vim.lsp.Client[]
 function M.clients()
   return vim.lsp.get_clients({ name = M.NAME })

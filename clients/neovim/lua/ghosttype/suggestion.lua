@@ -278,8 +278,8 @@ function M.request(buf, trigger)
   if not M.enabled or not in_insert_mode() or vim.api.nvim_get_current_buf() ~= buf then
     return
   end
-  local client = server.get_client(buf)
-  if not client or not client.initialized or client:is_stopped() then
+  local client = server.running_client(buf)
+  if not client then
     return
   end
   local s = state(buf)
