@@ -9,7 +9,6 @@ import pytest
 
 from ghosttype.backends.base import GenerationParams, Usage
 from ghosttype.backends.embedded import EmbeddedBackend, _first_line_verdict
-from ghosttype.config import BackendSettings
 from ghosttype.context.types import PromptContext
 from ghosttype.prompts import FORMATS, build_prompt
 
@@ -17,14 +16,6 @@ pytestmark = pytest.mark.model
 
 PREFIX = "def area(width, height):\n    "
 SUFFIX = "\n    return width * height\n"
-
-
-@pytest.fixture(scope="module")
-async def backend():
-    embedded = EmbeddedBackend(BackendSettings(threads=1))
-    await embedded.start(lambda message: None)
-    yield embedded
-    await embedded.close()
 
 
 async def generate(backend: EmbeddedBackend, avoid: str = "") -> str:

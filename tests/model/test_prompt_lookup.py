@@ -63,14 +63,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-async def backend():
-    embedded = EmbeddedBackend(BackendSettings(threads=1))
-    await embedded.start(lambda message: None)
-    yield embedded
-    await embedded.close()
-
-
 @pytest.fixture
 def drafting_always_pays(monkeypatch):
     """Whether drafting runs here must not depend on how busy the machine is (see _draft_limit)."""
