@@ -36,6 +36,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from cachetools import LRUCache
+
 from ..config import BackendSettings, cache_dir
 from ..prompts import Prompt, pick_format
 from .base import BackendError, GenerationParams, Progress, Usage
@@ -193,8 +195,9 @@ class EmbeddedBackend:
         self._draft_token_s = 0.0  # what a drafted token added to its batch, last measured
         self._undrafted = 0  # generated tokens evaluated alone since the last draft
         self._probe_after = DRAFT_PROBE_EVERY  # of those, before a draft checks the cost again
-        # The last prompt tokenized: the engine asks its cost, then runs it.
-        self._tokenized: tuple[tuple[object, ...], list[int]] | None = None
+        # The last prompts tokenized: a request asks what its full prompt costs, runs the short
+        # one instead, and asks again after its debounce; each prompt is tokenized once.
+        self._tokenized: LRUCache[tuple[object, ...], list[int]] = LRUCache(maxsize=4)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -261,11 +264,9 @@ class EmbeddedBackend:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def tokenize(self, prompt: Prompt) -> list[int]:
-        last = self._tokenized
-        if last is not None and last[0] == prompt.segments:
-            return last[1]
-        tokens = tokenize_prompt(self._llm, prompt)
-        self._tokenized = (prompt.segments, tokens)
+        tokens = self._tokenized.get(prompt.segments)
+        if tokens is None:
+            tokens = self._tokenized[prompt.segments] = tokenize_prompt(self._llm, prompt)
         return tokens
 
     # --- what a prompt costs (KeepsPrompts) ----------------------------------------------------
