@@ -99,9 +99,10 @@ def _client() -> LanguageClient:
 class Session:
     """One `ghosttype serve` process over stdio with one workspace folder."""
 
-    def __init__(self, root: Path, command: list[str]):
+    def __init__(self, root: Path, command: list[str], settings: dict[str, Any] | None = None):
         self.root = root
         self.command = command
+        self.settings = DETERMINISTIC if settings is None else settings  # initialization options
         self.client = _client()
 
     async def start(self) -> None:
@@ -116,7 +117,7 @@ class Session:
                 ),
                 root_uri=self.root.as_uri(),
                 workspace_folders=[types.WorkspaceFolder(self.root.as_uri(), self.root.name)],
-                initialization_options=DETERMINISTIC,
+                initialization_options=self.settings,
             )
         )
         self.client.initialized(types.InitializedParams())

@@ -1,0 +1,340 @@
+"""Runs the cross-file cases through the real `ghosttype serve` and scores them.
+
+For each case the server's workspace is the unpacked package; the case's file on disk holds the
+masked document while the case runs (what an editor's file would hold: the line cut at the mask,
+the rest of the file kept), and only that file is opened. One invoked inline completion at the
+mask; its first item is applied. Scores: exact match of the line, the invented-name rate (pyright,
+`checker.py`), the share of non-empty answers, per kind.
+
+Columns: `--set section.key=value` (repeatable) applies to every column; each
+`--compare 'NAME:section.key=value[,section.key=value...]'` adds a column with its own settings on
+top, so one run prints the same cases with and without a feature side by side. Settings go to the
+server as initialization options, with `completion.deterministic = true` (one prompt, one answer;
+no answer from a cache). One server process per package and column.
+
+    python -m benchmarks.crossfile.run --commit HEAD                  # today's main, all cases
+    python -m benchmarks.crossfile.run --limit 24 --compare 'free:completion.candidates=1'
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import zipfile
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.quality import lsp_runner
+from benchmarks.quality.lsp_runner import Answer, Session, apply
+
+from .cases import KINDS, Case, load_cases
+from .checker import Checker
+from .checker import invented as invented_names
+from .packages import BY_NAME, DATA, unpacked, wheel
+
+OUTCOMES = DATA / "outcomes.jsonl"
+BASE_SETTINGS: dict[str, Any] = {"completion": {"deterministic": True}}
+
+
+@dataclass
+class Outcome:
+    case: str
+    column: str  # the settings column's name
+    kind: str
+    package: str
+    completion: str  # the first item's text ("" when none)
+    line: str  # the case's line after applying it
+    empty: bool
+    exact: bool
+    invented: list[str]
+    keywords: list[str]
+    seconds: float
+
+
+# ---------------------------------------------------------------------------- settings
+
+
+def parse_assignment(text: str) -> tuple[str, str, Any]:
+    """`section.key=value` -> (section, key, value); the value is JSON when it parses, else a
+    string."""
+    name, sep, raw = text.partition("=")
+    section, dot, key = name.strip().partition(".")
+    if not sep or not dot or not section or not key:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected section.key=value")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return section, key, value
+
+
+def settings_with(assignments: list[str]) -> dict[str, Any]:
+    settings: dict[str, Any] = json.loads(json.dumps(BASE_SETTINGS))
+    for text in assignments:
+        section, key, value = parse_assignment(text)
+        settings.setdefault(section, {})[key] = value
+    return settings
+
+
+def columns(sets: list[str], compares: list[str]) -> dict[str, dict[str, Any]]:
+    """Column name -> the settings it runs with; the first column is `base` (only --set)."""
+    out = {"base": settings_with(sets)}
+    for spec in compares:
+        name, colon, rest = spec.partition(":")
+        if not colon or not name or name in out:
+            raise SystemExit(f"--compare {spec!r}: expected NAME:section.key=value[,...]")
+        out[name] = settings_with([*sets, *rest.split(",")])
+    return out
+
+
+# ---------------------------------------------------------------------------- server
+
+
+def server_command(commit: str | None) -> tuple[list[str], str]:
+    """The command that starts `ghosttype serve`, and a description of the code it runs: the venv's
+    ghosttype (the working tree), or a commit's `server/` exported with `git archive`."""
+    if commit is None:
+        return lsp_runner.server_command(["pp"]), "the working tree (the venv's ghosttype)"
+    sha = subprocess.run(
+        ["git", "rev-parse", commit], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    tree = DATA / "trees" / sha
+    if not (tree / "server" / "ghosttype").is_dir():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", sha, "server"], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    launcher = (
+        f"import sys; sys.path.insert(0, {str(tree / 'server')!r}); "
+        "from ghosttype.cli import main; sys.exit(main(['serve']))"
+    )
+    return [sys.executable, "-c", launcher], f"commit {sha[:10]} (git archive of server/)"
+
+
+# ---------------------------------------------------------------------------- documents
+
+
+def original_text(case: Case) -> str:
+    with zipfile.ZipFile(wheel(BY_NAME[case.package])) as archive:
+        return archive.read(case.file).decode("utf-8")
+
+
+def masked(original: str, case: Case) -> tuple[str, int]:
+    """The document with the case's line cut at the mask, and the cursor's offset."""
+    lines = original.split("\n")
+    before = "\n".join(lines[: case.line - 1])
+    head = lines[case.line - 1][: case.column]
+    prefix = (before + "\n" if case.line > 1 else "") + head
+    rest = "\n".join(lines[case.line :])
+    return prefix + "\n" + rest, len(prefix)
+
+
+def line_of(text: str, number: int) -> str:
+    lines = text.split("\n")
+    return lines[number - 1] if number <= len(lines) else ""
+
+
+async def answer_cases(
+    cases: list[Case], settings: dict[str, Any], command: list[str]
+) -> dict[str, Answer]:
+    """Every case of one package through one server with the given settings."""
+    root = unpacked(BY_NAME[cases[0].package])
+    session = Session(root, command, settings)
+    await session.start()
+    answers: dict[str, Answer] = {}
+    try:
+        for case in cases:
+            original = original_text(case)
+            document, cursor = masked(original, case)
+            path = root / case.file
+            path.write_text(document, encoding="utf-8")
+            try:
+                uri = path.as_uri()
+                session.open(uri, "python", document)
+                try:
+                    answers[case.id] = await session.complete(uri, document, cursor)
+                finally:
+                    session.close(uri)
+            finally:
+                path.write_text(original, encoding="utf-8")
+            print(f"  {case.id}: {answers[case.id].insert_text.splitlines()[:1]!r}",
+                  file=sys.stderr)  # fmt: skip
+    finally:
+        await session.stop()
+    return answers
+
+
+# ---------------------------------------------------------------------------- scoring
+
+
+def score(
+    cases: list[Case], column: str, answers: dict[str, Answer], checker: Checker
+) -> list[Outcome]:
+    completed: dict[str, str] = {}
+    originals: dict[str, str] = {}
+    for case in cases:
+        originals[case.id] = original_text(case)
+        document, cursor = masked(originals[case.id], case)
+        completed[case.id] = apply(document, cursor, answers[case.id])
+    checker.prepare(
+        [(c.package, c.file, originals[c.id]) for c in cases]
+        + [(c.package, c.file, completed[c.id]) for c in cases if not answers[c.id].empty]
+    )
+    outcomes = []
+    for case in cases:
+        answer = answers[case.id]
+        line = line_of(completed[case.id], case.line)
+        names: list[str] = []
+        keywords: list[str] = []
+        empty = answer.empty or not answer.insert_text.strip()
+        if not empty:
+            last = case.line + answer.insert_text.count("\n")
+            names, keywords = invented_names(
+                checker.findings(case.package, case.file, completed[case.id]),
+                checker.findings(case.package, case.file, originals[case.id]),
+                case.line, case.column, last,
+            )  # fmt: skip
+        outcomes.append(
+            Outcome(
+                case=case.id,
+                column=column,
+                kind=case.kind,
+                package=case.package,
+                completion=answer.insert_text,
+                line=line,
+                empty=empty,
+                exact=line.strip() == line_of(originals[case.id], case.line).strip(),
+                invented=names,
+                keywords=keywords,
+                seconds=answer.seconds,
+            )
+        )
+    return outcomes
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    n = len(outcomes)
+    if not n:
+        return "-"
+    exact = sum(o.exact for o in outcomes)
+    answered = [o for o in outcomes if not o.empty]
+    inventing = sum(bool(o.invented) for o in answered)
+    rate = f"{inventing / len(answered):.2f}" if answered else "-"
+    return f"{exact / n:.2f} ({exact}/{n}) | {rate} ({inventing}/{len(answered)}) | {len(answered) / n:.2f}"
+
+
+def table(outcomes: list[Outcome], names: list[str]) -> str:
+    """Side by side per column: exact (right/cases) | invented rate (inventing/answered) | non-empty."""
+    header = (
+        "| cases | " + " | ".join(f"{c}: exact \\| invented \\| non-empty" for c in names) + " |"
+    )
+    rows = [header, "|---|" + "---|" * len(names)]
+    groups: list[tuple[str, set[str]]] = [("all", set(KINDS))]
+    groups += [(kind, {kind}) for kind in KINDS]
+    for label, kinds in groups:
+        cells = [summary([o for o in outcomes if o.column == c and o.kind in kinds]) for c in names]
+        count = len({o.case for o in outcomes if o.kind in kinds})
+        if count:
+            rows.append(f"| {label} ({count}) | " + " | ".join(cells) + " |")
+    keywords = [sum(bool(o.keywords) for o in outcomes if o.column == c) for c in names]
+    seconds = [
+        sorted(o.seconds for o in outcomes if o.column == c)[
+            len([o for o in outcomes if o.column == c]) // 2
+        ]
+        for c in names
+    ]
+    rows.append(
+        "\ninvented keyword arguments (not counted above): "
+        + ", ".join(f"{c} {k}" for c, k in zip(names, keywords, strict=True))
+        + "; request p50: "
+        + ", ".join(f"{c} {s:.1f} s" for c, s in zip(names, seconds, strict=True))
+    )
+    return "\n".join(rows)
+
+
+def spread(cases: list[Case], limit: int) -> list[Case]:
+    """`limit` cases taken round-robin over the packages (in the file's order within each)."""
+    by_package: dict[str, list[Case]] = defaultdict(list)
+    for case in cases:
+        by_package[case.package].append(case)
+    out: list[Case] = []
+    depth = 0
+    while len(out) < limit and any(depth < len(v) for v in by_package.values()):
+        for queue in by_package.values():
+            if depth < len(queue) and len(out) < limit:
+                out.append(queue[depth])
+        depth += 1
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.crossfile.run")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="S.K=V",
+        help="a setting for every column (repeatable)",
+    )
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="NAME:S.K=V[,...]",
+        help="another column with these settings on top (repeatable)",
+    )
+    parser.add_argument("--limit", type=int, help="only N cases, spread over the packages")
+    parser.add_argument("--packages", nargs="*", choices=sorted(BY_NAME))
+    parser.add_argument(
+        "--commit",
+        help="run this commit's server/ (git archive), e.g. HEAD; "
+        "default: the venv's ghosttype (the working tree)",
+    )
+    parser.add_argument("--out", type=Path, default=OUTCOMES, help="outcomes, one JSON a line")
+    parser.add_argument(
+        "--report", action="store_true", help="only print the table of the outcomes in --out"
+    )
+    args = parser.parse_args(argv)  # fmt: skip
+
+    if args.report:
+        rows = [Outcome(**json.loads(line)) for line in args.out.read_text().splitlines() if line]
+        print(table(rows, list(dict.fromkeys(o.column for o in rows))))
+        return 0
+
+    settings = columns(args.sets, args.compare)
+    cases = load_cases()
+    if args.packages:
+        cases = [c for c in cases if c.package in args.packages]
+    if args.limit:
+        cases = spread(cases, args.limit)
+    command, code = server_command(args.commit)
+    print(f"{len(cases)} cases; server: {code}", file=sys.stderr)
+    checker = Checker()
+    outcomes: list[Outcome] = []
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with args.out.open("w") as log:
+        for package in dict.fromkeys(c.package for c in cases):
+            mine = [c for c in cases if c.package == package]
+            for name, column_settings in settings.items():
+                print(f"{package} / {name}: {json.dumps(column_settings)}", file=sys.stderr)
+                answers = asyncio.run(answer_cases(mine, column_settings, command))
+                for outcome in score(mine, name, answers, checker):
+                    outcomes.append(outcome)
+                    log.write(json.dumps(asdict(outcome)) + "\n")
+                log.flush()
+    print(f"\n{len(cases)} cases, server: {code}, {time.monotonic() - started:.0f} s")
+    for name, column_settings in settings.items():
+        print(f"- {name}: {json.dumps(column_settings)}")
+    print(table(outcomes, list(settings)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
