@@ -380,6 +380,11 @@ def load_cases(path: Path = CASES) -> list[Case]:
         return [Case(**json.loads(line)) for line in handle if line.strip()]
 
 
+def load_all_cases() -> list[Case]:
+    """The Python cases, then the TypeScript ones (cases-ts.jsonl, drawn by ts_cases.py)."""
+    return load_cases() + load_cases(HERE / "cases-ts.jsonl")
+
+
 def main() -> int:
     all_cases: list[Case] = []
     for package in PACKAGES:

@@ -28,7 +28,7 @@ from pathlib import Path
 from .packages import BY_NAME, DATA, unpacked
 
 PYRIGHT_VERSION = "1.1.390"
-TOOLS = DATA / "pyright"
+TYPESCRIPT_VERSION = "5.4.5"
 CACHE = DATA / "pyright-cache.json"
 PYRIGHT_CONFIG = {"pythonVersion": "3.11", "typeCheckingMode": "standard"}
 
@@ -41,6 +41,13 @@ PATTERNS = {
     "keyword": re.compile(r'^No parameter named "(\w+)"'),
 }
 INVENTING = ("attribute", "module", "import", "undefined")
+# tsc: the error codes of each category; the message's first quoted word is the name (for imports,
+# the last one: "Module './x' has no exported member 'y'")
+TSC_CODES = {
+    "TS2339": "attribute", "TS2551": "attribute", "TS2304": "undefined", "TS2552": "undefined",
+    "TS2305": "import", "TS2724": "import", "TS2353": "keyword",
+}  # fmt: skip
+TSC_LINE = re.compile(r"^(.+?)\((\d+),(\d+)\): error (TS\d+): (.*)$")
 
 
 @dataclass(frozen=True)
@@ -51,18 +58,24 @@ class Finding:
     name: str
 
 
-def pyright() -> Path:
-    """The pinned pyright, installed from npm into the cache folder when missing."""
-    exe = TOOLS / "node_modules" / ".bin" / "pyright"
-    version_file = TOOLS / "node_modules" / "pyright" / "package.json"
-    if not (exe.exists() and json.loads(version_file.read_text())["version"] == PYRIGHT_VERSION):
-        TOOLS.mkdir(parents=True, exist_ok=True)
+def npm_tool(package: str, version: str, command: str | None = None) -> Path:
+    """A pinned npm package's command, installed into benchmarks/data/crossfile/PACKAGE when
+    missing."""
+    prefix = DATA / package
+    exe = prefix / "node_modules" / ".bin" / (command or package)
+    manifest = prefix / "node_modules" / package / "package.json"
+    if not (exe.exists() and json.loads(manifest.read_text())["version"] == version):
+        prefix.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--silent",
-             "--prefix", str(TOOLS), f"pyright@{PYRIGHT_VERSION}"],
+             "--prefix", str(prefix), f"{package}@{version}"],
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
     return exe
+
+
+def pyright() -> Path:
+    return npm_tool("pyright", PYRIGHT_VERSION)
 
 
 def _findings(diagnostics: list[dict]) -> list[Finding]:
@@ -85,7 +98,8 @@ class Checker:
 
     @staticmethod
     def key(package: str, file: str, text: str) -> str:
-        digest = hashlib.sha256(f"{PYRIGHT_VERSION}\0{package}\0{file}\0".encode())
+        tool = f"tsc {TYPESCRIPT_VERSION}" if file.endswith(".ts") else PYRIGHT_VERSION
+        digest = hashlib.sha256(f"{tool}\0{package}\0{file}\0".encode())
         digest.update(text.encode("utf-8"))
         return digest.hexdigest()
 
@@ -103,7 +117,10 @@ class Checker:
             if key not in self.cache:
                 pending.setdefault(package, {})[key] = (file, text)
         for package, files in pending.items():
-            self._run(package, files)
+            if BY_NAME[package].language == "typescript":
+                self._run_tsc(package, files)
+            else:
+                self._run(package, files)
         if pending:
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
             self.cache_path.write_text(json.dumps(self.cache))
@@ -139,6 +156,42 @@ class Checker:
             for path in written:
                 path.unlink(missing_ok=True)
 
+    def _run_tsc(self, package: str, files: dict[str, tuple[str, str]]) -> None:
+        """tsc --noEmit with the package's own tsconfig on the completed files only."""
+        root = unpacked(BY_NAME[package], "check")
+        written: dict[str, str] = {}  # path relative to root -> key
+        for key, (file, text) in files.items():
+            path = (root / file).parent / f"_gtcheck_{key[:16]}.ts"
+            path.write_text(text, encoding="utf-8")
+            written[path.relative_to(root).as_posix()] = key
+        config = {
+            "extends": "./tsconfig.json",
+            "compilerOptions": {"incremental": False, "noEmit": True, "skipLibCheck": True},
+            "files": sorted(written),
+        }
+        (root / "tsconfig.gtcheck.json").write_text(json.dumps(config))
+        try:
+            tsc = npm_tool("typescript", TYPESCRIPT_VERSION, "tsc")
+            result = subprocess.run(
+                [str(tsc), "-p", "tsconfig.gtcheck.json", "--pretty", "false"],
+                cwd=root, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if result.returncode not in (0, 2):  # 2: errors reported
+                raise RuntimeError(f"tsc failed: {(result.stdout + result.stderr)[-2000:]}")
+            found: dict[str, list[list]] = {key: [] for key in written.values()}
+            for row in result.stdout.splitlines():
+                match = TSC_LINE.match(row)
+                key = written.get(match[1].replace("\\", "/")) if match else None
+                category = TSC_CODES.get(match[4]) if match else None
+                names = re.findall(r"'([^']*)'", match[5]) if match else []
+                if match and key and category and names:
+                    name = names[-1] if category == "import" else names[0]
+                    found[key].append([int(match[2]), int(match[3]) - 1, category, name])
+            self.cache.update(found)
+        finally:
+            for rel in written:
+                (root / rel).unlink(missing_ok=True)
+
 
 def on_lines(findings: list[Finding], line: int, column: int, last_line: int) -> list[Finding]:
     """Findings on lines line..last_line, from `column` on the first."""
@@ -162,9 +215,9 @@ def invented(
 
 
 def main() -> int:
-    from .cases import load_cases
+    from .cases import load_all_cases
 
-    cases = load_cases()
+    cases = load_all_cases()
     checker = Checker()
     originals = {}
     renamed = {}
@@ -181,24 +234,31 @@ def main() -> int:
         [(c.package, c.file, originals[c.id]) for c in cases]
         + [(c.package, c.file, renamed[c.id]) for c in cases]
     )
-    strict = 0
-    power = 0
+    strict: dict[str, int] = {"python": 0, "typescript": 0}
+    power: dict[str, int] = {"python": 0, "typescript": 0}
+    total: dict[str, int] = {"python": 0, "typescript": 0}
     for case in cases:
+        language = BY_NAME[case.package].language
+        total[language] += 1
         original = checker.findings(case.package, case.file, originals[case.id])
         flagged = [f for f in on_lines(original, case.line, case.column, case.line)
                    if f.category in INVENTING]  # fmt: skip
         if flagged:
-            strict += 1
+            strict[language] += 1
             print(f"original flagged: {case.id} {[(f.category, f.name) for f in flagged]}")
         changed = checker.findings(case.package, case.file, renamed[case.id])
         names, _ = invented(changed, original, case.line, case.column, case.line)
         if f"zq{case.name}" in names:
-            power += 1
-    n = len(cases)
-    print(f"soundness: the original line flagged in {strict} of {n} cases ({strict / n:.1%}) "
-          f"with no subtraction; 0 of {n} with the scoring rule (by construction)")  # fmt: skip
-    print(f"power: the masked identifier renamed (zq + name) flagged in {power} of {n} "
-          f"({power / n:.1%})")  # fmt: skip
+            power[language] += 1
+        else:
+            print(f"renamed not flagged: {case.id} ({case.kind})")
+    tools = {"python": f"pyright {PYRIGHT_VERSION}", "typescript": f"tsc {TYPESCRIPT_VERSION}"}
+    for language, n in total.items():
+        if n:
+            print(f"{language} ({tools[language]}), {n} cases: the original line flagged in "
+                  f"{strict[language]} with no subtraction (0 with the scoring rule, by "
+                  f"construction); the masked identifier renamed (zq + name) flagged in "
+                  f"{power[language]} ({power[language] / n:.1%})")  # fmt: skip
     return 0
 
 

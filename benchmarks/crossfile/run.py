@@ -24,7 +24,6 @@ import json
 import subprocess
 import sys
 import time
-import zipfile
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,10 +32,11 @@ from typing import Any
 from benchmarks.quality import lsp_runner
 from benchmarks.quality.lsp_runner import Answer, Session, apply
 
-from .cases import KINDS, Case, load_cases
+from .cases import KINDS, Case, load_all_cases
 from .checker import Checker
 from .checker import invented as invented_names
-from .packages import BY_NAME, DATA, unpacked, wheel
+from .packages import BY_NAME, DATA, unpacked
+from .packages import original_text as archive_text
 
 OUTCOMES = DATA / "outcomes.jsonl"
 BASE_SETTINGS: dict[str, Any] = {"completion": {"deterministic": True}}
@@ -120,8 +120,7 @@ def server_command(commit: str | None) -> tuple[list[str], str]:
 
 
 def original_text(case: Case) -> str:
-    with zipfile.ZipFile(wheel(BY_NAME[case.package])) as archive:
-        return archive.read(case.file).decode("utf-8")
+    return archive_text(BY_NAME[case.package], case.file)
 
 
 def masked(original: str, case: Case) -> tuple[str, int]:
@@ -155,7 +154,7 @@ async def answer_cases(
             path.write_text(document, encoding="utf-8")
             try:
                 uri = path.as_uri()
-                session.open(uri, "python", document)
+                session.open(uri, BY_NAME[case.package].language, document)
                 try:
                     answers[case.id] = await session.complete(uri, document, cursor)
                 finally:
@@ -308,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     settings = columns(args.sets, args.compare)
-    cases = load_cases()
+    cases = load_all_cases()
     if args.packages:
         cases = [c for c in cases if c.package in args.packages]
     if args.limit:

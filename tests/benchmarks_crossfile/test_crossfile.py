@@ -118,10 +118,13 @@ def test_settings_columns() -> None:
 
 
 def test_committed_cases_are_well_formed() -> None:
-    from benchmarks.crossfile.cases import load_cases
+    from benchmarks.crossfile.cases import load_all_cases
+    from benchmarks.crossfile.packages import BY_NAME
 
-    cases = load_cases()
-    assert len(cases) >= 120
+    cases = load_all_cases()
+    languages = [BY_NAME[c.package].language for c in cases]
+    assert languages.count("python") >= 120
+    assert languages.count("typescript") >= 30
     assert len({c.id for c in cases}) == len(cases)
     for case in cases:
         assert isinstance(case, Case)
