@@ -9,7 +9,16 @@ from __future__ import annotations
 import importlib
 
 from ..config import BackendSettings
-from .base import Backend, BackendError, GenerationParams, KeepsPrompts, Progress, Usage
+from ..prompts.chatml import ChatMessage
+from .base import (
+    Backend,
+    BackendError,
+    Chats,
+    GenerationParams,
+    KeepsPrompts,
+    Progress,
+    Usage,
+)
 
 MODULES = {
     "embedded": "embedded",
@@ -29,6 +38,8 @@ def create_backend(settings: BackendSettings) -> Backend:
 __all__ = [
     "Backend",
     "BackendError",
+    "ChatMessage",
+    "Chats",
     "GenerationParams",
     "KeepsPrompts",
     "Progress",

@@ -3,11 +3,12 @@ runtime."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from ..prompts import Prompt, PromptFormat
+from ..prompts.chatml import ChatMessage
 
 
 @dataclass(frozen=True)
@@ -116,3 +117,14 @@ class KeepsPrompts(Protocol):
 
     def prefill_rate(self) -> float:
         """Prompt tokens evaluated per second, as measured on this machine."""
+
+
+@runtime_checkable
+class Chats(Protocol):
+    """A backend that answers chat/instruct prompts (every kind: the embedded model's ChatML,
+    OpenAI's /v1/chat/completions, Ollama's /api/chat). Streams the answer like `generate`."""
+
+    def chat(
+        self, messages: Sequence[ChatMessage], params: GenerationParams, usage: Usage
+    ) -> AsyncIterator[str]:
+        """Streams the assistant's answer to `messages`."""

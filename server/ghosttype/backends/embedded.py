@@ -31,7 +31,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from cachetools import LRUCache
 
 from ..config import BackendSettings, cache_dir
 from ..prompts import Prompt, pick_format
+from ..prompts.chatml import ChatMessage, chatml_prompt
 from .base import BackendError, GenerationParams, Progress, Usage
 from .model_store import DEFAULT_MODEL, check_model_file, ensure_model
 
@@ -517,6 +518,13 @@ class EmbeddedBackend:
         return [
             t for t, content in self._by_first_char.get(line[0], ()) if line.startswith(content)
         ]
+
+    def chat(
+        self, messages: Sequence[ChatMessage], params: GenerationParams, usage: Usage
+    ) -> AsyncIterator[str]:
+        """Chat/instruct prompts (code actions): ChatML, which the Qwen2.5 Instruct models were
+        tuned on, generated like any prompt; `<|im_end|>` is an end-of-generation token."""
+        return self.generate(chatml_prompt(messages, self.prompt_format), params, usage)
 
     async def warm(self, prompt: Prompt, lane: int = 0) -> None:
         """Evaluates a prompt ahead of time in a lane (a file was opened, a cue), so the first

@@ -4,15 +4,17 @@ cache across keystrokes (`cache_prompt`), so each request only evaluates what ch
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import PurePath
 from typing import Any
 
 from ..config import BackendSettings
 from ..prompts import Prompt
+from ..prompts.chatml import ChatMessage
 from ..tokens import estimate_tokens
 from .base import BackendError, GenerationParams, Usage
 from .http import HttpBackend, error_in_payload, sse_events
+from .openai import chat_completions
 
 
 class LlamaCppBackend(HttpBackend):
@@ -45,6 +47,13 @@ class LlamaCppBackend(HttpBackend):
             events = sse_events(response, self.http.malformed)
             async for piece in self.cut_stream(events, lambda e: self._piece(e, usage), usage):
                 yield piece
+
+    def chat(
+        self, messages: Sequence[ChatMessage], params: GenerationParams, usage: Usage
+    ) -> AsyncIterator[str]:
+        """Chat/instruct prompts (code actions): llama-server's /v1/chat/completions, which
+        applies the model's own chat template."""
+        return chat_completions(self, messages, params, usage)
 
     def _piece(self, event: Any, usage: Usage) -> str:
         if not isinstance(event, dict):

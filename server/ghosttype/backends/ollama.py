@@ -8,11 +8,12 @@ By default the fill-in-the-middle prompt is built here and sent with `raw: true`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from ..config import BackendSettings
 from ..prompts import Prompt, neutralise
+from ..prompts.chatml import ChatMessage
 from ..tokens import estimate_tokens
 from .base import BackendError, GenerationParams, Progress, Usage
 from .http import HttpBackend, error_in_payload, ndjson_events
@@ -70,6 +71,45 @@ class OllamaBackend(HttpBackend):
             )
             async for piece in pieces:
                 yield piece
+
+    async def chat(
+        self, messages: Sequence[ChatMessage], params: GenerationParams, usage: Usage
+    ) -> AsyncIterator[str]:
+        """Chat/instruct prompts (code actions): /api/chat with the model's own template."""
+        self._need_model()
+        fmt = self.prompt_format
+        options: dict[str, Any] = {
+            "num_predict": params.max_tokens,
+            "temperature": params.temperature,
+        }
+        if params.seed is not None:
+            options["seed"] = params.seed
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": neutralise(m.content, fmt)} for m in messages],
+            "stream": True,
+            "keep_alive": KEEP_ALIVE,
+            "options": options,
+        }
+        usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(
+            "".join(m.content for m in messages)
+        )
+        async with self.post("/api/chat", body, usage) as response:
+            events = ndjson_events(response, self.http.malformed)
+            pieces = self.cut_stream(
+                events,
+                lambda e: self._chat_piece(e, usage),
+                usage,
+                done=lambda e: e.get("done") is True,
+            )
+            async for piece in pieces:
+                yield piece
+
+    def _chat_piece(self, event: Any, usage: Usage) -> str:
+        message = event.get("message") if isinstance(event, dict) else None
+        if isinstance(event, dict) and isinstance(message, dict):
+            event = {**event, "response": message.get("content", "")}
+        return self._piece(event, usage)
 
     def _piece(self, event: Any, usage: Usage) -> str:
         if not isinstance(event, dict):

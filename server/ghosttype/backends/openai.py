@@ -10,12 +10,13 @@ with a fill-in-the-hole instruction, and the code is extracted from the answer.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from ..config import BackendSettings
 from ..prompts import Prompt, neutralise
 from ..prompts.chat import chat_messages, extract_code
+from ..prompts.chatml import ChatMessage
 from ..tokens import estimate_tokens
 from .base import BackendError, GenerationParams, Progress, Usage
 from .http import (
@@ -35,12 +36,12 @@ class OpenAIBackend(HttpBackend):
     kind = "openai"
 
     def __init__(self, settings: BackendSettings):
-        self.chat = settings.prompt_format == "chat"  # before the name is made from it
+        self.chat_format = settings.prompt_format == "chat"  # before the name is made from it
         super().__init__(settings)
 
     @property
     def format_name(self) -> str:
-        return "chat" if self.chat else self.prompt_format.name
+        return "chat" if self.chat_format else self.prompt_format.name
 
     async def start(self, progress: Progress) -> None:
         if self.model:
@@ -66,7 +67,7 @@ class OpenAIBackend(HttpBackend):
     async def generate(
         self, prompt: Prompt, params: GenerationParams, usage: Usage
     ) -> AsyncIterator[str]:
-        if self.chat:
+        if self.chat_format:
             async for piece in self._chat(prompt, params, usage):
                 yield piece
             return
@@ -104,6 +105,12 @@ class OpenAIBackend(HttpBackend):
         code = extract_code("".join(answer), prompt.context)
         for line in code.splitlines(keepends=True):
             yield line
+
+    def chat(
+        self, messages: Sequence[ChatMessage], params: GenerationParams, usage: Usage
+    ) -> AsyncIterator[str]:
+        """Chat/instruct prompts (code actions): /v1/chat/completions, streamed."""
+        return chat_completions(self, messages, params, usage)
 
     def _body(self, params: GenerationParams) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -160,6 +167,56 @@ class OpenAIBackend(HttpBackend):
         if self.http.has_key:
             lines.append(f"API key: from ${self.settings.api_key_env}")
         return lines
+
+
+async def chat_completions(
+    backend: HttpBackend, messages: Sequence[ChatMessage], params: GenerationParams, usage: Usage
+) -> AsyncIterator[str]:
+    """OpenAI's /v1/chat/completions, streamed: vLLM, SGLang, llama-cpp-python's server and
+    llama-server all serve it. The messages' text is neutralised: a file spelling a special token
+    cannot steer a server that parses them in what its chat template makes of the messages."""
+    fmt = backend.prompt_format
+    body: dict[str, Any] = {
+        "messages": [{"role": m.role, "content": neutralise(m.content, fmt)} for m in messages],
+        "max_tokens": params.max_tokens,
+        "temperature": params.temperature,
+        "stream": True,
+    }
+    if backend.model:
+        body["model"] = backend.model
+    if params.seed is not None:
+        body["seed"] = params.seed
+    usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(
+        "".join(m.content for m in messages)
+    )
+    async with backend.post("/v1/chat/completions", body, usage) as response:
+        events = sse_events(response, backend.http.malformed)
+        pieces = backend.cut_stream(events, lambda e: chat_delta(backend, e, usage), usage)
+        async for piece in pieces:
+            yield piece
+
+
+def chat_delta(backend: HttpBackend, event: Any, usage: Usage) -> str:
+    """The text of one /v1/chat/completions stream event."""
+    if not isinstance(event, dict):
+        raise backend.http.malformed("an event was not a JSON object")
+    error = error_in_payload(event)
+    if error is not None:
+        raise backend.http.failed_midway(error)
+    counted = event.get("usage")
+    if isinstance(counted, dict) and isinstance(counted.get("prompt_tokens"), int):
+        usage.prompt_tokens = usage.evaluated_tokens = counted["prompt_tokens"]
+    choices = event.get("choices")
+    if not isinstance(choices, list):
+        raise backend.http.malformed("an event has no 'choices' list")
+    if not choices:
+        return ""
+    choice = choices[0]
+    delta = choice.get("delta") if isinstance(choice, dict) else None
+    text = delta.get("content") if isinstance(delta, dict) else None
+    if text is not None and not isinstance(text, str):
+        raise backend.http.malformed("a choice's text was not a string")
+    return text or ""
 
 
 def create(settings: BackendSettings) -> OpenAIBackend:

@@ -19,6 +19,11 @@ explicitly; `candidates` gives one text per candidate index. A rule may override
 match only prompts with (or without) other files' snippets; `"logprob": -0.5` reports that
 log-probability for every token (or a list, one a token: how sure a model was; none reported
 without it).
+
+Chat prompts (code actions) follow `"chat"`: a list of rules, the first whose `contains` is in
+the messages (not the model's own) wins; `"answers"` are given in turn to the calls that rule matches (the
+last one again after that), or `"text"` every time; `"error"` fails the call. Each chat call's
+messages are kept in `chats` (what the tests assert was sent).
 """
 
 from __future__ import annotations
@@ -26,12 +31,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..config import BackendSettings
 from ..prompts import Prompt, pick_format
+from ..prompts.chatml import ChatMessage
 from ..tokens import estimate_tokens
 from .base import BackendError, GenerationParams, Progress, Usage
 
@@ -58,6 +64,8 @@ class ScriptedBackend:
         self.prompt_format = pick_format(settings.prompt_format, settings.model)
         self.script: dict[str, Any] = {}
         self.calls = 0
+        self.chats: list[list[ChatMessage]] = []
+        self._chat_calls: dict[int, int] = {}  # per chat rule: the calls it answered
 
     async def start(self, progress: Progress) -> None:
         if not self.settings.script:
@@ -112,6 +120,35 @@ class ScriptedBackend:
                 logprob = rule["logprob"]
                 usage.logprob += float(logprob[index] if isinstance(logprob, list) else logprob)
                 usage.scored_tokens += 1
+            yield token
+
+    async def chat(
+        self, messages: Sequence[ChatMessage], params: GenerationParams, usage: Usage
+    ) -> AsyncIterator[str]:
+        self.chats.append(list(messages))
+        asked = "\n".join(m.content for m in messages if m.role != "assistant")
+        rules: list[dict[str, Any]] = self.script.get("chat", [])
+        empty: dict[str, Any] = {}
+        index, rule = next(
+            ((i, r) for i, r in enumerate(rules) if str(r.get("contains", "")) in asked),
+            (-1, empty),
+        )
+        usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(
+            "".join(m.content for m in messages)
+        )
+        delay = rule.get("delayMs", self.script.get("delayMs", 0)) / 1000
+        token_delay = rule.get("tokenDelayMs", self.script.get("tokenDelayMs", 0)) / 1000
+        if delay:
+            await asyncio.sleep(delay)
+        if "error" in rule:
+            raise BackendError(str(rule["error"]))
+        calls = self._chat_calls[index] = self._chat_calls.get(index, 0) + 1
+        answers = rule.get("answers")
+        text = answers[min(calls, len(answers)) - 1] if answers else rule.get("text", "")
+        for position, token in enumerate(split_tokens(str(text))[: params.max_tokens]):
+            if position and token_delay:
+                await asyncio.sleep(token_delay)
+            usage.generated_tokens += 1
             yield token
 
     async def check(self) -> list[str]:
