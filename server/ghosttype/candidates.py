@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from .backends import Backend, GenerationParams
 from .config import CompletionSettings
@@ -28,6 +29,18 @@ class Candidate:
     confidence: float | None
     # Asked with the in-file prompt (the invoked request's alternative), not the main one.
     in_file: bool = False
+    # Names it uses that exist nowhere (NameCheck): a member its receiver lacks, a function
+    # defined nowhere. 0 where nothing could be checked.
+    invented: int = 0
+
+
+class NameCheck(Protocol):
+    """Counts the names a candidate invents (symbols.NameCheck: dictionary lookups)."""
+
+    # How many more (sampled) candidates to ask when every one so far invents a name.
+    retries: int
+
+    def invented(self, text: str) -> int: ...
 
 
 RankStep = Callable[[list[Candidate]], list[Candidate]]
@@ -50,6 +63,12 @@ def surer_prompt_first(candidates: list[Candidate]) -> list[Candidate]:
     return [*rest[:at], in_file, *rest[at:]]
 
 
+def fewer_inventions_first(candidates: list[Candidate]) -> list[Candidate]:
+    """A candidate that invents no name goes before one that does, whatever the model's
+    confidence: a small model's surest answer is often a method the class does not have."""
+    return sorted(candidates, key=lambda c: c.invented > 0)
+
+
 def distinct(candidates: list[Candidate]) -> list[Candidate]:
     """Drops the empty ones and all but the first of those with the same text."""
     seen: set[Completion] = set()
@@ -61,7 +80,7 @@ def distinct(candidates: list[Candidate]) -> list[Candidate]:
     return kept
 
 
-RANKING: tuple[RankStep, ...] = (surer_prompt_first, distinct)
+RANKING: tuple[RankStep, ...] = (surer_prompt_first, fewer_inventions_first, distinct)
 
 
 def rank(candidates: list[Candidate]) -> tuple[Completion, ...]:
@@ -71,9 +90,15 @@ def rank(candidates: list[Candidate]) -> tuple[Completion, ...]:
 
 
 async def collect(
-    generator: Generator, backend: Backend, plan: Plan, settings: CompletionSettings
+    generator: Generator,
+    backend: Backend,
+    plan: Plan,
+    settings: CompletionSettings,
+    check: NameCheck | None = None,
 ) -> tuple[Completion, ...] | None:
-    """The ranked answers; None when the backend failed on the main prompt."""
+    """The ranked answers; None when the backend failed on the main prompt. With a `check`,
+    each candidate's invented names are counted, and while every one invents, up to
+    `check.retries` sampled ones more are asked."""
     found: list[Candidate] = []
     for index in range(settings.candidates):
         temperature = settings.temperature
@@ -88,7 +113,7 @@ async def collect(
             avoid_line=line_to_avoid(plan.at, settings),
             cold=settings.deterministic,
         )
-        candidate = await _one(generator, backend, plan.prompt, plan, params, settings)
+        candidate = await _one(generator, backend, plan.prompt, plan, params, settings, check)
         if candidate is None:
             return None
         found.append(candidate)
@@ -98,11 +123,38 @@ async def collect(
     if plan.alternative is not None and found[0].confidence is not None:
         # Lane 1: the in-file prompt must not evict the typing flow's KV cache in lane 0.
         params = replace(greedy, lane=1)
-        candidate = await _one(generator, backend, plan.alternative, plan, params, settings)
+        candidate = await _one(generator, backend, plan.alternative, plan, params, settings, check)
         # A failed second prompt (already reported) leaves the first one's answers standing.
         if candidate is not None:
             found.append(replace(candidate, in_file=True))
+    if check is not None:
+        await _until_one_invents_nothing(generator, backend, plan, greedy, settings, check, found)
     return rank(found)
+
+
+async def _until_one_invents_nothing(
+    generator: Generator,
+    backend: Backend,
+    plan: Plan,
+    greedy: GenerationParams,
+    settings: CompletionSettings,
+    check: NameCheck,
+    found: list[Candidate],
+) -> None:
+    """Sampled candidates, up to `check.retries`, while every answer so far invents a name: the
+    check then has one to put first. Nothing more is asked where one invents nothing."""
+    shown = [c for c in found if c.completion is not None]
+    if not shown or any(c.invented == 0 for c in shown):
+        return
+    for index in range(settings.candidates, settings.candidates + check.retries):
+        temperature = max(settings.temperature, SAMPLED_TEMPERATURE)
+        params = replace(greedy, temperature=temperature, seed=index, candidate=index)
+        candidate = await _one(generator, backend, plan.prompt, plan, params, settings, check)
+        if candidate is None:
+            return
+        found.append(candidate)
+        if candidate.completion is not None and candidate.invented == 0:
+            return
 
 
 async def _one(
@@ -112,6 +164,7 @@ async def _one(
     plan: Plan,
     params: GenerationParams,
     settings: CompletionSettings,
+    check: NameCheck | None = None,
 ) -> Candidate | None:
     """A cleaned-up candidate, or None when the backend failed."""
     at = plan.at if prompt is plan.prompt else replace(plan.at, prefix=prompt.context.prefix)
@@ -120,4 +173,5 @@ async def _one(
     if generated is None:
         return None
     completion = clean_up(generated.text, at, generated.hit_limit, settings)
-    return Candidate(completion, generated.confidence)
+    invented = 0 if check is None or completion is None else check.invented(completion.text)
+    return Candidate(completion, generated.confidence, invented=invented)

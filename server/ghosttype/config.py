@@ -86,6 +86,9 @@ class CompletionSettings:
     # served from a cache, so one prompt always gives one answer (llama.cpp's numerics depend on
     # how a prompt was split into batches). For benchmarks; slow.
     deterministic: bool = False
+    # Rank a candidate that uses only names that exist (the workspace's symbol index, the
+    # imports, the builtins) above one that invents a member or a function (symbols/).
+    check_names: bool = True
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
         "temperature": ("temperature", _float(0.0, 2.0)),
         "postprocess": ("postprocess", _bool),
         "deterministic": ("deterministic", _bool),
+        "checkNames": ("check_names", _bool),
     },
     "context": {
         "maxPromptTokens": ("max_prompt_tokens", _int(64, 32768)),

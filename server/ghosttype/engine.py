@@ -38,6 +38,7 @@ from .postprocess import Completion
 from .prefetch import WARM_AFTER_S, Background, Prefetcher
 from .prompts import Prompt
 from .stats import Stats
+from .symbols import Symbols
 
 Answers = tuple[Completion, ...]
 # A cursor that moved waits this long before the work there starts: it may be passing through.
@@ -74,6 +75,8 @@ class Engine:
         self.documents = DocumentStore()
         self.stats = Stats()
         self.context = ContextBuilder(self.documents, workspace_root)
+        # The workspace's symbols, indexed in the background: the candidates' name check.
+        self.symbols = Symbols(self.documents)
         self.status = StatusLine(status)
         self.host = BackendHost(settings.backend, self.status, self.clock, backend_factory)
         self.planner = Planner(self.context)
@@ -111,6 +114,7 @@ class Engine:
             await self.host.restart(settings.backend)
 
     async def close(self) -> None:
+        self.symbols.close()
         self.prefetcher.cancel()
         self.background.cancel()
         for task in list(self._inflight.values()):
@@ -193,7 +197,11 @@ class Engine:
         short = None if invoked or deterministic else self._short_plan(document, offset, plan)
         if short is not None:
             return await self._first_answer(document, offset, plan, short, backend)
-        answers = await candidates.collect(self.generator, backend, plan, settings.completion)
+        roots = self.context.workspace_roots
+        check = self.symbols.check(document, offset, settings, roots, invoked)
+        answers = await candidates.collect(
+            self.generator, backend, plan, settings.completion, check
+        )
         if answers is None:
             return Reply(source="error")
         self.cache.put(plan.key, answers)
@@ -315,6 +323,7 @@ class Engine:
     def opened(self, document: Document) -> None:
         """A file was opened: warm the stable start of its prompt (the file from its first
         line, as far as a prefix window reaches) so the first request finds it in the KV cache."""
+        self.symbols.opened(document, self.settings, self.context.workspace_roots)
         if not self.settings.enable.allows(document.language_id):
             return
         text = document.text
@@ -357,6 +366,7 @@ class Engine:
     def forget(self, uri: str) -> None:
         """A closed document: nothing of it is kept."""
         self.context.forget(uri)
+        self.symbols.forget(uri)
         self.shown.forget(uri)
         self._debounce.pop(uri, None)
         self.prefetcher.cancel(uri)
@@ -367,4 +377,4 @@ class Engine:
 
     def stats_snapshot(self) -> dict[str, object]:
         self.generator.fold_waste()
-        return self.stats.as_dict()
+        return {**self.stats.as_dict(), "symbols": self.symbols.stats()}

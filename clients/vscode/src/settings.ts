@@ -22,6 +22,7 @@ export const SERVER_KEYS = [
   "completion.temperature",
   "completion.postprocess",
   "completion.deterministic",
+  "completion.checkNames",
   "context.maxPromptTokens",
   "context.neighbours",
   "context.exclude",

@@ -52,6 +52,8 @@ STATS_COMMAND = "ghosttype.stats"
 # {"textDocument": {"uri": ...}, "position": {"line": ..., "character": ...}}. The server starts
 # evaluating the prompts for that place, so the first keystroke there is answered sooner.
 MOVED_NOTIFICATION = "ghosttype/didMoveCursor"
+# Source files whose changes on disk the symbol index follows (workspace/didChangeWatchedFiles).
+WATCHED_FILES = "**/*.{py,pyi,js,jsx,mjs,cjs,ts,tsx,mts,cts,go,java,cs,c,h,cc,cpp,cxx,hpp,hh}"
 # Documents larger than this get no completions (a note says so once): editing a 50 MB log is not
 # what ghost text is for, and copying it per keystroke would cost everyone latency.
 MAX_DOCUMENT_CHARS = 8_000_000
@@ -229,6 +231,7 @@ class GhosttypeServer(LanguageServer):
         self._progress_token: str | None = None
         self._progress_count = 0
         self.idle = IdleCollector()
+        self.watch_task: asyncio.Future[None] | None = None
 
     # --- transport ---------------------------------------------------------------------------
 
@@ -391,6 +394,7 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
         engine = _engine(ls)
         await engine.apply_settings(ls.resolve_settings())
         engine.start()
+        ls.watch_task = asyncio.ensure_future(_watch_files(ls))
         ls.idle.start()  # everything loaded so far is frozen: see idle_gc.py
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -432,6 +436,17 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
         if last is not None and last.start is not None:
             with contextlib.suppress(PositionError):  # the edit is applied; only the cue is lost
                 engine.edited(document, document.offset_at(*last.start) + len(last.text))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: GhosttypeServer, params: types.DidSaveTextDocumentParams) -> None:
+        _file_changed(ls, params.text_document.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(
+        ls: GhosttypeServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        for change in params.changes:
+            _file_changed(ls, change.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GhosttypeServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -499,6 +514,34 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
             await ls.engine.close()
 
     return server
+
+
+def _file_changed(ls: GhosttypeServer, uri: str) -> None:
+    """A file saved or changed on disk: the symbol index reads it again."""
+    path = uri_to_path(uri)
+    if path is not None:
+        _engine(ls).symbols.file_changed(path.as_posix())
+
+
+async def _watch_files(ls: GhosttypeServer) -> None:
+    """Asks the client to report source files changed on disk (the symbol index follows them),
+    where it can register a watcher at run time; a client that cannot costs nothing."""
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace else None
+    if not (watched and watched.dynamic_registration):
+        return
+    options = types.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[types.FileSystemWatcher(glob_pattern=WATCHED_FILES)]
+    )
+    registration = types.Registration(
+        "ghosttype-watched-files", types.WORKSPACE_DID_CHANGE_WATCHED_FILES, options
+    )
+    try:
+        await asyncio.wait_for(
+            ls.client_register_capability_async(types.RegistrationParams([registration])), 5
+        )
+    except (TimeoutError, JsonRpcException) as error:
+        log.info("the client watches no files for the symbol index: %s", error)
 
 
 def _engine(ls: GhosttypeServer) -> Engine:

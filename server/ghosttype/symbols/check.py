@@ -1,0 +1,227 @@
+"""Which names a candidate invents: a member used on a receiver the cursor's scope resolves (a
+typed parameter or variable, `self`/`this`, a module alias, a constructor call assigned in
+scope) that the receiver's class or module lacks, and a bare call of a name that exists nowhere
+(the file, the index, the builtins). Only what the model wrote counts: names the person typed
+before the cursor are theirs. Dictionary lookups on facts the index already holds; no parse."""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from ..documents import Document
+from .builtins import CALLABLE, KEYWORDS, KNOWN_BASES
+from .facts import FileFacts, ScopeFacts
+from .index import SymbolIndex
+
+_ACCESS = re.compile(r"(?<![\w$.])[A-Za-z_$][\w$]*(?:\s*(?:\?\.|\.|->)\s*[A-Za-z_$][\w$]*)+")
+_PART = re.compile(r"[A-Za-z_$][\w$]*")
+_CALL = re.compile(r"(?<![\w$.>:])([A-Za-z_$][\w$]*)\s*\(")
+_DEFINITION_BEFORE = re.compile(r"(?:\b(?:def|func|function|class|fn)|\bfunc\s*\([^()\n]*\))\s*$")
+_DEFINES = re.compile(
+    r"\b(?:def|func|function|class|let|const|var|struct|type|interface|for)\s+"
+    r"(?:\([^)]*\)\s*)?([A-Za-z_$][\w$]*)"
+    r"|([A-Za-z_$][\w$]*)\s*(?::=|=(?!=)|\bin\b|,)"
+    r"|\blambda\s+([\w\s,]*):"
+)
+_STRINGS = {
+    "python": re.compile(r'"(?:\\.|[^"\\\n])*"?|\'(?:\\.|[^\'\\\n])*\'?|#[^\n]*'),
+    "other": re.compile(r'"(?:\\.|[^"\\\n])*"?|\'(?:\\.|[^\'\\\n])*\'?|`[^`]*`?|//[^\n]*'),
+}
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+# How much of the document around the cursor a bare call's name is looked for in (the index's
+# copy of the file is a debounce behind the person's typing).
+WINDOW_BEFORE = 4000
+WINDOW_AFTER = 2000
+
+Resolved = tuple[str, str]  # ("instance" | "static", class) or ("module", target)
+
+
+def _blanked(text: str, family: str) -> str:
+    """Strings and comments as spaces (same length): a name there is no use of one."""
+    pattern = _STRINGS["python" if family == "python" else "other"]
+    return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+
+
+class NameCheck:
+    """The check for one request's candidates (built once per request)."""
+
+    def __init__(
+        self,
+        index: SymbolIndex,
+        facts: FileFacts,
+        document: Document,
+        offset: int,
+        retries: int,
+    ) -> None:
+        self.index = index
+        self.facts = facts
+        self.family = facts.family
+        self.retries = retries
+        self._document = document
+        self._offset = offset
+        line = bisect.bisect_right(document.line_starts, offset) - 1
+        self._prefix = document.text[document.line_starts[line] : offset]
+        around = [s for s in facts.scopes if s.start <= line <= s.end]
+        around.sort(key=lambda s: -s.start)
+        self._scopes: list[tuple[ScopeFacts, dict[str, str]]] = [
+            (s, dict(s.bindings)) for s in around
+        ]
+        self._module = dict(facts.scopes[0].bindings) if facts.scopes else {}
+        self._members: dict[tuple[str, ...], frozenset[str] | None] = {}
+        self._window: frozenset[str] | None = None
+
+    def invented(self, text: str) -> int:
+        return len(self.inventions(text))
+
+    def inventions(self, text: str) -> list[str]:
+        """The names in `text` (inserted at the cursor) that exist nowhere they could."""
+        combined = _blanked(self._prefix + text, self.family)
+        cursor = len(self._prefix)
+        found: list[str] = []
+        for match in _ACCESS.finditer(combined):
+            if match.end() <= cursor:
+                continue
+            parts = [(p.group(), match.start() + p.start()) for p in _PART.finditer(match.group())]
+            for k in range(1, len(parts)):
+                name, start = parts[k]
+                if start + len(name) <= cursor:
+                    continue  # the person typed it
+                members = self._receiver_members(tuple(p[0] for p in parts[:k]))
+                if members is None:
+                    break
+                if name not in members and not self.index.is_extension(name):
+                    found.append(name)
+                    break
+        callable_names = CALLABLE.get(self.family)
+        if callable_names is not None and not self.facts.star:
+            defined_here = self._defined_in(text)
+            for match in _CALL.finditer(combined):
+                name = match.group(1)
+                if match.end(1) <= cursor or name in KEYWORDS:
+                    continue
+                if _DEFINITION_BEFORE.search(combined, max(0, match.start() - 80), match.start()):
+                    continue
+                if not self._known(name, defined_here, callable_names):
+                    found.append(name)
+        return found
+
+    # --- receivers ---------------------------------------------------------------------------
+
+    def _receiver_members(self, chain: tuple[str, ...]) -> frozenset[str] | None:
+        if chain not in self._members:
+            self._members[chain] = self._members_of(self._resolve_chain(chain))
+        return self._members[chain]
+
+    def _members_of(self, resolved: Resolved | None) -> frozenset[str] | None:
+        if resolved is None:
+            return None
+        kind, value = resolved
+        if kind == "module":
+            return self.index.module_members(value)
+        return self.index.members(self.family, value)
+
+    def _resolve_chain(self, chain: tuple[str, ...]) -> Resolved | None:
+        resolved = self._resolve_name(chain[0])
+        for part in chain[1:]:
+            if resolved is None:
+                return None
+            kind, value = resolved
+            if kind == "module":
+                resolved = self._module_member(value, part)
+            else:
+                resolved = self._class(self.index.field_type(self.family, value, part))
+        return resolved
+
+    def _module_member(self, target: str, name: str) -> Resolved | None:
+        members = self.index.module_members(target)
+        if members is None or name not in members:
+            return None
+        module = self.index.module_file(target)
+        if module is not None and name in module.classes:
+            return ("static", name)
+        if target.endswith("/__init__.py"):
+            folder = target[: -len("__init__.py")]
+            for candidate in (f"{folder}{name}.py", f"{folder}{name}/__init__.py"):
+                if self.index.module_file(candidate) is not None:
+                    return ("module", candidate)
+        return None
+
+    def _resolve_name(self, name: str) -> Resolved | None:
+        for scope, bindings in self._scopes:
+            if scope.this and scope.this == name:
+                return ("instance", scope.owner) if scope.owner else None
+            if name in bindings:
+                return self._typed(bindings[name])
+        if self.family in ("java", "csharp", "cpp"):  # a field of the method's own class
+            owner = next((s.owner for s, _ in self._scopes if s.owner), "")
+            if owner:
+                field_type = self.index.field_type(self.family, owner, name)
+                if field_type:
+                    return self._class(field_type)
+                members = self.index.members(self.family, owner)
+                if members is None or name in members:
+                    return None
+        for entry in self.facts.imports:
+            if entry.alias != name:
+                continue
+            if entry.target and not entry.name:
+                return ("module", entry.target)
+            if entry.target and entry.name and self.index.class_entries(self.family, entry.name):
+                return ("static", entry.name)
+            return None
+        if name in self.facts.classes or self.index.class_entries(self.family, name):
+            return ("static", name)
+        return None
+
+    def _typed(self, kind: str) -> Resolved | None:
+        """A binding's type: a class, or what the function it was assigned from returns."""
+        if not kind:
+            return None
+        resolved = self._class(kind)
+        if resolved is None:
+            function = kind.rsplit(".", 1)[-1]
+            returned = self._module.get(function + "()", "")
+            returned = returned or self.index.returns(self.family, function)
+            resolved = self._class(returned) if returned else None
+        return resolved
+
+    def _class(self, name: str) -> Resolved | None:
+        if not name:
+            return None
+        if self.index.class_entries(self.family, name) or name in KNOWN_BASES.get(self.family, {}):
+            return ("instance", name)
+        return None
+
+    # --- bare calls --------------------------------------------------------------------------
+
+    def _defined_in(self, text: str) -> set[str]:
+        names: set[str] = set()
+        for match in _DEFINES.finditer(text):
+            for group in match.groups():
+                if group:
+                    names.update(_WORD.findall(group))
+        return names
+
+    def _known(self, name: str, defined_here: set[str], callable_names: frozenset[str]) -> bool:
+        if name in defined_here or name in callable_names or name in self.facts.words:
+            return True
+        if self.index.defined(self.family, name):
+            return True
+        if self._window is None:
+            text = self._document.text
+            start = max(0, self._offset - WINDOW_BEFORE)
+            self._window = frozenset(_WORD.findall(text, start, self._offset + WINDOW_AFTER))
+        return name in self._window
+
+
+def check_at(index: SymbolIndex, document: Document, offset: int, retries: int) -> NameCheck | None:
+    """The check at the cursor, or None where it cannot say anything yet: the index still
+    building, or the document not indexed."""
+    if not index.ready:
+        return None
+    facts = index.document_facts(document)
+    if facts is None:
+        index.document_changed(document)
+        return None
+    return NameCheck(index, facts, document, offset, retries)

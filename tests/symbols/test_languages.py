@@ -1,0 +1,210 @@
+"""Per language: the members the index finds, the receiver the cursor's scope resolves, and the
+names a completion invents (real parses of small workspaces; see conftest.py)."""
+
+from __future__ import annotations
+
+from .conftest import Workspace
+
+LEDGER_PY = """
+class Base:
+    def close(self) -> None: ...
+
+class Ledger(Base):
+    rate = 3
+
+    def __init__(self) -> None:
+        self.entries: list[int] = []
+
+    def post_entry(self, amount: int) -> None: ...
+    def balance_of(self, account: str) -> int: ...
+"""
+
+
+def test_python_typed_parameter_inherited_member_and_field(workspace: Workspace) -> None:
+    main = "from ledger import Ledger\n\ndef settle(store: Ledger):\n    store.‸\n"
+    check = workspace.check({"ledger.py": LEDGER_PY, "main.py": main}, "main.py", "python")
+    assert check.inventions("pay(10)") == ["pay"]
+    assert check.inventions("post_entry(10)") == []
+    assert check.inventions("close()") == []  # from the base class
+    assert check.inventions("entries.append(1)") == []  # `self.entries =` in a method
+    assert check.inventions("rate") == []  # a class attribute
+    assert check.inventions("__class__") == []  # every object's
+
+
+def test_python_dataclass_fields_self_and_constructor_in_scope(workspace: Workspace) -> None:
+    main = """from dataclasses import dataclass
+
+@dataclass
+class Parcel:
+    destination_zip: str
+    weight: int = 0
+
+    def label(self) -> str:
+        return self.‸
+
+def ship():
+    p = Parcel("1")
+    return p.weight
+"""
+    check = workspace.check({"main.py": main}, "main.py", "python")
+    assert check.inventions("destination_zip") == []
+    assert check.inventions("length") == ["length"]
+    line = main.replace("self.‸", "self.weight").replace("p.weight", "p.‸")
+    document, offset = workspace.open("main.py", line, "python")
+    from ghosttype.symbols import check_at
+
+    in_ship = check_at(workspace.index, document, offset, 0)
+    assert in_ship is not None
+    assert in_ship.inventions("length") == ["length"]
+    assert in_ship.inventions("destination_zip") == []
+
+
+def test_python_module_alias_relative_and_absolute(workspace: Workspace) -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/models.py": "def make_parcel(): ...\nRATE = 1\n",
+        "pkg/main.py": "from . import models\nimport pkg.models as m\n\nmodels.‸\n",
+    }
+    check = workspace.check(files, "pkg/main.py", "python")
+    assert check.inventions("make_parcel()") == []
+    assert check.inventions("RATE") == []
+    assert check.inventions("build_parcel()") == ["build_parcel"]
+    assert check.inventions("RATE\nm.make_parcel()\nm.nothing_here") == ["nothing_here"]
+
+
+def test_python_environment_module_read_without_importing(workspace: Workspace) -> None:
+    main = "import json\n\njson.‸\n"
+    check = workspace.check({"main.py": main}, "main.py", "python")
+    assert check.inventions("dumps(1)") == []
+    assert check.inventions("stringify(1)") == ["stringify"]
+
+
+def test_python_unresolved_receiver_is_left_free(workspace: Workspace) -> None:
+    main = "def run(thing, other: 'Unknown'):\n    x = make()\n    x.‸\n"
+    check = workspace.check({"main.py": main}, "main.py", "python")
+    assert check.inventions("anything()") == []
+    assert check.inventions("y\n    thing.whatever\n    other.whatever") == []
+
+
+def test_python_bare_calls_defined_nowhere(workspace: Workspace) -> None:
+    files = {"util.py": "def helper(): ...\n", "main.py": "def f():\n    ‸\n"}
+    check = workspace.check(files, "main.py", "python")
+    assert check.inventions("return helper()") == []
+    assert check.inventions("return len([])") == []
+    assert check.inventions("return frobnicate(1)") == ["frobnicate"]
+    assert check.inventions("def inner():\n        pass\n    inner()") == []
+
+
+def test_javascript_class_members_this_and_new(workspace: Workspace) -> None:
+    files = {
+        "models.js": "export class Parcel {\n  constructor(zip) { this.zip = zip; }\n"
+        "  weigh() { return 1; }\n}\nexport function helper() {}\n",
+        "main.js": "import * as models from './models';\nimport { Parcel } from './models';\n"
+        "function f() {\n  const p = new Parcel('1');\n  p.‸\n}\n",
+    }
+    check = workspace.check(files, "main.js", "javascript")
+    assert check.inventions("weigh()") == []
+    assert check.inventions("zip") == []
+    assert check.inventions("toString()") == []
+    assert check.inventions("length") == ["length"]
+    assert check.inventions("zip;\n  models.helper();\n  models.nope()") == ["nope"]
+    assert check.inventions("zip;\n  console.log(1);\n  invented(2)") == ["invented"]
+
+
+def test_typescript_typed_parameter_interface_and_extends(workspace: Workspace) -> None:
+    files = {
+        "shapes.ts": "export interface Named { name: string }\n"
+        "export interface Shape extends Named { area(): number; }\n"
+        "export class Box { constructor(private ledger: Ledger) {}\n  width = 1;\n"
+        "  grow(): void { this.‸ }\n}\nclass Ledger { post(): void {} }\n",
+    }
+    check = workspace.check(files, "shapes.ts", "typescript")
+    assert check.inventions("width") == []
+    assert check.inventions("ledger.post()") == []
+    assert check.inventions("ledger.pay()") == ["pay"]
+    assert check.inventions("height") == ["height"]
+    main = "import { Shape } from './shapes';\nfunction f(s: Shape) { return s.‸ }\n"
+    check = workspace.check({"main.ts": main}, "main.ts", "typescript")
+    assert check.inventions("area()") == []
+    assert check.inventions("name") == []  # through `extends`
+    assert check.inventions("perimeter()") == ["perimeter"]
+
+
+def test_go_struct_fields_and_methods_by_receiver_across_files(workspace: Workspace) -> None:
+    files = {
+        "go.mod": "module example.com/shop\n",
+        "parcel.go": "package shop\n\ntype Parcel struct {\n\tDestinationZip string\n}\n\n"
+        "func NewParcel() *Parcel { return &Parcel{} }\n",
+        "weigh.go": "package shop\n\nfunc (p *Parcel) Weight() int { return 1 }\n",
+        "main.go": "package shop\n\nfunc run() {\n\tp := NewParcel()\n\tq := &Parcel{}\n"
+        "\t_ = q\n\tp.‸\n}\n",
+    }
+    check = workspace.check(files, "main.go", "go")
+    assert check.inventions("Weight()") == []
+    assert check.inventions("DestinationZip") == []
+    assert check.inventions("Length") == ["Length"]
+    assert check.inventions("Weight()\n\tq.Height()") == ["Height"]
+    assert check.inventions("Weight()\n\thandleRequest()") == ["handleRequest"]
+    assert check.inventions('Weight()\n\tprintln(len("x"))') == []
+
+
+def test_java_typed_parameter_var_new_field_and_superclass(workspace: Workspace) -> None:
+    files = {
+        "Base.java": "class Base { void close() {} }\n",
+        "Ledger.java": "class Ledger extends Base { int total; void postEntry(int a) {} }\n",
+        "Main.java": "class Main {\n  private Ledger ledger;\n  void run(Ledger store) {\n"
+        "    var other = new Ledger();\n    store.‸\n  }\n}\n",
+    }
+    check = workspace.check(files, "Main.java", "java")
+    assert check.inventions("postEntry(1);") == []
+    assert check.inventions("close();") == []
+    assert check.inventions("toString();") == []  # Object's
+    assert check.inventions("pay(1);") == ["pay"]
+    assert check.inventions("total;\n    other.pay();\n    ledger.post()") == ["pay", "post"]
+
+
+def test_csharp_properties_and_extension_methods(workspace: Workspace) -> None:
+    files = {
+        "Ledger.cs": "namespace Shop {\n  public class Ledger {\n    public int Total { get; set; }\n"
+        "    public void PostEntry(int a) {}\n  }\n"
+        "  public static class LedgerExtensions {\n"
+        "    public static int Twice(this Ledger l) => 2;\n  }\n}\n",
+        "Main.cs": "namespace Shop {\n  class Main {\n    void Run(Ledger store) {\n"
+        "      store.‸\n    }\n  }\n}\n",
+    }
+    check = workspace.check(files, "Main.cs", "csharp")
+    assert check.inventions("PostEntry(1);") == []
+    assert check.inventions("Total;") == []
+    assert check.inventions("Twice();") == []
+    assert check.inventions("ToString();") == []
+    assert check.inventions("Pay(1);") == ["Pay"]
+
+
+def test_cpp_members_declared_in_header_defined_out_of_class(workspace: Workspace) -> None:
+    files = {
+        "ledger.h": "class Ledger {\n public:\n  int total;\n  void post_entry(int a);\n};\n",
+        "ledger.cpp": '#include "ledger.h"\nvoid Ledger::post_entry(int a) { this->‸ }\n',
+    }
+    check = workspace.check(files, "ledger.cpp", "cpp")
+    assert check.inventions("total = a;") == []
+    assert check.inventions("balance = a;") == ["balance"]
+    main = '#include "ledger.h"\nvoid run() {\n  Ledger* store = new Ledger();\n  store->‸\n}\n'
+    check = workspace.check({"main.cpp": main}, "main.cpp", "cpp")
+    assert check.inventions("post_entry(1);") == []
+    assert check.inventions("pay(1);") == ["pay"]
+
+
+def test_a_class_with_a_base_the_index_cannot_see_is_left_free(workspace: Workspace) -> None:
+    main = "from somewhere_else import Remote\n\nclass Local(Remote):\n    def f(self):\n"
+    main += "        self.‸\n"
+    check = workspace.check({"main.py": main}, "main.py", "python")
+    assert check.inventions("anything()") == []
+
+
+def test_names_the_person_typed_are_theirs(workspace: Workspace) -> None:
+    main = "from ledger import Ledger\n\ndef settle(store: Ledger):\n    store.pa‸\n"
+    check = workspace.check({"ledger.py": LEDGER_PY, "main.py": main}, "main.py", "python")
+    assert check.inventions("y(1)") == ["pay"]  # the name the model completed
+    main = "from ledger import Ledger\n\ndef settle(store: Ledger):\n    store.pay(1)‸\n"
+    check = workspace.check({"ledger.py": LEDGER_PY, "main.py": main}, "main.py", "python")
+    assert check.inventions("\n    x = 1") == []  # typed before the cursor: not the model's
