@@ -23,6 +23,7 @@ import json
 import random
 import sys
 import tokenize
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -385,21 +386,26 @@ def load_all_cases() -> list[Case]:
     return load_cases() + load_cases(HERE / "cases-ts.jsonl")
 
 
-def main() -> int:
+def draw_all(
+    language: str, find: Callable[[Package, Path], list[Case]], quota: int, path: Path
+) -> int:
+    """Draws every package of the language (its candidates from `find`) and writes them to path."""
     all_cases: list[Case] = []
     for package in PACKAGES:
-        pool = candidates(package, unpacked(package))
-        chosen = draw(package, pool)
+        if package.language != language:
+            continue
+        pool = find(package, unpacked(package, "pristine"))
+        chosen = draw(package, pool, quota=quota)
         kinds = {k: sum(c.kind == k for c in chosen) for k in KINDS}
         print(f"{package.name}: {len(pool)} candidate lines, {len(chosen)} drawn {kinds}",
               file=sys.stderr)  # fmt: skip
         all_cases += chosen
-    with CASES.open("w") as handle:
+    with path.open("w") as handle:
         for case in all_cases:
             handle.write(json.dumps(asdict(case)) + "\n")
-    print(f"{len(all_cases)} cases -> {CASES}", file=sys.stderr)
+    print(f"{len(all_cases)} cases -> {path}", file=sys.stderr)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(draw_all("python", candidates, PER_PACKAGE, CASES))

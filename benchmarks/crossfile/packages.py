@@ -1,8 +1,9 @@
 """The pinned packages the cross-file cases come from: pure-Python wheels from PyPI (`pip download
 --no-deps`) and TypeScript sources from npm (`npm pack`), downloaded into
-benchmarks/data/crossfile/wheels (gitignored), verified by SHA-256 and unpacked. Each package gets two copies: `src/NAME` is the workspace `ghosttype serve` runs in (the
+benchmarks/data/crossfile/wheels (gitignored), verified by SHA-256 and unpacked. Each package gets three copies: `src/NAME` is the workspace `ghosttype serve` runs in (the
 case's file holds the masked document while the case runs), `check/NAME` is where the checker runs
-pyright (it writes completed variants there), so neither sees the other's files."""
+pyright or tsc (it writes completed variants there), and `pristine/NAME`, which the case rule reads,
+so none sees another's files."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def wheel(package: Package) -> Path:
 
 
 def unpacked(package: Package, copy: str = "src") -> Path:
-    """The wheel unpacked under data/crossfile/COPY/NAME (COPY: "src" or "check"), once."""
+    """The wheel unpacked under data/crossfile/COPY/NAME (COPY: "src", "check" or "pristine"), once."""
     dest = DATA / copy / package.name
     marker = dest / ".ghosttype-bench-sha256"
     if marker.exists() and marker.read_text() == package.sha256:

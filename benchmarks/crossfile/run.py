@@ -143,6 +143,8 @@ async def answer_cases(
 ) -> dict[str, Answer]:
     """Every case of one package through one server with the given settings."""
     root = unpacked(BY_NAME[cases[0].package])
+    for case in cases:  # a run killed mid-case leaves its masked document on disk
+        (root / case.file).write_text(original_text(case), encoding="utf-8")
     session = Session(root, command, settings)
     await session.start()
     answers: dict[str, Answer] = {}

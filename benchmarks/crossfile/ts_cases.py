@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from dataclasses import asdict
 from pathlib import Path
 
-from .cases import Case, draw
+from .cases import Case, draw_all
 from .checker import TYPESCRIPT_VERSION, npm_tool
-from .packages import PACKAGES, Package, unpacked
+from .packages import Package
 
 HERE = Path(__file__).resolve().parent
 CASES_TS = HERE / "cases-ts.jsonl"
@@ -65,23 +63,5 @@ def candidates(package: Package, root: Path) -> list[Case]:
     return out
 
 
-def main() -> int:
-    chosen: list[Case] = []
-    for package in PACKAGES:
-        if package.language != "typescript":
-            continue
-        pool = candidates(package, unpacked(package))
-        mine = draw(package, pool, quota=PER_PACKAGE)
-        kinds = {k: sum(c.kind == k for c in mine) for k in dict.fromkeys(c.kind for c in pool)}
-        print(f"{package.name}: {len(pool)} candidate lines, {len(mine)} drawn {kinds}",
-              file=sys.stderr)  # fmt: skip
-        chosen += mine
-    with CASES_TS.open("w") as handle:
-        for case in chosen:
-            handle.write(json.dumps(asdict(case)) + "\n")
-    print(f"{len(chosen)} cases -> {CASES_TS}", file=sys.stderr)
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(draw_all("typescript", candidates, PER_PACKAGE, CASES_TS))
