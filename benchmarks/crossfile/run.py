@@ -96,11 +96,12 @@ def columns(sets: list[str], compares: list[str]) -> dict[str, dict[str, Any]]:
 # ---------------------------------------------------------------------------- server
 
 
-def server_command(commit: str | None) -> tuple[list[str], str]:
-    """The command that starts `ghosttype serve`, and a description of the code it runs: the venv's
+def ghosttype_command(commit: str | None, verb: str = "serve") -> tuple[list[str], str]:
+    """The command that runs `ghosttype VERB`, and a description of the code it runs: the venv's
     ghosttype (the working tree), or a commit's `server/` exported with `git archive`."""
     if commit is None:
-        return lsp_runner.server_command(["pp"]), "the working tree (the venv's ghosttype)"
+        exe = lsp_runner.server_command(["pp"])[0]
+        return [exe, verb], "the working tree (the venv's ghosttype)"
     sha = subprocess.run(
         ["git", "rev-parse", commit], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -111,9 +112,19 @@ def server_command(commit: str | None) -> tuple[list[str], str]:
         subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
     launcher = (
         f"import sys; sys.path.insert(0, {str(tree / 'server')!r}); "
-        "from ghosttype.cli import main; sys.exit(main(['serve']))"
+        f"from ghosttype.cli import main; sys.exit(main([{verb!r}]))"
     )
     return [sys.executable, "-c", launcher], f"commit {sha[:10]} (git archive of server/)"
+
+
+def models(commit: str | None) -> list[str]:
+    """What `ghosttype doctor` (the same code, default settings) says about the models and
+    backends."""
+    command, _ = ghosttype_command(commit, "doctor")
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    lines = (result.stdout + result.stderr).splitlines()
+    checks = [line for line in lines if line[:1].strip()]  # doctor's checks; settings are indented
+    return [line for line in checks if "model" in line or "backend" in line]
 
 
 # ---------------------------------------------------------------------------- documents
@@ -314,8 +325,9 @@ def main(argv: list[str] | None = None) -> int:
         cases = [c for c in cases if c.package in args.packages]
     if args.limit:
         cases = spread(cases, args.limit)
-    command, code = server_command(args.commit)
-    print(f"{len(cases)} cases; server: {code}", file=sys.stderr)
+    command, code = ghosttype_command(args.commit)
+    doctor = models(args.commit)
+    print(f"{len(cases)} cases; server: {code}", *doctor, sep="\n", file=sys.stderr)
     checker = Checker()
     outcomes: list[Outcome] = []
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -331,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
                     log.write(json.dumps(asdict(outcome)) + "\n")
                 log.flush()
     print(f"\n{len(cases)} cases, server: {code}, {time.monotonic() - started:.0f} s")
+    print("doctor (default settings):", *doctor, sep="\n  ")
     for name, column_settings in settings.items():
         print(f"- {name}: {json.dumps(column_settings)}")
     print(table(outcomes, list(settings)))
