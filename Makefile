@@ -45,7 +45,7 @@ system-deps:
 	@scripts/system-deps.sh --check-venv
 
 system-deps-test:
-	@scripts/system-deps.sh --check-venv tmux
+	@scripts/system-deps.sh --check-venv tmux bubblewrap
 
 $(BIN)/python: | system-deps
 	$(PYTHON) -m venv $(VENV)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure Debian packages are present: installs them with apt-get when run as root, otherwise
 # stops with the one command to run. Usage: scripts/system-deps.sh [--check-venv] PACKAGE...
+# The test packages (make setup-test): tmux (Neovim as a person sees it) and bubblewrap (the
+# sandbox code actions run tests in; its containment tests need it).
 set -euo pipefail
 
 missing=()

@@ -113,12 +113,35 @@ class EnableSettings:
         return bool(self.languages.get(language_id, self.languages.get("*", True)))
 
 
+# Running the workspace's code outside a sandbox is the person's decision, never the workspace's.
+USER_ONLY_KEYS |= {"actions.allowUnsandboxed"}
+
+
+@dataclass(frozen=True)
+class ActionsSettings:
+    """Code actions (docs/actions.md)."""
+
+    # Which model serves them: "pause" (the pause role's, where there is one) or "typing".
+    model: str = "pause"
+    # Tests run only in a sandbox with no network; true runs them without one where none is
+    # found. A user-only key: a workspace's ghosttype.toml may not set it.
+    allow_unsandboxed: bool = False
+    # Model answers per action: a failing test run's output goes back to the model this often.
+    max_attempts: int = 3
+    # Limits on a test run.
+    timeout_s: int = 60
+    memory_mb: int = 2048
+    # Tokens per model answer.
+    max_tokens: int = 1024
+
+
 @dataclass(frozen=True)
 class Settings:
     backend: BackendSettings = field(default_factory=BackendSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     context: ContextSettings = field(default_factory=ContextSettings)
     enable: EnableSettings = field(default_factory=EnableSettings)
+    actions: ActionsSettings = field(default_factory=ActionsSettings)
 
 
 def _enum(*allowed: str) -> Callable[[Any], Any]:
@@ -247,6 +270,14 @@ SCHEMA: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
     "enable": {
         "languages": ("languages", _languages),
     },
+    "actions": {
+        "model": ("model", _enum("pause", "typing")),
+        "allowUnsandboxed": ("allow_unsandboxed", _bool),
+        "maxAttempts": ("max_attempts", _int(1, 10)),
+        "timeoutS": ("timeout_s", _int(1, 3600)),
+        "memoryMb": ("memory_mb", _int(64, 65536)),
+        "maxTokens": ("max_tokens", _int(16, 8192)),
+    },
 }
 # Sections that belong to someone else (the clients' `server` section) and are ignored silently.
 IGNORED_SECTIONS = frozenset({"server"})
@@ -315,6 +346,7 @@ def resolve(layers: list[Layer]) -> Resolved:
         completion=CompletionSettings(**sections["completion"]),
         context=ContextSettings(**sections["context"]),
         enable=_enable(sections["enable"]),
+        actions=ActionsSettings(**sections["actions"]),
     )
     return Resolved(settings, tuple(warnings))
 

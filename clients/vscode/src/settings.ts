@@ -27,6 +27,12 @@ export const SERVER_KEYS = [
   "context.neighbours",
   "context.exclude",
   "enable.languages",
+  "actions.model",
+  "actions.allowUnsandboxed",
+  "actions.maxAttempts",
+  "actions.timeoutS",
+  "actions.memoryMb",
+  "actions.maxTokens",
 ] as const;
 
 export type ServerKey = (typeof SERVER_KEYS)[number];

@@ -125,32 +125,7 @@ class OpenAIBackend(HttpBackend):
         return body
 
     def _piece(self, event: Any, usage: Usage, *, chat: bool) -> str:
-        if not isinstance(event, dict):
-            raise self.http.malformed("an event was not a JSON object")
-        error = error_in_payload(event)
-        if error is not None:
-            raise self.http.failed_midway(error)
-        counted = event.get("usage")
-        if isinstance(counted, dict) and isinstance(counted.get("prompt_tokens"), int):
-            usage.prompt_tokens = usage.evaluated_tokens = counted["prompt_tokens"]
-        choices = event.get("choices")
-        if not isinstance(choices, list):
-            raise self.http.malformed("an event has no 'choices' list")
-        if not choices:
-            return ""  # the usage-only chunk at the end
-        choice = choices[0]
-        if not isinstance(choice, dict):
-            raise self.http.malformed("a choice was not a JSON object")
-        if chat:
-            delta = choice.get("delta")
-            text = delta.get("content") if isinstance(delta, dict) else None
-        else:
-            text = choice.get("text")
-        if text is None:
-            return ""
-        if not isinstance(text, str):
-            raise self.http.malformed("a choice's text was not a string")
-        return text
+        return stream_piece(self, event, usage, chat=chat)
 
     async def check(self) -> list[str]:
         models = await self._models()
@@ -191,13 +166,15 @@ async def chat_completions(
     )
     async with backend.post("/v1/chat/completions", body, usage) as response:
         events = sse_events(response, backend.http.malformed)
-        pieces = backend.cut_stream(events, lambda e: chat_delta(backend, e, usage), usage)
+        pieces = backend.cut_stream(
+            events, lambda e: stream_piece(backend, e, usage, chat=True), usage
+        )
         async for piece in pieces:
             yield piece
 
 
-def chat_delta(backend: HttpBackend, event: Any, usage: Usage) -> str:
-    """The text of one /v1/chat/completions stream event."""
+def stream_piece(backend: HttpBackend, event: Any, usage: Usage, *, chat: bool) -> str:
+    """The text of one stream event of /v1/completions, or /v1/chat/completions (`chat`)."""
     if not isinstance(event, dict):
         raise backend.http.malformed("an event was not a JSON object")
     error = error_in_payload(event)
@@ -210,13 +187,20 @@ def chat_delta(backend: HttpBackend, event: Any, usage: Usage) -> str:
     if not isinstance(choices, list):
         raise backend.http.malformed("an event has no 'choices' list")
     if not choices:
-        return ""
+        return ""  # the usage-only chunk at the end
     choice = choices[0]
-    delta = choice.get("delta") if isinstance(choice, dict) else None
-    text = delta.get("content") if isinstance(delta, dict) else None
-    if text is not None and not isinstance(text, str):
+    if not isinstance(choice, dict):
+        raise backend.http.malformed("a choice was not a JSON object")
+    if chat:
+        delta = choice.get("delta")
+        text = delta.get("content") if isinstance(delta, dict) else None
+    else:
+        text = choice.get("text")
+    if text is None:
+        return ""
+    if not isinstance(text, str):
         raise backend.http.malformed("a choice's text was not a string")
-    return text or ""
+    return text
 
 
 def create(settings: BackendSettings) -> OpenAIBackend:

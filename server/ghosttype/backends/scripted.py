@@ -99,12 +99,7 @@ class ScriptedBackend:
         usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(
             "".join(s.text for s in prompt.segments)
         )
-        delay = rule.get("delayMs", self.script.get("delayMs", 0)) / 1000
-        token_delay = rule.get("tokenDelayMs", self.script.get("tokenDelayMs", 0)) / 1000
-        if delay:
-            await asyncio.sleep(delay)
-        if "error" in rule:
-            raise BackendError(str(rule["error"]))
+        token_delay = await self._start_rule(rule)
         if "tokens" in rule:
             tokens = list(rule["tokens"])
         elif "candidates" in rule:
@@ -136,12 +131,7 @@ class ScriptedBackend:
         usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(
             "".join(m.content for m in messages)
         )
-        delay = rule.get("delayMs", self.script.get("delayMs", 0)) / 1000
-        token_delay = rule.get("tokenDelayMs", self.script.get("tokenDelayMs", 0)) / 1000
-        if delay:
-            await asyncio.sleep(delay)
-        if "error" in rule:
-            raise BackendError(str(rule["error"]))
+        token_delay = await self._start_rule(rule)
         calls = self._chat_calls[index] = self._chat_calls.get(index, 0) + 1
         answers = rule.get("answers")
         text = answers[min(calls, len(answers)) - 1] if answers else rule.get("text", "")
@@ -150,6 +140,15 @@ class ScriptedBackend:
                 await asyncio.sleep(token_delay)
             usage.generated_tokens += 1
             yield token
+
+    async def _start_rule(self, rule: dict[str, Any]) -> float:
+        """Waits the rule's delay and raises its error; the delay between its tokens (seconds)."""
+        delay = rule.get("delayMs", self.script.get("delayMs", 0)) / 1000
+        if delay:
+            await asyncio.sleep(delay)
+        if "error" in rule:
+            raise BackendError(str(rule["error"]))
+        return float(rule.get("tokenDelayMs", self.script.get("tokenDelayMs", 0))) / 1000
 
     async def check(self) -> list[str]:
         rules = len(self.script.get("rules", []))

@@ -41,6 +41,7 @@ from ..context import uri_to_path
 from ..documents import PositionError, TextEdit
 from ..engine import Engine, Reply
 from ..idle_gc import IdleCollector
+from .actions import register as register_actions
 from .framing import SURROGATE_ESCAPE, FrameReader, without_surrogates
 
 log = logging.getLogger(__name__)
@@ -507,6 +508,8 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
     @server.command(STATS_COMMAND)
     def stats(ls: GhosttypeServer, *arguments: Any) -> dict[str, object]:
         return _engine(ls).stats_snapshot()
+
+    register_actions(server, _engine)  # code actions: lsp/actions.py
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: GhosttypeServer, params: Any = None) -> None:

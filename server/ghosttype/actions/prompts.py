@@ -1,0 +1,134 @@
+"""The chat prompts of the actions, as data and small functions. Every piece of the person's code
+goes through `redact` here, the one place prompts are assembled (like the completion path's
+context builder). Pure."""
+
+from __future__ import annotations
+
+from ..backends import ChatMessage
+from ..context.secrets import redact
+from .target import Target
+
+# Code shown to the model is cut to this (the embedded models' context is 4,096 tokens).
+CODE_MAX_CHARS = 6_000
+OUTPUT_MAX_CHARS = 3_000
+
+NAMES = {
+    "python": "Python",
+    "javascript": "JavaScript",
+    "javascriptreact": "JavaScript",
+    "typescript": "TypeScript",
+    "typescriptreact": "TypeScript",
+    "go": "Go",
+    "rust": "Rust",
+    "java": "Java",
+    "c": "C",
+    "cpp": "C++",
+    "csharp": "C#",
+    "ruby": "Ruby",
+    "php": "PHP",
+    "lua": "Lua",
+    "shellscript": "shell",
+}
+
+
+def language_name(language_id: str) -> str:
+    return NAMES.get(language_id, language_id)
+
+
+def _code(text: str, limit: int = CODE_MAX_CHARS) -> str:
+    text = redact(text)
+    return text if len(text) <= limit else text[:limit] + "\n… (cut)"
+
+
+def _tail(text: str) -> str:
+    text = redact(text)
+    return text if len(text) <= OUTPUT_MAX_CHARS else "…\n" + text[-OUTPUT_MAX_CHARS:]
+
+
+def _system(role: str) -> ChatMessage:
+    return ChatMessage("system", f"You are an expert programmer. {role}")
+
+
+def tests(
+    target: Target, language_id: str, path: str, framework: str, style: str, existing: str
+) -> list[ChatMessage]:
+    language = language_name(language_id)
+    seen = ""
+    if existing.strip():
+        seen = f"\nThe existing test file, for its style (do not repeat it):\n```\n{_code(existing, 2000)}\n```\n"
+    user = (
+        f"Write {framework} unit tests for the {target.label} from the {language} file `{path}`.\n"
+        f"{style}\nDo not copy or redefine the code under test: import it. Test normal cases and "
+        f"edge cases; every test asserts a concrete expected value.{seen}\n"
+        f"```{language_id}\n{_code(target.text)}\n```\n"
+        "Answer with the test code in one fenced code block and nothing else."
+    )
+    return [_system("You write correct, focused unit tests."), ChatMessage("user", user)]
+
+
+def tests_failed(answer: str, output: str, failed: list[str]) -> list[ChatMessage]:
+    """What the model is told after a run of its tests failed."""
+    names = ", ".join(failed) if failed else "the run"
+    user = (
+        f"Running these tests failed ({names}). The output:\n```\n{_tail(output)}\n```\n"
+        "The code under test is right unless a test shows a real bug. Correct the tests: fix "
+        "wrong expected values and imports, remove tests you are unsure of. Answer with the "
+        "whole corrected test code in one fenced code block and nothing else."
+    )
+    return [ChatMessage("assistant", answer), ChatMessage("user", user)]
+
+
+def no_code() -> ChatMessage:
+    return ChatMessage(
+        "user", "Your answer held no code that parses. Answer with one fenced code block only."
+    )
+
+
+def docstring(target: Target, language_id: str) -> list[ChatMessage]:
+    user = (
+        f"Write the documentation comment for this {language_name(language_id)} {target.kind}: "
+        "one summary sentence, then a short description of the parameters, the result and the "
+        "errors it raises where there are any. Plain text only: no code, no comment markers, "
+        f"no quotes.\n```{language_id}\n{_code(target.text)}\n```"
+    )
+    return [_system("You write clear, short documentation."), ChatMessage("user", user)]
+
+
+def explain(target: Target, language_id: str, path: str) -> list[ChatMessage]:
+    user = (
+        f"Explain this {language_name(language_id)} {target.label} from `{path}` to a "
+        "colleague: what it does, how, and anything surprising. Markdown, under 250 words."
+        f"\n```{language_id}\n{_code(target.text)}\n```"
+    )
+    return [_system("You explain code clearly and briefly."), ChatMessage("user", user)]
+
+
+def fix(target: Target, language_id: str, problem: str, output: str) -> list[ChatMessage]:
+    seen = f"\nThe failing test's output:\n```\n{_tail(output)}\n```" if output else ""
+    user = (
+        f"This {language_name(language_id)} {target.label} has a problem: {problem}{seen}\n"
+        f"```{language_id}\n{_code(target.text)}\n```\n"
+        f"Answer with the whole corrected {target.kind if target.name else 'code'} in one fenced "
+        "code block and nothing else; change only what the fix needs."
+    )
+    return [_system("You fix bugs with the smallest change."), ChatMessage("user", user)]
+
+
+def translate(target: Target, language_id: str, to: str) -> list[ChatMessage]:
+    user = (
+        f"Translate this {language_name(language_id)} {target.label} to idiomatic "
+        f"{language_name(to)} with the same behaviour and name (in {language_name(to)}'s "
+        f"naming style).\n```{language_id}\n{_code(target.text)}\n```\n"
+        "Answer with the code in one fenced code block and nothing else."
+    )
+    return [_system("You translate code between languages."), ChatMessage("user", user)]
+
+
+def refactor(target: Target, language_id: str, instruction: str) -> list[ChatMessage]:
+    user = (
+        f"Refactor this {language_name(language_id)} {target.label}: {redact(instruction)}\n"
+        f"```{language_id}\n{_code(target.text)}\n```\n"
+        "Keep its behaviour. Answer with the whole new code in one fenced code block and "
+        "nothing else."
+    )
+    return [_system("You refactor code carefully."), ChatMessage("user", user)]

@@ -1,0 +1,350 @@
+"""The actions' one entry point: `Actions.offers` (instant: no model, no disk; the syntax tree
+the completions keep) and `Actions.run` (the model, the sandbox, the edit). Knows nothing of LSP:
+offsets are code points, edits are `FileEdit`s, and lsp/actions.py translates."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import cache_dir
+from ..context import relative_path
+from ..documents import Document, uri_to_path
+from ..engine import Engine
+from . import kinds, prompts, sandbox, testgen
+from .answers import code_in, prose_in
+from .errors import ActionError
+from .frameworks import detect
+from .model import ActionModel, Progress
+from .target import Target, find_target
+
+EXTENSIONS = {"python": ".py", "javascript": ".js", "typescript": ".ts", "go": ".go", "rust": ".rs"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A diagnostic from the request's context (any server's)."""
+
+    message: str
+    start: int
+    end: int
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Offer:
+    title: str
+    kind: str
+    data: dict[str, Any]  # what `run` needs back (LSP: the code action's data / arguments)
+    problem: Problem | None = None
+    # Needs an argument from the person (Refactor's instruction): offered as a command only.
+    asks: bool = False
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    uri: str
+    base: str  # the text `start` and `end` refer to ("" for a new file)
+    start: int
+    end: int
+    text: str
+    create: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    message: str  # one line for the person
+    edits: tuple[FileEdit, ...] = ()
+    report: str = ""  # markdown: what was run and its output
+    show: Path | None = None  # a file to open (Explain)
+
+
+class Actions:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.last_model: ActionModel | None = None  # the last run's (tests read its counters)
+
+    # --- offering ------------------------------------------------------------------------------
+
+    def offers(
+        self, document: Document, start: int, end: int, problems: list[Problem], only: list[str]
+    ) -> list[Offer]:
+        target = find_target(self.engine.context.syntax, document, start, end)
+        found: list[Offer] = []
+        base = {"uri": document.uri, "start": start, "end": end}
+        for problem in problems:
+            data = {**base, "action": "fix", "problem": problem.__dict__}
+            found.append(
+                Offer(f"ghosttype: Fix: {_short(problem.message)}", kinds.QUICKFIX, data, problem)
+            )
+        if target is None:
+            return [o for o in found if kinds.wanted(o.kind, only)]
+        definition = target.kind != "selection"
+        for action in (kinds.TESTS, kinds.DOCSTRING, kinds.EXPLAIN):
+            if definition or not action.needs_definition:
+                found.append(
+                    Offer(f"ghosttype: {action.title}", action.kind, {**base, "action": action.id})
+                )
+        if definition:
+            language = document.language_id
+            for to, name in kinds.TRANSLATE_TO.items():
+                if to != language:
+                    data = {**base, "action": "translate", "to": to}
+                    found.append(
+                        Offer(f"ghosttype: Translate to {name}", kinds.TRANSLATE.kind, data)
+                    )
+        refactor = {**base, "action": "refactor"}
+        found.append(
+            Offer(f"ghosttype: {kinds.REFACTOR.title}", kinds.REFACTOR.kind, refactor, asks=True)
+        )
+        return [o for o in found if kinds.wanted(o.kind, only)]
+
+    # --- running -------------------------------------------------------------------------------
+
+    async def run(self, data: Any, progress: Progress) -> Outcome:
+        """The action `data` names (an Offer's data, with Refactor's `instruction`). Raises
+        ActionError with what to tell the person; nothing is written then."""
+        if not isinstance(data, dict) or data.get("action") not in kinds.ACTIONS:
+            raise ActionError("the action's arguments name no ghosttype action")
+        document = self.engine.documents.get(str(data.get("uri", "")))
+        if document is None:
+            raise ActionError("the document is not open")
+        settings = self.engine.settings
+        if self.engine.context.excluded(document, settings.context):
+            raise ActionError("this file is excluded by context.exclude: nothing of it is sent")
+        length = len(document.text)
+        start, end = (min(max(0, _int(data.get(k))), length) for k in ("start", "end"))
+        target = find_target(self.engine.context.syntax, document, min(start, end), max(start, end))
+        action = data["action"]
+        if target is None or (
+            kinds.ACTIONS[action].needs_definition and target.kind == "selection"
+        ):
+            raise ActionError("no function or class at the range: put the cursor in one")
+        model = self.last_model = ActionModel(self.engine, settings.actions)
+        if action == "tests":
+            return await self._tests(document, target, model, progress)
+        if action == "docstring":
+            return await self._docstring(document, target, model, progress)
+        if action == "explain":
+            return await self._explain(document, target, model, progress)
+        if action == "fix":
+            return await self._fix(document, target, data.get("problem"), model, progress)
+        if action == "translate":
+            return await self._translate(document, target, str(data.get("to", "")), model, progress)
+        return await self._refactor(document, target, data.get("instruction"), model, progress)
+
+    def _root(self, document: Document) -> tuple[Path, str]:
+        """The workspace root that holds the document, and the document's path in it."""
+        path = uri_to_path(document.uri)
+        if path is None:
+            raise ActionError("the document is not a file on disk")
+        for root in sorted(self.engine.context.workspace_roots, key=lambda r: -len(r.parts)):
+            if path.is_relative_to(root):
+                return root, path.relative_to(root).as_posix()
+        return path.parent, path.name
+
+    def _readable(self, path: Path) -> str:
+        """A workspace file's text for a prompt or an edit; "" where exclusion keeps it home."""
+        excluder = self.engine.context.excluder(self.engine.settings.context)
+        if not path.is_file() or excluder.excluded(path.as_posix()):
+            return ""
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return ""
+
+    async def _tests(
+        self, document: Document, target: Target, model: ActionModel, progress: Progress
+    ) -> Outcome:
+        root, path = self._root(document)
+        framework = detect(root, path, document.language_id)
+        missing = framework.toolchain_missing(root)
+        if missing:
+            raise ActionError(f"cannot run {framework.name} tests here: {missing}")
+        run_sandbox = sandbox.choose_sandbox(self.engine.settings.actions.allow_unsandboxed)
+        test_file = root / framework.test_path
+        existing = document.text if framework.in_source else self._readable(test_file)
+        if test_file.is_file() and not existing and not framework.in_source:
+            raise ActionError(f"{framework.test_path} exists but may not be read (context.exclude)")
+        result = await testgen.generate(
+            model,
+            self.engine.settings.actions,
+            framework,
+            target,
+            document.language_id,
+            root,
+            path,
+            existing,
+            run_sandbox,
+            progress,
+        )
+        uri = document.uri if framework.in_source else test_file.as_uri()
+        edit = FileEdit(uri, existing, 0, len(existing), result.text, create=not existing)
+        return Outcome(f"ghosttype: {result.report.summary()}", (edit,), result.report.markdown())
+
+    async def _docstring(
+        self, document: Document, target: Target, model: ActionModel, progress: Progress
+    ) -> Outcome:
+        progress("writing the docstring")
+        text = prose_in(await model.ask(prompts.docstring(target, document.language_id), 300))
+        if not text or "```" in text or len(text) > 2000:
+            raise ActionError("the model's answer was no documentation text (nothing written)")
+        at, comment = doc_comment(document, target, text)
+        edit = FileEdit(document.uri, document.text, at, at, comment)
+        return Outcome(f"ghosttype: documented {target.label}", (edit,))
+
+    async def _explain(
+        self, document: Document, target: Target, model: ActionModel, progress: Progress
+    ) -> Outcome:
+        progress("explaining")
+        path = relative_path(document.uri, self.engine.context.workspace_roots)
+        text = prose_in(await model.ask(prompts.explain(target, document.language_id, path), 600))
+        if not text.strip():
+            raise ActionError("the model gave no explanation")
+        digest = hashlib.sha256(f"{document.uri}:{target.name}".encode()).hexdigest()[:8]
+        name = re.sub(r"[^\w.-]", "_", target.name or "selection")
+        file = cache_dir() / "explanations" / f"{name}-{digest}.md"
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(f"# {target.label} ({path})\n\n{text}\n", encoding="utf-8")
+        return Outcome(text, show=file)
+
+    async def _fix(
+        self,
+        document: Document,
+        target: Target,
+        problem: Any,
+        model: ActionModel,
+        progress: Progress,
+    ) -> Outcome:
+        message = str(problem.get("message", "")) if isinstance(problem, dict) else ""
+        if not message:
+            raise ActionError("Fix needs a diagnostic: pick it from the diagnostic's quick fixes")
+        progress("fixing")
+        answer = await model.ask(prompts.fix(target, document.language_id, message, ""))
+        return self._replacement(document, target, answer, f"fixed: {_short(message)}")
+
+    async def _refactor(
+        self,
+        document: Document,
+        target: Target,
+        instruction: Any,
+        model: ActionModel,
+        progress: Progress,
+    ) -> Outcome:
+        wish = instruction.strip() if isinstance(instruction, str) else ""
+        wish = wish or comment_above(document, target.start)
+        if not wish:
+            raise ActionError(
+                "Refactor needs an instruction: type one when asked, or write it in a comment "
+                "right above the code"
+            )
+        progress("refactoring")
+        answer = await model.ask(prompts.refactor(target, document.language_id, wish))
+        return self._replacement(document, target, answer, f"refactored {target.label}")
+
+    async def _translate(
+        self, document: Document, target: Target, to: str, model: ActionModel, progress: Progress
+    ) -> Outcome:
+        if to not in kinds.TRANSLATE_TO or to == document.language_id:
+            raise ActionError(f"cannot translate to {to or 'no language'}")
+        progress(f"translating to {kinds.TRANSLATE_TO[to]}")
+        answer = await model.ask(prompts.translate(target, document.language_id, to))
+        code = code_in(answer, to)
+        if code is None:
+            raise ActionError("the model's answer held no code that parses (nothing written)")
+        source = uri_to_path(document.uri)
+        if source is None:
+            raise ActionError("the document is not a file on disk")
+        destination = source.with_suffix(EXTENSIONS[to])
+        existing = self._readable(destination)
+        if destination.exists() and not existing:
+            raise ActionError(f"{destination.name} exists but may not be read (context.exclude)")
+        text = testgen.combined(existing, code)
+        edit = FileEdit(destination.as_uri(), existing, 0, len(existing), text, create=not existing)
+        return Outcome(
+            f"ghosttype: translated {target.label} to {kinds.TRANSLATE_TO[to]} in "
+            f"{destination.name} (its tests were not run)",
+            (edit,),
+        )
+
+    def _replacement(self, document: Document, target: Target, answer: str, done: str) -> Outcome:
+        code = code_in(answer, document.language_id)
+        if code is None:
+            raise ActionError("the model's answer held no code that parses (nothing written)")
+        indent = _indent_of(document.text, target.start)
+        body = textwrap.dedent(code).rstrip("\n")
+        lines = body.split("\n")
+        text = "\n".join([lines[0], *(indent + line if line else line for line in lines[1:])])
+        edit = FileEdit(document.uri, document.text, target.start, target.end, text)
+        return Outcome(f"ghosttype: {done}", (edit,))
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _short(message: str) -> str:
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    return line if len(line) <= 60 else line[:57] + "..."
+
+
+def _indent_of(text: str, offset: int) -> str:
+    line_start = text.rfind("\n", 0, offset) + 1
+    line = text[line_start:offset]
+    return line[: len(line) - len(line.lstrip())]
+
+
+COMMENT_LINES = {
+    "go": "// ",
+    "rust": "/// ",
+    "ruby": "# ",
+    "shellscript": "# ",
+    "lua": "--- ",
+}
+
+
+def doc_comment(document: Document, target: Target, text: str) -> tuple[int, str]:
+    """Where the documentation goes and its text, in the language's convention: a docstring as
+    the body's first statement in Python, a comment right above the definition elsewhere (`///`
+    in Rust, `//` in Go, JSDoc-style `/** */` in the C family)."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    language = document.language_id
+    if language == "python":
+        if target.body_start < 0:
+            raise ActionError("the definition has no body to document")
+        indent = _indent_of(document.text, target.body_start)
+        if document.text.rfind("\n", 0, target.body_start) < target.start:
+            raise ActionError("a one-line definition has no room for a docstring")
+        quoted = "\n".join([lines[0], *(indent + line if line else "" for line in lines[1:])])
+        quoted = quoted.replace('"""', '\\"\\"\\"')
+        closing = f"\n{indent}" if len(lines) > 1 else ""
+        return target.body_start, f'"""{quoted}{closing}"""\n{indent}'
+    indent = _indent_of(document.text, target.start)
+    at = target.start - len(indent)
+    if language in COMMENT_LINES:
+        marker = COMMENT_LINES[language]
+        if language == "go" and target.name and not lines[0].startswith(target.name):
+            lines[0] = f"{target.name} {lines[0][:1].lower()}{lines[0][1:]}"
+        body = "".join(f"{indent}{marker}{line}".rstrip() + "\n" for line in lines)
+        return at, body
+    body = "".join(f"{indent} * {line}".rstrip() + "\n" for line in lines)
+    return at, f"{indent}/**\n{body}{indent} */\n"
+
+
+def comment_above(document: Document, offset: int) -> str:
+    """The comment lines right above the line of `offset` (Refactor's instruction)."""
+    text = document.text
+    line_start = text.rfind("\n", 0, offset) + 1
+    lines = text[: max(0, line_start - 1)].split("\n") if line_start else []
+    found: list[str] = []
+    for line in reversed(lines):
+        stripped = line.strip()
+        match = re.match(r"^(?:#|//|--|/\*+|\*)\s?(.*?)\s*(?:\*/)?$", stripped)
+        if not stripped or match is None:
+            break
+        found.insert(0, match.group(1))
+    return " ".join(part for part in found if part).strip()

@@ -1,0 +1,82 @@
+"""What an action works on: the function or class at a range (tree-sitter, through the context's
+SyntaxIndex), or the selected code where there is none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from tree_sitter import Node
+
+from ..context.syntax import Parsed, SyntaxIndex
+from ..documents import Document
+
+# Wrappers whose range is the definition's own (decorators belong to the function).
+_OUTER = frozenset({"decorated_definition", "export_statement"})
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: Literal["function", "class", "selection"]
+    name: str  # "" for a selection
+    start: int  # code-point offsets of the whole definition (decorators included)
+    end: int
+    text: str
+    # Where the body starts (a docstring goes there), -1 where there is none.
+    body_start: int = -1
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}" if self.name else "the selection"
+
+
+def find_target(syntax: SyntaxIndex, document: Document, start: int, end: int) -> Target | None:
+    """The innermost function or class holding the range; the selection when the range holds
+    code but no definition does; None for an empty range outside any definition."""
+    parsed = syntax.parsed(document)
+    if parsed is not None:
+        node = _definition_at(parsed, start, end)
+        if node is not None:
+            return _definition(parsed, node)
+    if end > start and document.text[start:end].strip():
+        return Target("selection", "", start, end, document.text[start:end])
+    return None
+
+
+def _definition_at(parsed: Parsed, start: int, end: int) -> Node | None:
+    spec = parsed.spec
+    wanted = spec.functions | spec.classes
+    low, high = parsed.byte_at(start), parsed.byte_at(end)
+    node: Node | None = parsed.tree.root_node.descendant_for_byte_range(low, high)
+    # A range that starts at a line's indentation before `def` starts in the parent block: take
+    # the first definition that starts within the range.
+    if node is not None and node.type not in wanted and high > low:
+        for child in node.named_children:
+            if low <= child.start_byte < high:
+                inner = _first_definition(child, wanted)
+                if inner is not None:
+                    return inner
+    while node is not None and node.type not in wanted:
+        node = node.parent
+    return node
+
+
+def _first_definition(node: Node, wanted: frozenset[str]) -> Node | None:
+    if node.type in wanted:
+        return node
+    if node.type in _OUTER:
+        for child in node.named_children:
+            if child.type in wanted:
+                return child
+    return None
+
+
+def _definition(parsed: Parsed, node: Node) -> Target:
+    outer = node.parent if node.parent is not None and node.parent.type in _OUTER else node
+    name_node = node.child_by_field_name("name")
+    name = parsed.node_text(name_node) if name_node is not None else ""
+    kind: Literal["function", "class"] = "class" if node.type in parsed.spec.classes else "function"
+    body = node.child_by_field_name("body")
+    start, end = parsed.offset_at(outer.start_byte), parsed.offset_at(outer.end_byte)
+    body_start = parsed.offset_at(body.start_byte) if body is not None else -1
+    return Target(kind, name, start, end, parsed.text[start:end], body_start)

@@ -1,0 +1,202 @@
+"""Generate tests, verified: write tests in the project's style, run them in the sandbox, give the
+model the failures and try again (actions.maxAttempts). Tests that still fail against the current
+code are dropped from the edit and named in the report as suspected bugs, never kept silently."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tree_sitter import Node
+
+from ..backends import ChatMessage
+from ..config import ActionsSettings
+from ..context.syntax import parser_for, spec_for
+from . import prompts, sandbox
+from .answers import code_in
+from .errors import ActionError
+from .frameworks import Framework
+from .model import ActionModel, Progress
+from .target import Target
+
+_TEST_MARKERS = re.compile(r"\bdef test|\btest\(|\bit\(|func Test|#\[test\]|unittest")
+
+
+@dataclass
+class TestReport:
+    framework: str
+    test_file: str
+    command: str = ""
+    sandbox: str = ""
+    attempts: int = 0
+    tests: int = 0
+    passed: int = 0
+    suspected_bugs: list[str] = field(default_factory=list)
+    output: str = ""
+
+    def summary(self) -> str:
+        text = (
+            f"{self.passed} of {self.tests} tests pass ({self.framework}, {self.attempts} "
+            f"attempt{'s' if self.attempts != 1 else ''}, sandbox: {self.sandbox})"
+        )
+        if self.suspected_bugs:
+            text += f"; dropped as suspected bugs: {', '.join(self.suspected_bugs)}"
+        return text
+
+    def markdown(self) -> str:
+        bugs = "".join(
+            f"- `{name}` failed against the current code: a suspected bug (dropped)\n"
+            for name in self.suspected_bugs
+        )
+        return (
+            f"# ghosttype: tests for {self.test_file}\n\n{self.summary()}\n\n{bugs}\n"
+            f"Command: `{self.command}` (sandbox: {self.sandbox})\n\n"
+            f"```\n{self.output.strip()}\n```\n"
+        )
+
+
+@dataclass(frozen=True)
+class GeneratedTests:
+    text: str  # the whole test file (or source file, for tests that live in it)
+    report: TestReport
+
+
+async def generate(
+    model: ActionModel,
+    settings: ActionsSettings,
+    framework: Framework,
+    target: Target,
+    language_id: str,
+    root: Path,
+    path: str,
+    existing: str,
+    run_sandbox: str,
+    progress: Progress,
+) -> GeneratedTests:
+    report = TestReport(framework.name, framework.test_path, sandbox=run_sandbox)
+    report.command = " ".join(framework.command)
+    limits = sandbox.Limits(settings.timeout_s, settings.memory_mb)
+    messages = prompts.tests(target, language_id, path, framework.name, framework.style, existing)
+    best: tuple[str, dict[str, bool], str] | None = None  # code, outcomes, output
+    last: sandbox.RunResult | None = None
+    for attempt in range(1, settings.max_attempts + 1):
+        report.attempts = attempt
+        progress(f"writing tests (attempt {attempt} of {settings.max_attempts})")
+        answer = await model.ask(messages)
+        code = code_in(answer, framework.language)
+        if code is None or not _TEST_MARKERS.search(code):
+            messages = [*messages, ChatMessage("assistant", answer), prompts.no_code()]
+            continue
+        progress(f"running the tests ({framework.name}, attempt {attempt})")
+        result = last = await _run(framework, root, existing, code, run_sandbox, limits)
+        outcomes = framework.outcomes(result.output)
+        if outcomes and (best is None or sum(outcomes.values()) >= sum(best[1].values())):
+            best = (code, outcomes, result.output)
+        if result.passed and outcomes and all(outcomes.values()):
+            return _done(report, existing, code, outcomes, result.output, framework)
+        failed = [name for name, ok in outcomes.items() if not ok]
+        messages = [*messages, *prompts.tests_failed(answer, result.output, failed)]
+    if best is None:
+        raise ActionError(_why_none(last, settings))
+    code, outcomes, output = best
+    failing = [name for name, ok in outcomes.items() if not ok]
+    kept = drop_tests(code, framework.language, failing)
+    progress("running the tests that pass once more")
+    result = await _run(framework, root, existing, kept, run_sandbox, limits)
+    rerun = framework.outcomes(result.output)
+    if not (result.passed and rerun and all(rerun.values())):
+        raise ActionError(
+            f"no test passed against the current code after {settings.max_attempts} attempts "
+            f"(nothing written); last output: {output.strip()[-300:]}"
+        )
+    report.suspected_bugs = failing
+    return _done(report, existing, kept, rerun, result.output, framework)
+
+
+async def _run(
+    framework: Framework, root: Path, existing: str, code: str, kind: str, limits: sandbox.Limits
+) -> sandbox.RunResult:
+    files = {framework.test_path: combined(existing, code)}
+    async with sandbox.workspace_copy(root, files) as copy:
+        return await sandbox.run(kind, list(framework.command), root, copy, limits, framework.env)
+
+
+def _done(
+    report: TestReport,
+    existing: str,
+    code: str,
+    outcomes: dict[str, bool],
+    output: str,
+    framework: Framework,
+) -> GeneratedTests:
+    report.tests = len(outcomes) + len(report.suspected_bugs)
+    report.passed = sum(outcomes.values())
+    report.output = output
+    return GeneratedTests(combined(existing, code), report)
+
+
+def _why_none(last: sandbox.RunResult | None, settings: ActionsSettings) -> str:
+    tries = f"after {settings.max_attempts} attempt{'s' if settings.max_attempts > 1 else ''}"
+    if last is None:
+        return f"the model's answers held no test code {tries} (nothing written)"
+    if last.timed_out:
+        return (
+            f"the test run did not finish within {settings.timeout_s} s and was killed, {tries} "
+            "(nothing written)"
+        )
+    return f"the tests did not run {tries} (nothing written): {last.output.strip()[-300:]}"
+
+
+def combined(existing: str, code: str) -> str:
+    """The test file: the new tests after what the file held."""
+    if not existing.strip():
+        return code
+    return existing.rstrip("\n") + "\n\n\n" + code
+
+
+def drop_tests(code: str, language_id: str, names: list[str]) -> str:
+    """`code` without the tests called `names`: functions of that name (Python, Go, Rust) and
+    `test(...)`/`it(...)` calls whose title is one (JavaScript)."""
+    spec = spec_for(language_id)
+    parser = parser_for(spec) if spec else None
+    if parser is None or not names:
+        return code
+    source = code.encode()
+    tree = parser.parse(source)
+    wanted = {n.split("[")[0].split("/")[-1] for n in names}
+    spans: list[tuple[int, int]] = []
+
+    def visit(node: Node) -> None:
+        if _is_test(node, source, wanted):
+            outer = node.parent if node.parent and node.parent.type in _WRAPPERS else node
+            spans.append((outer.start_byte, outer.end_byte))
+            return
+        for child in node.named_children:
+            visit(child)
+
+    visit(tree.root_node)
+    for start, end in sorted(spans, reverse=True):
+        source = source[:start] + source[end:]
+    return re.sub(r"\n{4,}", "\n\n\n", source.decode(errors="replace"))
+
+
+_WRAPPERS = frozenset({"decorated_definition", "expression_statement", "attribute_item"})
+_DEFINITIONS = frozenset({"function_definition", "function_declaration", "function_item"})
+
+
+def _is_test(node: Node, source: bytes, wanted: set[str]) -> bool:
+    if node.type in _DEFINITIONS:
+        name = node.child_by_field_name("name")
+        return name is not None and source[name.start_byte : name.end_byte].decode() in wanted
+    if node.type == "call_expression":
+        callee = node.child_by_field_name("function")
+        arguments = node.child_by_field_name("arguments")
+        if callee is None or arguments is None or not arguments.named_children:
+            return False
+        if source[callee.start_byte : callee.end_byte].decode() not in ("test", "it"):
+            return False
+        title = arguments.named_children[0]
+        text = source[title.start_byte : title.end_byte].decode()
+        return text[1:-1] in wanted
+    return False

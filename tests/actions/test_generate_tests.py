@@ -1,0 +1,121 @@
+"""Generate tests on the scripted backend (deterministic answers) with real pytest runs in the
+real sandbox: the write-run-retry loop, suspected bugs, and bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from ghosttype.actions.errors import ActionError
+from ghosttype.actions.service import Actions
+from tests.actions.helpers import engine_for, fenced, open_source, workspace
+
+WRONG_IMPORT = "from calculator import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+GOOD = "from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+WITH_BUG = (
+    "from calc import clamp\n\n\ndef test_inside():\n    assert clamp(5, 0, 10) == 5\n\n\n"
+    "def test_above():\n    assert clamp(15, 0, 10) == 10\n"
+)
+
+
+def problems(messages):
+    return [m.content for m in messages if m.role == "user"]
+
+
+async def test_a_failing_run_goes_back_to_the_model_and_the_passing_tests_are_the_edit(tmp_path):
+    root = workspace(tmp_path)
+    engine = engine_for(
+        root, [{"contains": "Write pytest", "answers": [fenced(WRONG_IMPORT), fenced(GOOD)]}]
+    )
+    document = open_source(engine, root)
+    steps: list[str] = []
+    outcome = await Actions(engine).run(
+        {"action": "tests", "uri": document.uri, "start": 5, "end": 5}, steps.append
+    )
+    (edit,) = outcome.edits
+    assert edit.uri == (root / "tests" / "test_calc.py").as_uri() and edit.create
+    assert edit.text == GOOD
+    assert "1 of 1 tests pass (pytest, 2 attempts" in outcome.message
+    assert "sandbox: bubblewrap" in outcome.report and "PASSED" in outcome.report
+    backend = engine.host.loaded
+    second_ask = problems(backend.chats[1])[-1]
+    assert "ModuleNotFoundError" in second_ask  # the first run's output went back
+    assert any("running the tests" in s for s in steps)
+    assert not (root / "tests" / "test_calc.py").exists()  # nothing written by the server
+
+
+async def test_a_test_that_fails_against_the_code_is_dropped_and_reported_as_a_suspected_bug(
+    tmp_path,
+):
+    root = workspace(tmp_path)
+    engine = engine_for(
+        root, [{"contains": "Write pytest", "text": fenced(WITH_BUG)}], max_attempts=2
+    )
+    document = open_source(engine, root)
+    start = document.text.index("def clamp")
+    outcome = await Actions(engine).run(
+        {"action": "tests", "uri": document.uri, "start": start, "end": start}, lambda _: None
+    )
+    (edit,) = outcome.edits
+    assert "def test_inside" in edit.text and "def test_above" not in edit.text
+    assert "suspected bugs: test_above" in outcome.message
+    assert "`test_above` failed against the current code" in outcome.report
+
+
+async def test_existing_test_file_is_extended(tmp_path):
+    root = workspace(tmp_path)
+    existing = "def test_old():\n    assert True\n"
+    (root / "tests" / "test_calc.py").write_text(existing)
+    engine = engine_for(root, [{"contains": "Write pytest", "text": fenced(GOOD)}])
+    document = open_source(engine, root)
+    outcome = await Actions(engine).run(
+        {"action": "tests", "uri": document.uri, "start": 5, "end": 5}, lambda _: None
+    )
+    (edit,) = outcome.edits
+    assert not edit.create and edit.base == existing and edit.text.startswith(existing)
+    assert edit.text.endswith(GOOD)
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        (["I cannot help with that."], "held no test code"),
+        (
+            [fenced("import time\n\ndef test_hangs():\n    time.sleep(60)\n")],
+            "did not finish within 2 s and was killed",
+        ),
+    ],
+    ids=["prose", "hangs"],
+)
+async def test_bad_answers_write_nothing_and_say_why(tmp_path, answers, message):
+    root = workspace(tmp_path)
+    engine = engine_for(
+        root, [{"contains": "Write pytest", "answers": answers}], max_attempts=1, timeout_s=2
+    )
+    document = open_source(engine, root)
+    with pytest.raises(ActionError, match=message):
+        await Actions(engine).run(
+            {"action": "tests", "uri": document.uri, "start": 5, "end": 5}, lambda _: None
+        )
+
+
+async def test_no_function_at_the_range_is_a_clear_message(tmp_path):
+    root = workspace(tmp_path)
+    engine = engine_for(root, [])
+    document = engine.documents.open((root / "x.py").as_uri(), "import os\n\n\n", "python", 1)
+    with pytest.raises(ActionError, match="no function or class at the range"):
+        await Actions(engine).run(
+            {"action": "tests", "uri": document.uri, "start": 11, "end": 11}, lambda _: None
+        )
+
+
+async def test_a_language_with_no_framework_is_a_clear_message(tmp_path):
+    root = workspace(tmp_path)
+    engine = engine_for(root, [])
+    path = root / "tool.lua"
+    document = engine.documents.open(
+        path.as_uri(), "local function f()\n  return 1\nend\n", "lua", 1
+    )
+    with pytest.raises(ActionError, match="no test framework is known for lua"):
+        await Actions(engine).run(
+            {"action": "tests", "uri": document.uri, "start": 16, "end": 16}, lambda _: None
+        )
