@@ -225,7 +225,10 @@ class Actions:
             raise ActionError("Fix needs a diagnostic: pick it from the diagnostic's quick fixes")
         progress("fixing")
         answer = await model.ask(prompts.fix(target, document.language_id, message, ""))
-        return self._replacement(document, target, answer, f"fixed: {_short(message)}")
+        edit = self._replacement(document, target, answer)
+        return await self._tested(
+            document, target, edit, f"fixed: {_short(message)}", progress, False
+        )
 
     async def _refactor(
         self,
@@ -244,7 +247,10 @@ class Actions:
             )
         progress("refactoring")
         answer = await model.ask(prompts.refactor(target, document.language_id, wish))
-        return self._replacement(document, target, answer, f"refactored {target.label}")
+        edit = self._replacement(document, target, answer)
+        return await self._tested(
+            document, target, edit, f"refactored {target.label}", progress, True
+        )
 
     async def _translate(
         self, document: Document, target: Target, to: str, model: ActionModel, progress: Progress
@@ -271,7 +277,7 @@ class Actions:
             (edit,),
         )
 
-    def _replacement(self, document: Document, target: Target, answer: str, done: str) -> Outcome:
+    def _replacement(self, document: Document, target: Target, answer: str) -> FileEdit:
         code = code_in(answer, document.language_id)
         if code is None:
             raise ActionError("the model's answer held no code that parses (nothing written)")
@@ -279,8 +285,71 @@ class Actions:
         body = textwrap.dedent(code).rstrip("\n")
         lines = body.split("\n")
         text = "\n".join([lines[0], *(indent + line if line else line for line in lines[1:])])
-        edit = FileEdit(document.uri, document.text, target.start, target.end, text)
-        return Outcome(f"ghosttype: {done}", (edit,))
+        return FileEdit(document.uri, document.text, target.start, target.end, text)
+
+    async def _tested(
+        self,
+        document: Document,
+        target: Target,
+        edit: FileEdit,
+        done: str,
+        progress: Progress,
+        before: bool,
+    ) -> Outcome:
+        """The edit, with the tests that cover the target run on the new code (and on the old
+        one first, where `before`) where they can be run; why not, where they cannot."""
+        runs: list[tuple[str, sandbox.RunResult]] = []
+        try:
+            runs = await self._covering_runs(document, target, edit, progress, before)
+        except ActionError as error:
+            note = f"tests not run: {error.message}"
+            return Outcome(
+                f"ghosttype: {done} ({note})", (edit,), f"# ghosttype: {done}\n\n{note}\n"
+            )
+        lines = [f"# ghosttype: {done}\n"]
+        for label, result in runs:
+            verdict = "pass" if result.passed else "fail"
+            lines.append(
+                f"Tests {label}: {verdict} (`{' '.join(result.command)}`, sandbox: "
+                f"{result.sandbox})\n\n```\n{result.output.strip()}\n```\n"
+            )
+        after = runs[-1][1]
+        summary = f"{done}; covering tests {'pass' if after.passed else 'still fail'}"
+        if before and len(runs) == 2:
+            summary += f" (before: {'pass' if runs[0][1].passed else 'fail'})"
+        return Outcome(f"ghosttype: {summary}", (edit,), "\n".join(lines))
+
+    async def _covering_runs(
+        self,
+        document: Document,
+        target: Target,
+        edit: FileEdit,
+        progress: Progress,
+        before: bool,
+    ) -> list[tuple[str, sandbox.RunResult]]:
+        root, path = self._root(document)
+        framework = detect(root, path, document.language_id)
+        tests = root / framework.test_path
+        text = document.text if framework.in_source else self._readable(tests)
+        if not target.name or target.name not in text:
+            raise ActionError(f"no test covers {target.label}")
+        missing = framework.toolchain_missing(root)
+        if missing:
+            raise ActionError(missing)
+        kind = sandbox.choose_sandbox(self.engine.settings.actions.allow_unsandboxed)
+        limits = sandbox.Limits(
+            self.engine.settings.actions.timeout_s, self.engine.settings.actions.memory_mb
+        )
+        changed = document.text[: edit.start] + edit.text + document.text[edit.end :]
+        states = [("before", document.text)] if before else []
+        runs = []
+        for label, source in [*states, ("after", changed)]:
+            progress(f"running the tests {label} the change")
+            async with sandbox.workspace_copy(root, {path: source}) as copy:
+                command = list(framework.command)
+                result = await sandbox.run(kind, command, root, copy, limits, framework.env)
+            runs.append((label, result))
+        return runs
 
 
 def _int(value: Any) -> int:

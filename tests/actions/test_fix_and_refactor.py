@@ -1,0 +1,78 @@
+"""Fix and Refactor on the scripted backend, with the covering tests run for real in the
+sandbox: Fix reruns the test that covers the function and says whether it now passes; Refactor
+runs the tests before and after and reports both."""
+
+from __future__ import annotations
+
+import pytest
+
+from ghosttype.actions.errors import ActionError
+from ghosttype.actions.service import Actions
+from tests.actions.helpers import SOURCE, engine_for, fenced, open_source, workspace
+
+FIXED = (
+    "def clamp(value, low, high):\n    if value < low:\n        return low\n"
+    "    if value > high:\n        return high\n    return value\n"
+)
+TESTS = "from calc import clamp\n\n\ndef test_above():\n    assert clamp(15, 0, 10) == 10\n"
+AT = SOURCE.index("return low\n    return value")  # inside clamp, on the bug
+
+
+def with_tests(tmp_path):
+    root = workspace(tmp_path)
+    (root / "tests" / "test_calc.py").write_text(TESTS)
+    return root
+
+
+async def test_fix_replaces_the_function_and_reruns_the_covering_test(tmp_path):
+    root = with_tests(tmp_path)
+    engine = engine_for(root, [{"contains": "has a problem", "text": fenced(FIXED)}])
+    document = open_source(engine, root)
+    problem = {"message": "test_above: assert 0 == 10", "start": AT, "end": AT + 10}
+    data = {"action": "fix", "uri": document.uri, "start": AT, "end": AT, "problem": problem}
+    outcome = await Actions(engine).run(data, lambda _: None)
+    (edit,) = outcome.edits
+    assert edit.text == FIXED.rstrip("\n")
+    assert document.text[edit.start : edit.end].startswith("def clamp")
+    assert "covering tests pass" in outcome.message
+    assert "1 passed" in outcome.report and "sandbox: bubblewrap" in outcome.report
+    asked = engine.host.loaded.chats[0][-1].content
+    assert "test_above: assert 0 == 10" in asked and "def clamp" in asked
+
+
+async def test_refactor_reports_the_tests_before_and_after(tmp_path):
+    root = with_tests(tmp_path)
+    engine = engine_for(root, [{"contains": "Refactor this", "text": fenced(FIXED)}])
+    document = open_source(engine, root)
+    data = {"action": "refactor", "uri": document.uri, "start": AT, "end": AT}
+    outcome = await Actions(engine).run({**data, "instruction": "make it clearer"}, lambda _: None)
+    assert "covering tests pass (before: fail)" in outcome.message
+    assert "Tests before: fail" in outcome.report and "Tests after: pass" in outcome.report
+
+
+async def test_fix_without_a_covering_test_says_so_and_still_edits(tmp_path):
+    root = workspace(tmp_path)
+    engine = engine_for(root, [{"contains": "has a problem", "text": fenced(FIXED)}])
+    document = open_source(engine, root)
+    data = {"action": "fix", "uri": document.uri, "start": AT, "end": AT}
+    outcome = await Actions(engine).run({**data, "problem": {"message": "bad"}}, lambda _: None)
+    assert outcome.edits and "tests not run: no test covers function clamp" in outcome.message
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"action": "fix"}, "Fix needs a diagnostic"),
+        ({"action": "refactor"}, "Refactor needs an instruction"),
+        ({"action": "refactor", "instruction": "shorter"}, "no code that parses"),
+        ({"action": "translate", "to": "cobol"}, "cannot translate to cobol"),
+    ],
+)
+async def test_bad_input_says_why_and_writes_nothing(tmp_path, data, message):
+    root = workspace(tmp_path)
+    engine = engine_for(root, [{"contains": "Refactor", "text": "Sure, I would refactor it."}])
+    document = open_source(engine, root)
+    with pytest.raises(ActionError, match=message):
+        await Actions(engine).run(
+            {"uri": document.uri, "start": AT, "end": AT, **data}, lambda _: None
+        )
