@@ -14,10 +14,20 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 
+from ..audit import audit_record, utc_now
 from ..backend_host import BackendHost
-from ..backends import BackendError, ChatMessage, Chats, GenerationParams, KeepsPrompts, Usage
+from ..backends import (
+    Backend,
+    BackendError,
+    ChatMessage,
+    Chats,
+    GenerationParams,
+    KeepsPrompts,
+    Usage,
+)
 from ..config import ActionsSettings
 from ..engine import Engine
+from ..prompts.chatml import chatml_prompt
 from .errors import ActionError
 
 QUIET_S = 0.3
@@ -47,10 +57,11 @@ class ActionModel:
 
     async def ask(self, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> str:
         """The model's whole answer. Raises ActionError when there is no model to ask."""
-        backend = await self.host.ready()
-        if backend is None:
+        loaded = await self.host.ready()
+        if loaded is None:
             reason = self.engine.last_error() or "it has not started"
             raise ActionError(f"the model is not available: {reason}")
+        backend = loaded
         if not isinstance(backend, Chats):
             raise ActionError(f"the backend {backend.name} cannot answer chat prompts")
         typing_host = self.host is self.engine.host
@@ -89,6 +100,7 @@ class ActionModel:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, BackendError):
                         await task
+            self._audit(loaded, asked, params, usage)
             answer += "".join(pieces)
             self.generated_tokens += usage.generated_tokens
             left = params.max_tokens - usage.generated_tokens
@@ -96,6 +108,27 @@ class ActionModel:
                 return answer
             self.preemptions += 1
             params = GenerationParams(max_tokens=left, lane=params.lane)
+
+    def _audit(
+        self, backend: Backend, asked: list[ChatMessage], params: GenerationParams, usage: Usage
+    ) -> None:
+        """backend.auditLog: what an action sent, like every completion request (the HTTP body
+        as sent; the ChatML text for the model in this process)."""
+        audit = self.host.audit
+        if not audit.active:
+            return
+        prompt = chatml_prompt(asked)
+        record = audit_record(
+            self.host.settings,
+            utc_now(),
+            "action",
+            backend,
+            prompt,
+            params,
+            usage.sent,
+        )
+        if record is not None:
+            audit.write(record)
 
     async def _quiet(self) -> None:
         """Waits until no completion request came for QUIET_S."""
