@@ -4,11 +4,14 @@ first build is done (real background thread; waits are bounded polls, see confte
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from ghosttype.documents import TextEdit
 from ghosttype.symbols import SymbolIndex, check_at
 from ghosttype.symbols.index import MAX_FILE_BYTES
+from ghosttype.symbols.worker import WorkerProcess
 
 from .conftest import SETTLE_S, Workspace
 
@@ -108,3 +111,22 @@ def test_a_new_exclude_rebuilds_without_the_excluded_files(workspace: Workspace)
     workspace.index.configure([workspace.root], ("ledger.py",))
     assert workspace.index.settle(SETTLE_S)
     assert workspace.index.class_entries("python", "Ledger") == ()
+
+
+def test_files_are_parsed_in_the_worker_process(workspace: Workspace) -> None:
+    """tree-sitter keeps the interpreter lock while it parses: not in the server's process."""
+    workspace.check({"ledger.py": LEDGER, "main.py": MAIN}, "main.py", "python")
+    pid = workspace.index.worker_pid
+    assert pid is not None and pid != os.getpid()
+    assert Path(f"/proc/{pid}").exists()
+
+
+def test_a_worker_that_cannot_run_leaves_the_parsing_here() -> None:
+    worker = WorkerProcess((sys.executable, "-c", "import sys; sys.exit(3)"))
+    try:
+        ((path, facts),) = worker.call("extract_paths", [__file__])
+        assert path == __file__
+        assert facts is not None and "test_files_are_parsed_in_the_worker_process" in facts.names
+        assert worker.pid is None
+    finally:
+        worker.close()

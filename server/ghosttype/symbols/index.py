@@ -10,6 +10,7 @@ answers nothing (a half-built table would call real names invented)."""
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import logging
 import os
@@ -21,17 +22,20 @@ from pathlib import Path
 
 from ..context.exclude import Excluder
 from ..documents import Document, DocumentStore, uri_to_path
+from . import worker
 from .builtins import IMPLICIT_MEMBERS, KNOWN_BASES
-from .extract import LANGUAGES, extract, family_of
+from .extract import LANGUAGES, family_of
 from .facts import ClassFacts, FileFacts, Import
+from .worker import MAX_FILE_BYTES, WorkerProcess, read_source
 
 log = logging.getLogger(__name__)
 
 # An open document is re-indexed this long after its last edit.
 DEBOUNCE_S = 0.25
-# The neighbours' limits: a bigger file, or one with a NUL in its first 64 KB, is not code.
-MAX_FILE_BYTES = 512_000
 MAX_FILES = 20_000
+# Files per request to the worker process (documents edited meanwhile are indexed between
+# requests, not after the whole build).
+BATCH_FILES = 8
 SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "site-packages", "dist-packages"})
 MAX_BASE_DEPTH = 8
 _GO_MODULE_LINE = "module "
@@ -72,6 +76,7 @@ class SymbolIndex:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._rebuild = False
+        self._worker = WorkerProcess()
         self._busy = False  # the thread is between taking work and finishing it
         self._lock = threading.Lock()  # guards the pending work only
         if documents is not None:
@@ -128,6 +133,7 @@ class SymbolIndex:
         if thread is not None:
             thread.join(timeout=2)
         self._config = None
+        self._worker.close()
 
     def settle(self, timeout: float) -> bool:
         """Waits (polling) until the build is done and no handed-over work is left: for tests
@@ -140,6 +146,11 @@ class SymbolIndex:
                 return True
             time.sleep(0.005)
         return False
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The worker process that parses (None before the first parse)."""
+        return self._worker.pid
 
     @property
     def file_count(self) -> int:
@@ -275,14 +286,21 @@ class SymbolIndex:
             for uri, document in self._latest.items():
                 self._pending_documents.setdefault(uri, (0.0, document))
         self._go_modules = self._read_go_modules(config.roots)
-        for path in self._walk(config.roots):
+        paths = [p for p in self._walk(config.roots) if self._readable(p)]
+        for start in range(0, len(paths), BATCH_FILES):
             if self._stop.is_set() or self._rebuild:
                 return
-            self._index_disk(path)
-            # Documents edited meanwhile are indexed between files, not after the whole build.
+            batch = paths[start : start + BATCH_FILES]
+            found: list[tuple[str, FileFacts | None]] = self._worker.call("extract_paths", batch)
+            for path, facts in found:
+                if path not in self._document_paths:
+                    self._set(path, worker.interned(facts) if facts is not None else None)
+                time.sleep(0)  # the event loop gets the interpreter lock between files
             self._index_documents(force=False)
-            time.sleep(0)  # the event loop gets the interpreter lock between files
         self._index_documents(force=True)
+        # The index lives as long as the server and holds no cycles: frozen, the collections in
+        # the person's pauses (idle_gc.py) never walk its ~100,000 containers again.
+        gc.freeze()
         self.build_seconds = time.monotonic() - started
         self.ready = True
         self.generation += 1
@@ -326,13 +344,9 @@ class SymbolIndex:
         if found is None or not self._readable(path):
             self._set(path, None)
             return
-        text = _read_source(path)
-        if text is None:
-            self._set(path, None)
-            return
-        family, grammar = found
         self._folders.setdefault(os.path.dirname(path), set()).add(path)
-        self._set(path, extract(text, family, grammar, scoped=False))
+        ((_, facts),) = self._worker.call("extract_paths", [path])
+        self._set(path, worker.interned(facts) if facts is not None else None)
 
     def _index_documents(self, force: bool) -> None:
         now = time.monotonic()
@@ -357,10 +371,10 @@ class SymbolIndex:
         path = path_obj.as_posix() if path_obj is not None else uri
         if path_obj is not None and self._excluder is not None and self._excluder.excluded(path):
             return
-        facts = extract(text, family, grammar, scoped=True)
+        facts: FileFacts | None = self._worker.call("extract_text", text, family, grammar)
         if facts is None:
             return
-        facts = _with_imports(facts, self._resolve_imports(path, facts))
+        facts = _with_imports(worker.interned(facts), self._resolve_imports(path, facts))
         self._documents[uri] = (document.revision, facts)
         self._document_paths.add(path)
         self._set(path, facts)
@@ -467,10 +481,9 @@ class SymbolIndex:
         ):
             return ""
         if path not in self._files:
-            text = _read_source(path)
-            facts = extract(text, "python", "python", scoped=False) if text is not None else None
+            ((_, facts),) = self._worker.call("extract_paths", [path])
             if facts is not None:
-                self._set(path, facts)
+                self._set(path, worker.interned(facts))
         if path.endswith("/__init__.py") and path not in self._submodules:
             folder = os.path.dirname(path)
             try:
@@ -505,7 +518,7 @@ class SymbolIndex:
     def _read_go_modules(self, roots: tuple[str, ...]) -> dict[str, str]:
         modules = {}
         for root in roots:
-            text = _read_source(f"{root}/go.mod", limit=4096)
+            text = read_source(f"{root}/go.mod", limit=4096)
             for line in (text or "").splitlines():
                 if line.startswith(_GO_MODULE_LINE):
                     modules[line[len(_GO_MODULE_LINE) :].strip()] = root
@@ -525,18 +538,6 @@ def _with_imports(facts: FileFacts, imports: tuple[Import, ...]) -> FileFacts:
         facts.extensions,
         facts.returns,
     )
-
-
-def _read_source(path: str, limit: int = MAX_FILE_BYTES) -> str | None:
-    """A source file's text; None for one too big, binary, not UTF-8 or unreadable."""
-    try:
-        if os.path.getsize(path) > limit:
-            return None
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    return None if "\x00" in text[:65536] else text
 
 
 def _python_file(stem: str) -> str:

@@ -1,0 +1,194 @@
+"""The symbol index's worker process: it reads and parses the files. tree-sitter keeps the
+interpreter lock while it parses (a 2,500-line file: ~40 ms), and walking a tree is Python code:
+done in a thread of the server's process, either would stall the event loop for as long. The
+process runs at a lower priority, so the person's model and editor come first.
+
+`serve()` (the process runs just that) serves requests on stdin and answers on stdout, one at a
+time: an 8-byte length, then a pickle of (function name, arguments) or of ("ok" | "error",
+result). Its own process, not multiprocessing's: a spawned child would import the parent's
+main script again."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import struct
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import IO, Any
+
+from .extract import extract, family_of
+from .facts import ClassFacts, FileFacts, ScopeFacts
+
+MAX_FILE_BYTES = 512_000  # the neighbours' limit: a bigger file is no source to learn from
+NICENESS = 10
+
+
+_LENGTH = struct.Struct(">Q")
+log = logging.getLogger(__name__)
+
+
+def read_source(path: str, limit: int = MAX_FILE_BYTES) -> str | None:
+    """A source file's text; None for one too big, binary, not UTF-8 or unreadable."""
+    try:
+        if os.path.getsize(path) > limit:
+            return None
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return None if "\x00" in text[:65536] else text
+
+
+def extract_paths(paths: list[str]) -> list[tuple[str, FileFacts | None]]:
+    """The facts of files on disk (None for one that is unreadable, too big or binary)."""
+    found: list[tuple[str, FileFacts | None]] = []
+    for path in paths:
+        grammar = family_of(path)
+        text = read_source(path) if grammar is not None else None
+        facts = None
+        if grammar is not None and text is not None:
+            facts = extract(text, grammar[0], grammar[1], scoped=False)
+        found.append((path, facts))
+    return found
+
+
+def extract_text(text: str, family: str, grammar: str) -> FileFacts | None:
+    """An open document's facts, with its scopes."""
+    return extract(text, family, grammar, scoped=True)
+
+
+def interned(facts: FileFacts) -> FileFacts:
+    """The same facts with their strings interned in this process: what arrives from the worker
+    is a fresh copy of every name, and 5,000 files share most of theirs."""
+    i = sys.intern
+    classes = {
+        i(name): ClassFacts(
+            frozenset(map(i, c.members)),
+            tuple(map(i, c.bases)),
+            tuple((i(a), i(b)) for a, b in c.fields),
+            c.open,
+        )
+        for name, c in facts.classes.items()
+    }
+    scopes = tuple(
+        ScopeFacts(
+            s.start, s.end, i(s.owner), i(s.this), tuple((i(a), i(b)) for a, b in s.bindings)
+        )
+        for s in facts.scopes
+    )
+    return FileFacts(
+        i(facts.family),
+        frozenset(map(i, facts.names)),
+        classes,
+        facts.imports,
+        facts.star,
+        facts.open,
+        scopes,
+        facts.words,
+        frozenset(map(i, facts.extensions)),
+        {i(k): i(v) for k, v in facts.returns.items()},
+    )
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "extract_paths": extract_paths,
+    "extract_text": extract_text,
+}
+
+
+def _write(stream: IO[bytes], value: object) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_LENGTH.pack(len(data)) + data)
+    stream.flush()
+
+
+def _read(stream: IO[bytes]) -> Any:
+    header = stream.read(_LENGTH.size)
+    if len(header) < _LENGTH.size:
+        raise EOFError("the other side closed the pipe")
+    (length,) = _LENGTH.unpack(header)
+    data = stream.read(length)
+    if len(data) < length:
+        raise EOFError("the other side closed the pipe")
+    return pickle.loads(data)
+
+
+class WorkerProcess:
+    """The server's side: one request at a time (from the index's thread), each answered by the
+    process; a process that fails is started again on the next request, and where none can be
+    started the work is done here (the event loop then shares the interpreter with it)."""
+
+    COMMAND = (sys.executable, "-c", "from ghosttype.symbols.worker import serve; serve()")
+
+    def __init__(self, command: tuple[str, ...] = COMMAND) -> None:
+        self._command = command
+        self._process: subprocess.Popen[bytes] | None = None
+        self._failed = False
+
+    @property
+    def pid(self) -> int | None:
+        """The process's id while it runs (None before the first request, or after a failure)."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
+
+    def call(self, name: str, *args: object) -> Any:
+        if not self._failed:
+            try:
+                return self._call(name, args)
+            except (OSError, EOFError, pickle.PickleError) as error:
+                log.warning("the symbol index's worker process failed (%s); parsing here", error)
+                self.close()
+                self._failed = True
+        return FUNCTIONS[name](*args)
+
+    def _call(self, name: str, args: tuple[object, ...]) -> Any:
+        process = self._process
+        if process is None or process.poll() is not None:
+            environment = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+            process = subprocess.Popen(
+                list(self._command),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=environment,
+            )
+            self._process = process
+        assert process.stdin is not None and process.stdout is not None
+        _write(process.stdin, (name, args))
+        status, result = _read(process.stdout)
+        if status != "ok":
+            raise OSError(str(result))
+        return result
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            if process.stdin is not None:
+                process.stdin.close()
+            process.wait(timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            process.kill()
+            process.wait()
+
+
+def serve() -> None:
+    """The worker's loop: requests until stdin closes."""
+    try:
+        os.nice(NICENESS)
+    except OSError:
+        pass
+    requests, answers = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        try:
+            name, args = _read(requests)
+        except EOFError:
+            return
+        try:
+            answer: tuple[str, object] = ("ok", FUNCTIONS[name](*args))
+        except Exception as error:  # one bad file must not end the worker
+            answer = ("error", f"{type(error).__name__}: {error}")
+        _write(answers, answer)
