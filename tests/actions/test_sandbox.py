@@ -62,13 +62,16 @@ CONNECT = (
 )
 
 
-@needs_sandbox
-async def test_no_network_in_the_sandbox(tmp_path, listener):
-    inside = await run(tmp_path, FOUND, CONNECT.format(port=listener))
+WORKING = [kind for kind in sandbox.PROBES if sandbox.works(kind)]
+
+
+@pytest.mark.parametrize("kind", WORKING)
+async def test_no_network_in_the_sandbox(tmp_path, listener, kind):
+    inside = await run(tmp_path, kind, CONNECT.format(port=listener))
     outside = await run(tmp_path, "none", CONNECT.format(port=listener))
     assert "connected" in outside.output and outside.passed
     assert "connected" not in inside.output and not inside.passed
-    assert inside.sandbox == FOUND
+    assert inside.sandbox == kind
 
 
 @pytest.mark.parametrize("kind", [FOUND or "none", "none"])
@@ -80,16 +83,16 @@ async def test_the_time_limit_kills_a_hanging_run(tmp_path, kind):
     assert time.monotonic() - started < 15
 
 
-HOG = "x = bytearray(1536 * 1024 * 1024); print('allocated', len(x))"
+HOG = "x = bytearray(768 * 1024 * 1024); print('allocated', len(x))"
 
 
 @pytest.mark.parametrize("kind", [FOUND or "none", "none"])
 async def test_the_memory_limit_stops_a_hog(tmp_path, kind):
-    limited = await run(tmp_path, kind, HOG, sandbox.Limits(20, 256))
+    limited = await run(tmp_path, kind, HOG, sandbox.Limits(120, 256))
     assert "allocated" not in limited.output and not limited.passed
     assert "MemoryError" in limited.output
-    roomy = await run(tmp_path, kind, HOG, sandbox.Limits(20, 4096))
-    assert "allocated" in roomy.output and roomy.passed
+    roomy = await run(tmp_path, kind, HOG, sandbox.Limits(120, 2048))
+    assert "allocated" in roomy.output and roomy.passed, roomy.output[-500:]
 
 
 @needs_sandbox

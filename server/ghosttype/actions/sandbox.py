@@ -70,13 +70,19 @@ BWRAP_PROBE = ("bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--unshare-net",
 UNSHARE_PROBE = ("unshare", "--user", "--map-root-user", "--net", "true")
 
 
+PROBES = {"bubblewrap": BWRAP_PROBE, "unshare": UNSHARE_PROBE}
+
+
+def works(kind: str) -> bool:
+    """Whether the sandbox `kind` runs a command with no network on this machine (it may be
+    missing, or user namespaces may be off). Probed once per process."""
+    probe = PROBES[kind]
+    return shutil.which(probe[0]) is not None and _works(*probe)
+
+
 def available_sandbox() -> str | None:
-    """The best sandbox that works on this machine (user namespaces may be off), or None."""
-    if shutil.which("bwrap") and _works(*BWRAP_PROBE):
-        return "bubblewrap"
-    if shutil.which("unshare") and _works(*UNSHARE_PROBE):
-        return "unshare"
-    return None
+    """The best sandbox that works on this machine, or None."""
+    return next((kind for kind in PROBES if works(kind)), None)
 
 
 def choose_sandbox(allow_unsandboxed: bool, found: str | None = None) -> str:
