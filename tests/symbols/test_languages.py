@@ -208,3 +208,55 @@ def test_names_the_person_typed_are_theirs(workspace: Workspace) -> None:
     main = "from ledger import Ledger\n\ndef settle(store: Ledger):\n    store.pay(1)‸\n"
     check = workspace.check({"ledger.py": LEDGER_PY, "main.py": main}, "main.py", "python")
     assert check.inventions("\n    x = 1") == []  # typed before the cursor: not the model's
+
+
+def test_what_the_check_leaves_free_on_real_code(workspace: Workspace) -> None:
+    """Shapes that made real code (this repository, asyncio) look invented before: `Any` and
+    `object`, a narrowing isinstance, a base class whose `self` a subclass extends, a module that
+    makes names at run time, a call of another module's function of a common name."""
+    files = {
+        "dynamic.py": "globals().update({'FLAG': 1})\n",
+        "other.py": "class Result:\n    ok = True\n\ndef run() -> Result: ...\n",
+        "main.py": """from typing import Any
+import dynamic
+import subprocess
+
+
+class Mixin:
+    def close(self):
+        self.release()
+
+
+class Lock(Mixin):
+    def release(self): ...
+
+
+def f(a: Any, b: object, c: Lock):
+    done = subprocess.run(["true"])
+    if isinstance(b, dict):
+        ‸
+""",
+    }
+    check = workspace.check(files, "main.py", "python")
+    assert check.inventions("a.anything()") == []
+    assert check.inventions("b.get('x')") == []
+    assert check.inventions("dynamic.FLAG") == []
+    assert check.inventions("done.returncode") == []
+    assert check.inventions("c.acquire()") == ["acquire"]  # Lock has no subclass: checked
+    line = files["main.py"].replace("        self.release()", "        self.‸release()")
+    document, offset = workspace.open("main.py", line.replace("        ‸\n", ""), "python")
+    from ghosttype.symbols import check_at
+
+    in_mixin = check_at(workspace.index, document, offset, 0)
+    assert in_mixin is not None and in_mixin.inventions("release()") == []
+
+
+def test_a_qualified_type_resolves_through_its_module(workspace: Workspace) -> None:
+    files = {
+        "models.py": "class Parcel:\n    weight = 1\n",
+        "main.py": "import models\n\ndef f(p: models.Parcel, q: 'other.Parcel'):\n    p.‸\n",
+    }
+    check = workspace.check(files, "main.py", "python")
+    assert check.inventions("weight") == []
+    assert check.inventions("length") == ["length"]
+    assert check.inventions("weight\n    q.length") == []  # `other` is no module here

@@ -47,7 +47,11 @@ KNOWN_BASES: dict[str, dict[str, frozenset[str]]] = {
     "cpp": {},
 }
 # Members every class of the family has besides what it declares.
-IMPLICIT_MEMBERS: dict[str, frozenset[str]] = {"python": _OBJECT}
+IMPLICIT_MEMBERS: dict[str, frozenset[str]] = {
+    "python": _OBJECT
+    | {"__dict__", "__weakref__", "__module__", "__annotations__", "__match_args__", "__slots__"}
+    | {"__dataclass_fields__", "__dataclass_params__", "__wrapped__", "__name__", "__qualname__"}
+}
 
 _GO = """append cap clear close complex copy delete imag len make max min new panic print println
 real recover bool byte complex64 complex128 error float32 float64 int int8 int16 int32 int64 rune

@@ -33,6 +33,15 @@ _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 # copy of the file is a debounce behind the person's typing).
 WINDOW_BEFORE = 4000
 WINDOW_AFTER = 2000
+# How far past a scope's parsed end the cursor may be and still be in it (see `_continues`).
+CONTINUED_LINES = 8
+
+# Types that say nothing of the members: a receiver declared so is left free.
+UNTYPED = frozenset(
+    {"Any", "object", "Self", "any", "unknown", "Object", "dynamic", "auto", "interface", "T"}
+)
+# Tests that narrow a receiver's type on some path (the check cannot follow which).
+_NARROWING = ("isinstance({}", "{} instanceof", "typeof {}", "hasattr({}", "{} as ")
 
 Resolved = tuple[str, str]  # ("instance" | "static", class) or ("module", target)
 
@@ -62,7 +71,7 @@ class NameCheck:
         self._offset = offset
         line = bisect.bisect_right(document.line_starts, offset) - 1
         self._prefix = document.text[document.line_starts[line] : offset]
-        around = [s for s in facts.scopes if s.start <= line <= s.end]
+        around = [s for s in facts.scopes if s.start <= line <= s.end or self._continues(s, line)]
         around.sort(key=lambda s: -s.start)
         self._scopes: list[tuple[ScopeFacts, dict[str, str]]] = [
             (s, dict(s.bindings)) for s in around
@@ -70,6 +79,22 @@ class NameCheck:
         self._module = dict(facts.scopes[0].bindings) if facts.scopes else {}
         self._members: dict[tuple[str, ...], frozenset[str] | None] = {}
         self._window: frozenset[str] | None = None
+
+    def _continues(self, scope: ScopeFacts, line: int) -> bool:
+        """The cursor's line is past the end the parse gave `scope` (a body still being
+        written parses short), but indented into it, with no line in between that leaves it."""
+        if scope.end >= line or line - scope.end > CONTINUED_LINES or scope.start == 0:
+            return False
+        starts = self._document.line_starts
+        text = self._document.text
+        for number in range(scope.end + 1, line + 1):
+            start = starts[number]
+            end = starts[number + 1] - 1 if number + 1 < len(starts) else len(text)
+            row = text[start:end] if number < line else self._prefix
+            code = row.lstrip()
+            if (code or number == line) and len(row) - len(code) <= scope.indent:
+                return False
+        return True
 
     def invented(self, text: str) -> int:
         return len(self.inventions(text))
@@ -148,9 +173,14 @@ class NameCheck:
         return None
 
     def _resolve_name(self, name: str) -> Resolved | None:
+        if self._narrowed(name):
+            return None
         for scope, bindings in self._scopes:
             if scope.this and scope.this == name:
-                return ("instance", scope.owner) if scope.owner else None
+                # A base class's `self` may be a subclass's, with members the base lacks.
+                if not scope.owner or self.index.has_subclasses(self.family, scope.owner):
+                    return None
+                return ("instance", scope.owner)
             if name in bindings:
                 return self._typed(bindings[name])
         if self.family in ("java", "csharp", "cpp"):  # a field of the method's own class
@@ -174,21 +204,39 @@ class NameCheck:
             return ("static", name)
         return None
 
+    def _narrowed(self, name: str) -> bool:
+        """`isinstance(x, ...)`, `x instanceof`... near the cursor: the declared type is not
+        the one the code relies on there."""
+        text = self._document.text
+        start = max(0, self._offset - WINDOW_BEFORE)
+        tests = _NARROWING if self.family != "python" else _NARROWING[:-1]  # `import x as y`
+        return any(text.find(test.format(name), start, self._offset) != -1 for test in tests)
+
     def _typed(self, kind: str) -> Resolved | None:
-        """A binding's type: a class, or what the function it was assigned from returns."""
+        """A binding's type: a class, or what the function it was assigned from returns (a
+        function of this file or one the index knows by a bare name; `mod.f()` only where `f`
+        is a class)."""
         if not kind:
             return None
         resolved = self._class(kind)
+        if "." in kind:
+            return resolved
         if resolved is None:
-            function = kind.rsplit(".", 1)[-1]
-            returned = self._module.get(function + "()", "")
-            returned = returned or self.index.returns(self.family, function)
+            returned = self._module.get(kind + "()", "")
+            returned = returned or self.index.returns(self.family, kind)
             resolved = self._class(returned) if returned else None
         return resolved
 
     def _class(self, name: str) -> Resolved | None:
-        if not name:
+        if not name or name in UNTYPED:
             return None
+        if "." in name:  # `models.Ledger`: the module must resolve and hold the class
+            prefix, last = name.rsplit(".", 1)
+            module = self._resolve_chain(tuple(prefix.split(".")))
+            if module is None or module[0] != "module":
+                return None
+            classes = self.index.module_classes(module[1])
+            return ("instance", last) if last in classes else None
         if self.index.class_entries(self.family, name) or name in KNOWN_BASES.get(self.family, {}):
             return ("instance", name)
         return None

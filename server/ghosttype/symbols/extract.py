@@ -55,6 +55,9 @@ LANGUAGES: dict[str, tuple[str, str]] = {
     "cpp": ("cpp", "cpp"),
 }
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_DOTTED = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+")
+# Modules that make names at run time: any name may exist in them.
+_DYNAMIC_MODULE = ("globals()", "sys.modules[__name__]", "global_enum")
 _WORDS = re.compile(r"[A-Za-z_$][\w$]*")
 _QUALIFIERS = re.compile(
     r"\b(?:const|volatile|struct|class|enum|union|typename|mutable|static|unsigned|signed|"
@@ -121,8 +124,16 @@ def type_name(text: str) -> str:
             if base.rsplit("::", 1)[-1].rsplit(".", 1)[-1] in _SMART:
                 return ""
             text = base
-    last = re.split(r"::|\.", text)[-1].strip()
-    return sys.intern(last) if _IDENT.fullmatch(last) else ""
+    text = text.split("::")[-1].strip()  # C++ namespaces: the class's own name
+    if _DOTTED.fullmatch(text):
+        return sys.intern(text)  # `models.Ledger`: resolved through the module (check.py)
+    return sys.intern(text) if _IDENT.fullmatch(text) else ""
+
+
+def base_name(text: str) -> str:
+    """A base class by its last name (`models.Base` -> Base: classes are found by name), "?"
+    for one that names no class."""
+    return type_name(text).rsplit(".", 1)[-1] or "?"
 
 
 @dataclass
@@ -151,6 +162,7 @@ class _Class:
 class _Scope:
     start: int
     end: int
+    indent: int = 0
     owner: str = ""
     this: str = ""
     bindings: dict[str, str] = field(default_factory=dict)
@@ -174,7 +186,7 @@ class _Scope:
         bound: tuple[Binding, ...] = tuple(
             (sys.intern(k), sys.intern(v)) for k, v in self.bindings.items()
         )
-        return ScopeFacts(self.start, self.end, self.owner, self.this, bound)
+        return ScopeFacts(self.start, self.end, self.indent, self.owner, self.this, bound)
 
 
 @dataclass
@@ -195,7 +207,8 @@ class _Facts:
         return self.classes.setdefault(name, _Class())
 
     def scope(self, node: Node, owner: str = "", this: str = "") -> _Scope:
-        scope = _Scope(node.start_point.row, node.end_point.row, owner, this)
+        start = node.start_point
+        scope = _Scope(start.row, node.end_point.row, start.column, owner, this)
         if self.scoped:
             self.scopes.append(scope)
         return scope
@@ -263,6 +276,8 @@ def extract(text: str, family: str, grammar: str, scoped: bool) -> FileFacts | N
     tree = parser.parse(text.encode("utf-8", "surrogatepass"))
     facts = _Facts(family, scoped)
     WALKERS[family](tree.root_node, facts)
+    if family == "python" and any(marker in text for marker in _DYNAMIC_MODULE):
+        facts.open = True
     return facts.frozen(text)
 
 
@@ -454,7 +469,7 @@ def _py_class(node: Node, facts: _Facts) -> None:
             continue
         if base.type == "subscript":
             base = _field(base, "value") or base
-        klass.bases.append(type_name(_text(base)) or "?")
+        klass.bases.append(base_name(_text(base)))
     _py_class_body(_field(node, "body"), facts, klass, name)
 
 
@@ -635,7 +650,7 @@ def _js_class(node: Node, facts: _Facts, name: str) -> None:
         for clause in _named(heritage, "extends_clause"):
             for value in _named(clause):
                 if value.type in ("identifier", "member_expression", "type_identifier"):
-                    klass.bases.append(type_name(_text(value)) or "?")
+                    klass.bases.append(base_name(_text(value)))
                 elif value.type != "type_arguments":
                     klass.open = True
     for member in _named(_field(node, "body")):
@@ -696,7 +711,7 @@ def _js_interface(node: Node, facts: _Facts) -> None:
     klass.members.update(_JS_OBJECT)
     for clause in _named(node, "extends_type_clause"):
         for base in clause.named_children:
-            klass.bases.append(type_name(_text(base)) or "?")
+            klass.bases.append(base_name(_text(base)))
     for member in _named(_field(node, "body")):
         if member.type in ("index_signature", "call_signature", "construct_signature"):
             klass.open = klass.open or member.type == "index_signature"
@@ -974,7 +989,7 @@ def _oo_class(
     for child in node.named_children:
         if child.type in ("superclass", "super_interfaces", "extends_interfaces", "base_list"):
             for base in _oo_type_nodes(child):
-                klass.bases.append(type_name(_text(base)) or "?")
+                klass.bases.append(base_name(_text(base)))
     if java:
         implicit = {"enum_declaration": "Enum", "record_declaration": "Record"}.get(kind, "Object")
     else:
@@ -1160,7 +1175,7 @@ def _cpp_record(node: Node, facts: _Facts) -> None:
     for clause in _named(node, "base_class_clause"):
         for base in clause.named_children:
             if base.type in ("type_identifier", "qualified_identifier"):
-                klass.bases.append(type_name(_text(base)) or "?")
+                klass.bases.append(base_name(_text(base)))
             elif base.type not in ("access_specifier", "virtual"):
                 klass.bases.append("?")  # a template instance (CRTP), a pack
     _cpp_members(body, facts, klass, type_name(name) or name)

@@ -30,6 +30,7 @@ class ScopeFacts:
 
     start: int  # first and last line
     end: int
+    indent: int  # the column its definition starts at
     owner: str  # the class `self`/`this` stands for in a method, else ""
     this: str  # the name that stands for it: self, cls, this; "" outside a method
     bindings: tuple[Binding, ...]

@@ -56,6 +56,8 @@ class SymbolIndex:
         # family -> name -> how many files define it at module level.
         self._names: dict[str, dict[str, int]] = {}
         self._extensions: dict[str, int] = {}
+        # (family, base class) -> how many classes name it as a base.
+        self._derived: dict[tuple[str, str], int] = {}
         # (family, function) -> ((path, the class it returns), ...)
         self._returns: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self._folders: dict[str, set[str]] = {}
@@ -181,8 +183,8 @@ class SymbolIndex:
                 return None
             found |= facts.members
             for base in facts.bases:
-                if base == name:
-                    continue
+                if base == name:  # another module's class of the same name (`_socket.socket`)
+                    return None
                 inherited = (
                     self.members(family, base, depth + 1) if depth < MAX_BASE_DEPTH else None
                 )
@@ -217,6 +219,16 @@ class SymbolIndex:
             return None
         return facts.names | self._submodules.get(target, frozenset())
 
+    def module_classes(self, target: str) -> frozenset[str]:
+        """The classes a module (a file, or a Go package's folder) defines."""
+        paths = self._folders.get(target.rstrip("/"), set()) if target.endswith("/") else {target}
+        found: set[str] = set()
+        for path in paths:
+            facts = self._files.get(path)
+            if facts is not None:
+                found.update(facts.classes)
+        return frozenset(found)
+
     def defined(self, family: str, name: str) -> bool:
         """Whether any file of the family defines `name` at module level (or as a class)."""
         return name in self._names.get(family, {}) or (family, name) in self._classes
@@ -226,6 +238,10 @@ class SymbolIndex:
         files that define one of that name disagree)."""
         kinds = {kind for _, kind in self._returns.get((family, function), ())}
         return kinds.pop() if len(kinds) == 1 else ""
+
+    def has_subclasses(self, family: str, name: str) -> bool:
+        """Whether a class of the index names `name` as a base: its `self` may be theirs."""
+        return (family, name) in self._derived
 
     def is_extension(self, name: str) -> bool:
         return name in self._extensions
@@ -276,6 +292,7 @@ class SymbolIndex:
         self._classes.clear()
         self._names.clear()
         self._extensions.clear()
+        self._derived.clear()
         self._returns.clear()
         self._folders.clear()
         self._documents.clear()
@@ -294,7 +311,10 @@ class SymbolIndex:
             found: list[tuple[str, FileFacts | None]] = self._worker.call("extract_paths", batch)
             for path, facts in found:
                 if path not in self._document_paths:
-                    self._set(path, worker.interned(facts) if facts is not None else None)
+                    try:
+                        self._set(path, worker.interned(facts) if facts is not None else None)
+                    except Exception:  # one file must not stop the build
+                        log.exception("the symbol index could not index %s", path)
                 time.sleep(0)  # the event loop gets the interpreter lock between files
             self._index_documents(force=False)
         self._index_documents(force=True)
@@ -359,7 +379,10 @@ class SymbolIndex:
             for uri, _ in due:
                 del self._pending_documents[uri]
         for uri, document in due:
-            self._index_document(uri, document)
+            try:
+                self._index_document(uri, document)
+            except Exception:  # one document must not stop the others
+                log.exception("the symbol index could not index %s", uri)
             time.sleep(0)
 
     def _index_document(self, uri: str, document: Document) -> None:
@@ -390,6 +413,12 @@ class SymbolIndex:
                     names[name] = count
                 else:
                     names.pop(name, None)
+            for klass in old.classes.values():
+                for base in klass.bases:
+                    key = (old.family, base)
+                    self._derived[key] = self._derived.get(key, 1) - 1
+                    if self._derived[key] <= 0:
+                        del self._derived[key]
             for name in old.classes:
                 key = (old.family, name)
                 kept = tuple(e for e in self._classes.get(key, ()) if e[0] != path)
@@ -415,6 +444,10 @@ class SymbolIndex:
             for name, klass in facts.classes.items():
                 key = (facts.family, name)
                 self._classes[key] = (*self._classes.get(key, ()), (path, klass))
+                for base in klass.bases:
+                    self._derived[(facts.family, base)] = (
+                        self._derived.get((facts.family, base), 0) + 1
+                    )
             for name in facts.extensions:
                 self._extensions[name] = self._extensions.get(name, 0) + 1
             for name, kind in facts.returns.items():
@@ -452,7 +485,11 @@ class SymbolIndex:
             bases = [base]
         else:
             roots = self._config.roots if self._config else ()
-            bases = [b for r in roots for b in (r, f"{r}/src")] + [os.path.dirname(importer)]
+            bases = [b for r in roots for b in (r, f"{r}/src")]
+            # A script's folder is on its path: a sibling module, unless the environment has
+            # one of that name too (then which one runs is not known here).
+            if parts and not _find_spec_file(parts[:1]):
+                bases.append(os.path.dirname(importer))
         for base in bases:
             stem = "/".join([base, *parts])
             if name:

@@ -75,7 +75,12 @@ def interned(facts: FileFacts) -> FileFacts:
     }
     scopes = tuple(
         ScopeFacts(
-            s.start, s.end, i(s.owner), i(s.this), tuple((i(a), i(b)) for a, b in s.bindings)
+            s.start,
+            s.end,
+            s.indent,
+            i(s.owner),
+            i(s.this),
+            tuple((i(a), i(b)) for a, b in s.bindings),
         )
         for s in facts.scopes
     )
