@@ -27,6 +27,8 @@ from pathlib import Path
 
 from .packages import BY_NAME, DATA, unpacked
 
+HERE = Path(__file__).resolve().parent
+
 PYRIGHT_VERSION = "1.1.390"
 TYPESCRIPT_VERSION = "5.4.5"
 CACHE = DATA / "pyright-cache.json"
@@ -41,13 +43,12 @@ PATTERNS = {
     "keyword": re.compile(r'^No parameter named "(\w+)"'),
 }
 INVENTING = ("attribute", "module", "import", "undefined")
-# tsc: the error codes of each category; the message's first quoted word is the name (for imports,
+# TypeScript: the error codes of each category; the message's first quoted word is the name (for imports,
 # the last one: "Module './x' has no exported member 'y'")
 TSC_CODES = {
     "TS2339": "attribute", "TS2551": "attribute", "TS2304": "undefined", "TS2552": "undefined",
     "TS2305": "import", "TS2724": "import", "TS2353": "keyword",
 }  # fmt: skip
-TSC_LINE = re.compile(r"^(.+?)\((\d+),(\d+)\): error (TS\d+): (.*)$")
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class Checker:
 
     @staticmethod
     def key(package: str, file: str, text: str) -> str:
-        tool = f"tsc {TYPESCRIPT_VERSION}" if file.endswith(".ts") else PYRIGHT_VERSION
+        tool = f"ts-api {TYPESCRIPT_VERSION}" if file.endswith(".ts") else PYRIGHT_VERSION
         digest = hashlib.sha256(f"{tool}\0{package}\0{file}\0".encode())
         digest.update(text.encode("utf-8"))
         return digest.hexdigest()
@@ -118,7 +119,7 @@ class Checker:
                 pending.setdefault(package, {})[key] = (file, text)
         for package, files in pending.items():
             if BY_NAME[package].language == "typescript":
-                self._run_tsc(package, files)
+                self._run_typescript(package, files)
             else:
                 self._run(package, files)
         if pending:
@@ -156,37 +157,31 @@ class Checker:
             for path in written:
                 path.unlink(missing_ok=True)
 
-    def _run_tsc(self, package: str, files: dict[str, tuple[str, str]]) -> None:
-        """tsc --noEmit with the package's own tsconfig on the completed files only."""
+    def _run_typescript(self, package: str, files: dict[str, tuple[str, str]]) -> None:
+        """The semantic diagnostics of the completed files (ts_check.js), with the package's own
+        tsconfig."""
         root = unpacked(BY_NAME[package], "check")
         written: dict[str, str] = {}  # path relative to root -> key
         for key, (file, text) in files.items():
             path = (root / file).parent / f"_gtcheck_{key[:16]}.ts"
             path.write_text(text, encoding="utf-8")
             written[path.relative_to(root).as_posix()] = key
-        config = {
-            "extends": "./tsconfig.json",
-            "compilerOptions": {"incremental": False, "noEmit": True, "skipLibCheck": True},
-            "files": sorted(written),
-        }
-        (root / "tsconfig.gtcheck.json").write_text(json.dumps(config))
         try:
-            tsc = npm_tool("typescript", TYPESCRIPT_VERSION, "tsc")
+            typescript = npm_tool("typescript", TYPESCRIPT_VERSION, "tsc").parent.parent
             result = subprocess.run(
-                [str(tsc), "-p", "tsconfig.gtcheck.json", "--pretty", "false"],
-                cwd=root, capture_output=True, text=True, check=False,
+                ["node", str(HERE / "ts_check.js"), str(typescript / "typescript"), str(root),
+                 str(root / "tsconfig.json"), *sorted(written)],
+                capture_output=True, text=True, check=False,
             )  # fmt: skip
-            if result.returncode not in (0, 2):  # 2: errors reported
-                raise RuntimeError(f"tsc failed: {(result.stdout + result.stderr)[-2000:]}")
+            if result.returncode != 0:
+                raise RuntimeError(f"ts_check.js failed: {result.stderr[-2000:]}")
             found: dict[str, list[list]] = {key: [] for key in written.values()}
-            for row in result.stdout.splitlines():
-                match = TSC_LINE.match(row)
-                key = written.get(match[1].replace("\\", "/")) if match else None
-                category = TSC_CODES.get(match[4]) if match else None
-                names = re.findall(r"'([^']*)'", match[5]) if match else []
-                if match and key and category and names:
+            for row in map(json.loads, result.stdout.splitlines()):
+                category = TSC_CODES.get(row["code"])
+                names = re.findall(r"'([^']*)'", row["message"])
+                if category and names:
                     name = names[-1] if category == "import" else names[0]
-                    found[key].append([int(match[2]), int(match[3]) - 1, category, name])
+                    found[written[row["file"]]].append([row["line"], row["column"], category, name])
             self.cache.update(found)
         finally:
             for rel in written:
@@ -252,7 +247,10 @@ def main() -> int:
             power[language] += 1
         else:
             print(f"renamed not flagged: {case.id} ({case.kind})")
-    tools = {"python": f"pyright {PYRIGHT_VERSION}", "typescript": f"tsc {TYPESCRIPT_VERSION}"}
+    tools = {
+        "python": f"pyright {PYRIGHT_VERSION}",
+        "typescript": f"typescript {TYPESCRIPT_VERSION}",
+    }
     for language, n in total.items():
         if n:
             print(f"{language} ({tools[language]}), {n} cases: the original line flagged in "

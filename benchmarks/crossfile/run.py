@@ -55,6 +55,7 @@ class Outcome:
     invented: list[str]
     keywords: list[str]
     seconds: float
+    span: list[int] | None = None  # the document offsets the item replaced (None: at the cursor)
 
 
 # ---------------------------------------------------------------------------- settings
@@ -224,6 +225,7 @@ def score(
                 invented=names,
                 keywords=keywords,
                 seconds=answer.seconds,
+                span=list(answer.span) if answer.span else None,
             )
         )
     return outcomes
@@ -269,6 +271,30 @@ def table(outcomes: list[Outcome], names: list[str]) -> str:
     return "\n".join(rows)
 
 
+def rescore(rows: list[Outcome]) -> list[Outcome]:
+    """The stored answers judged again (the checker changed); each line must come out the same."""
+    by_id = {case.id: case for case in load_all_cases()}
+    out: list[Outcome] = []
+    for (_, column), group in groupby_key(rows):
+        cases = [by_id[o.case] for o in group]
+        answers = {
+            o.case: Answer(o.completion, tuple(o.span) if o.span else None, o.seconds, o.empty)
+            for o in group
+        }
+        for old, new in zip(group, score(cases, column, answers, Checker()), strict=True):
+            if old.line != new.line:
+                raise SystemExit(f"{old.case}: the stored answer no longer gives its line")
+            out.append(new)
+    return out
+
+
+def groupby_key(rows: list[Outcome]) -> list[tuple[tuple[str, str], list[Outcome]]]:
+    groups: dict[tuple[str, str], list[Outcome]] = defaultdict(list)
+    for row in rows:
+        groups[(row.package, row.column)].append(row)
+    return list(groups.items())
+
+
 def spread(cases: list[Case], limit: int) -> list[Case]:
     """`limit` cases taken round-robin over the packages (in the file's order within each)."""
     by_package: dict[str, list[Case]] = defaultdict(list)
@@ -312,10 +338,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--report", action="store_true", help="only print the table of the outcomes in --out"
     )
+    parser.add_argument(
+        "--rescore", action="store_true", help="judge the answers in --out again (a new checker)"
+    )
     args = parser.parse_args(argv)  # fmt: skip
 
-    if args.report:
+    if args.report or args.rescore:
         rows = [Outcome(**json.loads(line)) for line in args.out.read_text().splitlines() if line]
+        if args.rescore:
+            rows = rescore(rows)
+            args.out.write_text("".join(json.dumps(asdict(o)) + "\n" for o in rows))
         print(table(rows, list(dict.fromkeys(o.column for o in rows))))
         return 0
 

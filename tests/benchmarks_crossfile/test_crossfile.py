@@ -130,3 +130,32 @@ def test_committed_cases_are_well_formed() -> None:
         assert isinstance(case, Case)
         assert case.expected.startswith(case.name)
         assert case.defining_file != case.file
+
+
+TYPESCRIPT = (
+    Path(__file__).parents[2] / "benchmarks/data/crossfile/typescript/node_modules/typescript"
+)
+
+
+@pytest.mark.skipif(not TYPESCRIPT.is_dir(), reason="typescript not installed by the benchmark yet")
+def test_typescript_check_sees_names_past_a_syntax_error(tmp_path: Path) -> None:
+    """`tsc` reports nothing semantic once a file has a syntax error; ts_check.js still does."""
+    import json
+    import subprocess
+
+    (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"strict": true}}')
+    (tmp_path / "store.ts").write_text("export class Store { postEntry(n: number) {} }\n")
+    (tmp_path / "app.ts").write_text(
+        'import { Store } from "./store";\n'
+        "export function pay(store: Store) {\n"
+        "  store.pay(1) +;\n"
+        "}\n"
+    )
+    script = Path(__file__).parents[2] / "benchmarks/crossfile/ts_check.js"
+    result = subprocess.run(
+        ["node", str(script), str(TYPESCRIPT), str(tmp_path), str(tmp_path / "tsconfig.json"),
+         "app.ts"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {(r["line"], r["column"], r["code"]) for r in rows} >= {(3, 8, "TS2339")}
