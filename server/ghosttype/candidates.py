@@ -42,6 +42,9 @@ class NameCheck(Protocol):
 
     def invented(self, text: str) -> int: ...
 
+    # At a member access on a resolved receiver: its members and the part of one typed.
+    def guide(self) -> tuple[frozenset[str], str] | None: ...
+
 
 RankStep = Callable[[list[Candidate]], list[Candidate]]
 
@@ -100,6 +103,8 @@ async def collect(
     each candidate's invented names are counted, and while every one invents, up to
     `check.retries` sampled ones more are asked."""
     found: list[Candidate] = []
+    guided = check.guide() if check is not None else None
+    members, typed = guided if guided is not None else (frozenset[str](), "")
     for index in range(settings.candidates):
         temperature = settings.temperature
         if index > 0:
@@ -112,6 +117,8 @@ async def collect(
             lane=plan.lane,
             avoid_line=line_to_avoid(plan.at, settings),
             cold=settings.deterministic,
+            members=members,
+            member_typed=typed,
         )
         candidate = await _one(generator, backend, plan.prompt, plan, params, settings, check)
         if candidate is None:

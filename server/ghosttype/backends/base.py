@@ -31,6 +31,11 @@ class GenerationParams:
     # always gives one answer (completion.deterministic; llama.cpp's numerics depend on how a
     # prompt was split into batches). Backends without a cache of their own ignore it.
     cold: bool = False
+    # At a member access whose receiver resolves (symbols/check.py): its members' names, and the
+    # part of one the person typed. A backend that can steer the sampling (the embedded one)
+    # keeps the next identifier on one of them (backends/guide.py). Others ignore it.
+    members: frozenset[str] = frozenset()
+    member_typed: str = ""
 
 
 @dataclass

@@ -42,6 +42,7 @@ from ..config import BackendSettings, cache_dir
 from ..prompts import Prompt, pick_format
 from ..prompts.chatml import ChatMessage, chatml_prompt
 from .base import BackendError, GenerationParams, Progress, Usage
+from .guide import MemberGuide
 from .model_store import DEFAULT_MODEL, check_model_file, ensure_model
 
 # Prompt evaluation can stop only between batches. Measured on 2 quiet cores (1 thread): 16-token
@@ -183,6 +184,9 @@ class EmbeddedBackend:
         )
         self.prompt_format = pick_format(settings.prompt_format, self.model_name)
         self._llm: Any = None  # lane 0: the person's flow
+        # Guided decoding's looks at tokens' texts, and at which token spells a text.
+        self._token_texts: dict[int, str] = {}
+        self._text_tokens: dict[str, int | None] = {}
         # Lane 1, for short and alternative prompts (GenerationParams.lane): a second context on
         # the same weights, so they never evict lane 0's KV cache. Made with lane 0: the first
         # answer at a new place needs it at once.
@@ -385,6 +389,9 @@ class EmbeddedBackend:
         llm._sampler = llm._init_sampler(temp=params.temperature, repeat_penalty=1.0)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         avoid = params.avoid_line.strip()
+        guide = None
+        if params.members and params.temperature == 0:
+            guide = MemberGuide(params.members, params.member_typed)
         banned: list[int] = []  # after a step back: tokens that would begin `avoid` again
         generated: list[int] = []
         logprobs: list[float] = []  # of each token in `generated`
@@ -406,6 +413,9 @@ class EmbeddedBackend:
                     if banned:
                         _ban(llm, banned)
                     token, row = llm.sample(), -1
+                    if guide is not None and guide.active:
+                        logits = _logits(llm, -1)
+                        token = guide.choose(token, logits, self._token_text, self._text_token)
                 if stop.is_set():
                     usage.wasted_tokens += 1
                     return
@@ -418,6 +428,8 @@ class EmbeddedBackend:
                     logprobs.append(logprob)
                 if piece.strip():
                     banned = []
+                if guide is not None and guide.active and piece:
+                    guide.advance(piece)
                 if avoid:
                     held += piece
                     verdict = _first_line_verdict(held, avoid, finished=control)
@@ -451,7 +463,7 @@ class EmbeddedBackend:
                 # banned from the next one. Never past max_tokens: the choice after the draft is
                 # a token too.
                 limit = 0
-                if drafting and not banned:
+                if drafting and not banned and not (guide is not None and guide.active):
                     room = params.max_tokens - len(generated) - 1
                     limit = min(self._draft_limit(draft_size), room)
                 known, drafted = self._evaluate(llm, token, limit, usage)
@@ -462,6 +474,25 @@ class EmbeddedBackend:
                     )
         finally:
             llm._sampler = None
+
+    def _token_text(self, token: int) -> str:
+        """A token's text (guided decoding looks at the top choices' texts), cached."""
+        text = self._token_texts.get(token)
+        if text is None:
+            text = "" if self.is_control(token) else self._detokenize_one(token)
+            self._token_texts[token] = text
+        return text
+
+    def _text_token(self, text: str) -> int | None:
+        """The one token that spells `text`, if there is one (cached)."""
+        if text not in self._text_tokens:
+            tokens = self._lane(0).tokenize(text.encode("utf-8"), add_bos=False, special=False)
+            self._text_tokens[text] = tokens[0] if len(tokens) == 1 else None
+        return self._text_tokens[text]
+
+    def _detokenize_one(self, token: int) -> str:
+        llm = self._lane(0)
+        return str(llm.detokenize([token], special=False).decode("utf-8", "replace"))
 
     def _evaluate(
         self, llm: Any, token: int, limit: int, usage: Usage

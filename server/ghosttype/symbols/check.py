@@ -16,6 +16,11 @@ from .index import SymbolIndex
 
 _ACCESS = re.compile(r"(?<![\w$.])[A-Za-z_$][\w$]*(?:\s*(?:\?\.|\.|->)\s*[A-Za-z_$][\w$]*)+")
 _PART = re.compile(r"[A-Za-z_$][\w$]*")
+# A member access the cursor is in: `store.` or `self.store.po`, at the end of the line's prefix.
+_AT_CURSOR = re.compile(
+    r"(?<![\w$.])([A-Za-z_$][\w$]*(?:\s*(?:\?\.|\.|->)\s*[A-Za-z_$][\w$]*)*)"
+    r"\s*(?:\?\.|\.|->)\s*([A-Za-z_$][\w$]*)?$"
+)
 _CALL = re.compile(r"(?<![\w$.>:])([A-Za-z_$][\w$]*)\s*\(")
 _DEFINITION_BEFORE = re.compile(r"(?:\b(?:def|func|function|class|fn)|\bfunc\s*\([^()\n]*\))\s*$")
 _DEFINES = re.compile(
@@ -98,6 +103,17 @@ class NameCheck:
 
     def invented(self, text: str) -> int:
         return len(self.inventions(text))
+
+    def guide(self) -> tuple[frozenset[str], str] | None:
+        """At a member access on a resolved receiver: its members' names, and the part of one
+        typed before the cursor (for guided decoding: backends/guide.py); else None."""
+        at = _AT_CURSOR.search(_blanked(self._prefix, self.family))
+        if at is None:
+            return None
+        members = self._receiver_members(tuple(_PART.findall(at.group(1))))
+        if not members:
+            return None
+        return members | self.index.extension_names(), at.group(2) or ""
 
     def inventions(self, text: str) -> list[str]:
         """The names in `text` (inserted at the cursor) that exist nowhere they could."""

@@ -243,6 +243,9 @@ class SymbolIndex:
         """Whether a class of the index names `name` as a base: its `self` may be theirs."""
         return (family, name) in self._derived
 
+    def extension_names(self) -> frozenset[str]:
+        return frozenset(self._extensions)
+
     def is_extension(self, name: str) -> bool:
         return name in self._extensions
 

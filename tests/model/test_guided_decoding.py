@@ -1,0 +1,42 @@
+"""Guided decoding with the real embedded model (greedy, so repeatable): on prompts where, free,
+it writes a name the receiver lacks, the guided answer starts with one of the receiver's members
+(backends/guide.py; the members come from symbols/check.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ghosttype.backends.base import GenerationParams, Usage
+from ghosttype.backends.embedded import EmbeddedBackend
+from ghosttype.context.types import PromptContext
+from ghosttype.prompts import FORMATS, build_prompt
+
+pytestmark = pytest.mark.model
+
+CASES = [
+    (
+        "from ledger import Ledger\n\n\ndef settle(store: Ledger, amount: int) -> None:\n    store.",
+        frozenset({"post_entry", "balance_of", "entries"}),
+    ),
+    (
+        "import requests_lib as rl\n\ndef fetch(url):\n    response = rl.",
+        frozenset({"get_json", "open_session"}),
+    ),
+]
+
+
+@pytest.mark.parametrize(("prefix", "members"), CASES)
+async def test_the_guided_answer_starts_with_a_member(
+    backend: EmbeddedBackend, prefix: str, members: frozenset[str]
+) -> None:
+    prompt = build_prompt(
+        FORMATS["qwen2.5-coder"], PromptContext("main.py", "python", prefix, "\n")
+    )
+
+    async def complete(params: GenerationParams) -> str:
+        return "".join([piece async for piece in backend.generate(prompt, params, Usage())])
+
+    free = await complete(GenerationParams(max_tokens=12))
+    guided = await complete(GenerationParams(max_tokens=12, members=members))
+    name = guided[: len(guided) - len(guided.lstrip("abcdefghijklmnopqrstuvwxyz_"))]
+    assert name in members, (free, guided)
