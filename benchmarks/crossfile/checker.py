@@ -83,10 +83,13 @@ def _findings(diagnostics: list[dict]) -> list[Finding]:
     out = []
     for diagnostic in diagnostics:
         first_line = diagnostic["message"].splitlines()[0]
+        start = diagnostic["range"]["start"]
+        if "rule" not in diagnostic and diagnostic.get("severity") == "error":  # a syntax error
+            out.append(Finding(start["line"] + 1, start["character"], "syntax", ""))
+            continue
         for category, pattern in PATTERNS.items():
             match = pattern.match(first_line)
             if match:
-                start = diagnostic["range"]["start"]
                 out.append(Finding(start["line"] + 1, start["character"], category, match[1]))
                 break
     return out
@@ -100,6 +103,7 @@ class Checker:
     @staticmethod
     def key(package: str, file: str, text: str) -> str:
         tool = f"ts-api {TYPESCRIPT_VERSION}" if file.endswith(".ts") else PYRIGHT_VERSION
+        tool += " syntax"  # the findings hold syntax errors too
         digest = hashlib.sha256(f"{tool}\0{package}\0{file}\0".encode())
         digest.update(text.encode("utf-8"))
         return digest.hexdigest()
@@ -177,6 +181,9 @@ class Checker:
                 raise RuntimeError(f"ts_check.js failed: {result.stderr[-2000:]}")
             found: dict[str, list[list]] = {key: [] for key in written.values()}
             for row in map(json.loads, result.stdout.splitlines()):
+                if row["syntax"]:
+                    found[written[row["file"]]].append([row["line"], row["column"], "syntax", ""])
+                    continue
                 category = TSC_CODES.get(row["code"])
                 names = re.findall(r"'([^']*)'", row["message"])
                 if category and names:
@@ -207,6 +214,15 @@ def invented(
     names = sorted({f.name for f in new if f.category in INVENTING})
     keywords = sorted({f.name for f in new if f.category == "keyword"})
     return names, keywords
+
+
+def broken(completed: list[Finding], original: list[Finding], line: int, last_line: int) -> bool:
+    """Whether the completed lines have a syntax error the original line does not. Inventions on
+    such a line can go unseen: pyright, for one, judges no name in an expression it cannot parse
+    (`x.invented(1) +`)."""
+    if any(f.category == "syntax" and f.line == line for f in original):
+        return False
+    return any(f.category == "syntax" and line <= f.line <= last_line for f in completed)
 
 
 def main() -> int:

@@ -33,7 +33,7 @@ from benchmarks.quality import lsp_runner
 from benchmarks.quality.lsp_runner import Answer, Session, apply
 
 from .cases import KINDS, Case, load_all_cases
-from .checker import Checker
+from .checker import Checker, broken
 from .checker import invented as invented_names
 from .packages import BY_NAME, DATA, unpacked
 from .packages import original_text as archive_text
@@ -56,6 +56,7 @@ class Outcome:
     keywords: list[str]
     seconds: float
     span: list[int] | None = None  # the document offsets the item replaced (None: at the cursor)
+    syntax: bool = False  # the completed lines have a syntax error the original line lacks
 
 
 # ---------------------------------------------------------------------------- settings
@@ -204,14 +205,14 @@ def score(
         line = line_of(completed[case.id], case.line)
         names: list[str] = []
         keywords: list[str] = []
+        syntax = False
         empty = answer.empty or not answer.insert_text.strip()
         if not empty:
             last = case.line + answer.insert_text.count("\n")
-            names, keywords = invented_names(
-                checker.findings(case.package, case.file, completed[case.id]),
-                checker.findings(case.package, case.file, originals[case.id]),
-                case.line, case.column, last,
-            )  # fmt: skip
+            after = checker.findings(case.package, case.file, completed[case.id])
+            before = checker.findings(case.package, case.file, originals[case.id])
+            names, keywords = invented_names(after, before, case.line, case.column, last)
+            syntax = broken(after, before, case.line, last)
         outcomes.append(
             Outcome(
                 case=case.id,
@@ -226,6 +227,7 @@ def score(
                 keywords=keywords,
                 seconds=answer.seconds,
                 span=list(answer.span) if answer.span else None,
+                syntax=syntax,
             )
         )
     return outcomes
@@ -265,6 +267,8 @@ def table(outcomes: list[Outcome], names: list[str]) -> str:
     rows.append(
         "\ninvented keyword arguments (not counted above): "
         + ", ".join(f"{c} {k}" for c, k in zip(names, keywords, strict=True))
+        + "; answers whose line does not parse (inventions there may go unseen): "
+        + ", ".join(f"{c} {sum(o.syntax for o in outcomes if o.column == c)}" for c in names)
         + "; request p50: "
         + ", ".join(f"{c} {s:.1f} s" for c, s in zip(names, seconds, strict=True))
     )

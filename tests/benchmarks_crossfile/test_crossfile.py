@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from benchmarks.crossfile.cases import Case, candidates, draw
-from benchmarks.crossfile.checker import Finding, invented
+from benchmarks.crossfile.checker import Finding, broken, invented
 from benchmarks.crossfile.packages import Package
 from benchmarks.crossfile.run import columns, masked, parse_assignment
 
@@ -104,6 +104,13 @@ def test_invented_names_are_those_the_original_line_lacks() -> None:
     names, keywords = invented(completed, original, line=5, column=8, last_line=6)
     assert names == ["next_line", "pay"]
     assert keywords == ["fast"]
+
+
+def test_a_syntax_error_the_original_lacks_marks_the_answer() -> None:
+    clean = [Finding(4, 0, "attribute", "x")]
+    assert broken([Finding(5, 9, "syntax", "")], clean, line=5, last_line=5)
+    assert not broken([Finding(6, 0, "syntax", "")], clean, line=5, last_line=5)
+    assert not broken([Finding(5, 9, "syntax", "")], [Finding(5, 2, "syntax", "")], 5, 5)
 
 
 def test_settings_columns() -> None:
