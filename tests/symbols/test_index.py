@@ -130,3 +130,15 @@ def test_a_worker_that_cannot_run_leaves_the_parsing_here() -> None:
         assert worker.pid is None
     finally:
         worker.close()
+
+
+def test_closed_then_started_again_it_builds_afresh(workspace: Workspace) -> None:
+    """completion.checkNames turned off and on: the index stops (its worker too) and rebuilds."""
+    workspace.check({"ledger.py": LEDGER, "main.py": MAIN}, "main.py", "python")
+    first = workspace.index.worker_pid
+    workspace.index.close()
+    assert workspace.index.worker_pid is None
+    assert first is not None and not Path(f"/proc/{first}").exists()  # killed and reaped
+    (workspace.root / "ledger.py").write_text(LEDGER + "    def pay(self): ...\n")
+    check = workspace.check({"main.py": MAIN}, "main.py", "python")
+    assert check.inventions("pay()") == []

@@ -98,6 +98,7 @@ class SymbolIndex:
         self.ready = False
         if self._thread is None:
             self._stop.clear()
+            self._worker = WorkerProcess()
             self._thread = threading.Thread(target=self._run, name="ghosttype-symbols", daemon=True)
             self._thread.start()
         self._wake.set()
@@ -133,7 +134,7 @@ class SymbolIndex:
         self._wake.set()
         thread, self._thread = self._thread, None
         if thread is not None:
-            thread.join(timeout=2)
+            thread.join(timeout=0.5)  # it stops between files; the worker is stopped below
         self._config = None
         self._worker.close()
 
@@ -254,9 +255,13 @@ class SymbolIndex:
 
     # --- the thread's side --------------------------------------------------------------------
 
+    def _stopped(self) -> bool:
+        """Closed, or this thread is an old one that a close and a new start replaced."""
+        return self._stop.is_set() or threading.current_thread() is not self._thread
+
     def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(timeout=1.0)
+        while not self._stopped():
+            self._wake.wait()
             self._wake.clear()
             try:
                 self._work()
@@ -308,7 +313,7 @@ class SymbolIndex:
         self._go_modules = self._read_go_modules(config.roots)
         paths = [p for p in self._walk(config.roots) if self._readable(p)]
         for start in range(0, len(paths), BATCH_FILES):
-            if self._stop.is_set() or self._rebuild:
+            if self._stopped() or self._rebuild:
                 return
             batch = paths[start : start + BATCH_FILES]
             found: list[tuple[str, FileFacts | None]] = self._worker.call("extract_paths", batch)

@@ -132,6 +132,7 @@ class WorkerProcess:
         self._command = command
         self._process: subprocess.Popen[bytes] | None = None
         self._failed = False
+        self._closed = False
 
     @property
     def pid(self) -> int | None:
@@ -140,13 +141,14 @@ class WorkerProcess:
         return process.pid if process is not None and process.poll() is None else None
 
     def call(self, name: str, *args: object) -> Any:
-        if not self._failed:
+        if not (self._failed or self._closed):
             try:
                 return self._call(name, args)
             except (OSError, EOFError, pickle.PickleError) as error:
-                log.warning("the symbol index's worker process failed (%s); parsing here", error)
-                self.close()
-                self._failed = True
+                if not self._closed:  # stopped on purpose: the last request is finished here
+                    log.warning("the symbol index's worker failed (%s); parsing here", error)
+                    self._stop_process()
+                    self._failed = True
         return FUNCTIONS[name](*args)
 
     def _call(self, name: str, args: tuple[object, ...]) -> Any:
@@ -168,16 +170,19 @@ class WorkerProcess:
         return result
 
     def close(self) -> None:
+        """Stops the process now (it holds nothing worth finishing)."""
+        self._closed = True
+        self._stop_process()
+
+    def _stop_process(self) -> None:
         process, self._process = self._process, None
         if process is None:
             return
-        try:
-            if process.stdin is not None:
-                process.stdin.close()
-            process.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired):
-            process.kill()
-            process.wait()
+        process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
 
 
 def serve() -> None:
