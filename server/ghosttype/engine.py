@@ -94,6 +94,7 @@ class Engine:
 
     def start(self) -> asyncio.Task[None]:
         """Loads the backend in the background; requests wait for it."""
+        self.symbols.start(self.settings, self.context.workspace_roots)  # built meanwhile
         return self.host.start()
 
     async def wait_ready(self) -> BackendError | None:

@@ -33,9 +33,13 @@ class Symbols:
         self._enabled = enabled
         return enabled
 
+    def start(self, settings: Settings, roots: Sequence[Path]) -> None:
+        """The server started: the index is built from now on, before the first request."""
+        self._sync(settings, roots)
+
     def opened(self, document: Document, settings: Settings, roots: Sequence[Path]) -> None:
         if self._sync(settings, roots):
-            self.index.document_changed(document)
+            self.index.document_changed(document, at_once=True)
 
     def check(
         self,

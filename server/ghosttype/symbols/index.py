@@ -103,12 +103,13 @@ class SymbolIndex:
             self._thread.start()
         self._wake.set()
 
-    def document_changed(self, document: Document) -> None:
-        """An opened or edited document: re-indexed from its text once its edits pause."""
+    def document_changed(self, document: Document, at_once: bool = False) -> None:
+        """An opened or edited document: re-indexed from its text once its edits pause (an
+        opened one `at_once`: no typing to wait out)."""
         if document.language_id not in LANGUAGES or self._thread is None:
             return
         with self._lock:
-            self._pending_documents[document.uri] = (time.monotonic(), document)
+            self._pending_documents[document.uri] = (0.0 if at_once else time.monotonic(), document)
             self._latest[document.uri] = document
         self._wake.set()
 
