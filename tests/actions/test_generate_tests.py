@@ -58,7 +58,10 @@ async def test_a_test_that_fails_against_the_code_is_dropped_and_reported_as_a_s
     (edit,) = outcome.edits
     assert "def test_inside" in edit.text and "def test_above" not in edit.text
     assert "suspected bugs: test_above" in outcome.message
-    assert "`test_above` failed against the current code" in outcome.report
+    assert "`test_above: assert clamp(15, 0, 10) == 10` failed against the current code" in (
+        outcome.report
+    )
+    assert "1 of 2 tests pass" in outcome.message
 
 
 async def test_existing_test_file_is_extended(tmp_path):
@@ -119,3 +122,24 @@ async def test_a_language_with_no_framework_is_a_clear_message(tmp_path):
         await Actions(engine).run(
             {"action": "tests", "uri": document.uri, "start": 16, "end": 16}, lambda _: None
         )
+
+
+MANY_ASSERTS = (
+    "from calc import clamp\n\n\ndef test_clamp():\n    assert clamp(5, 0, 10) == 5\n"
+    "    assert clamp(15, 0, 10) == 10\n    assert clamp(-5, 0, 10) == 0\n"
+)
+
+
+async def test_a_failing_assertion_is_dropped_and_the_rest_of_its_test_kept(tmp_path):
+    root = workspace(tmp_path)
+    engine = engine_for(root, [{"contains": "Write pytest", "text": fenced(MANY_ASSERTS)}])
+    document = open_source(engine, root)
+    start = document.text.index("def clamp")
+    outcome = await Actions(engine).run(
+        {"action": "tests", "uri": document.uri, "start": start, "end": start}, lambda _: None
+    )
+    (edit,) = outcome.edits
+    assert "clamp(5, 0, 10) == 5" in edit.text and "clamp(-5, 0, 10) == 0" in edit.text
+    assert "clamp(15, 0, 10)" not in edit.text
+    assert "1 of 1 tests pass (pytest, 1 attempt" in outcome.message
+    assert "suspected bugs: test_clamp: assert clamp(15, 0, 10) == 10" in outcome.message

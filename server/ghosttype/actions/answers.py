@@ -18,11 +18,38 @@ def code_in(answer: str, language_id: str) -> str | None:
     # The longest block that parses: models put a usage example or the function again next to
     # the answer.
     for code in sorted(candidates, key=len, reverse=True):
-        if code.strip() and parses_cleanly(language_id, code + "\n") is not False:
-            if not blocks and not _looks_like_code(code):
+        whole = _whole(_without_repeats(code), language_id)
+        if whole is not None:
+            if not blocks and not _looks_like_code(whole):
                 continue
-            return code + "\n"
+            return whole + "\n"
     return None
+
+
+# A block the token limit cut off is trimmed back by at most this share of its lines.
+TRIM_SHARE = 0.3
+
+
+def _whole(code: str, language_id: str) -> str | None:
+    """`code` if it parses, else its longest start of whole lines that does (an answer the token
+    limit cut off mid-statement); None when none does."""
+    lines = code.rstrip("\n").split("\n")
+    for keep in range(len(lines), max(0, int(len(lines) * (1 - TRIM_SHARE))) - 1, -1):
+        text = "\n".join(lines[:keep]).rstrip()
+        if text.strip() and parses_cleanly(language_id, text + "\n") is not False:
+            return text
+    return None
+
+
+def _without_repeats(code: str) -> str:
+    """A small model stuck in a loop writes one line again and again: keep its first run."""
+    lines = code.split("\n")
+    kept: list[str] = []
+    for line in lines:
+        if line.strip() and len(kept) >= 2 and kept[-1] == kept[-2] == line:
+            continue
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def prose_in(answer: str) -> str:

@@ -30,6 +30,19 @@ class Framework:
     env: dict[str, str] = field(default_factory=dict)
     # Rust: the tests go at the end of the source file, in a test module.
     in_source: bool = False
+    # How a test file imports a top-level name of the source ("{name}"), where one line does.
+    import_template: str = ""
+
+    def with_import(self, code: str, name: str) -> str:
+        """`code` with the import of `name` added where it uses the name without importing
+        or defining it (small models forget the import more often than anything else)."""
+        if not self.import_template or not name or not re.search(rf"\b{re.escape(name)}\b", code):
+            return code
+        if re.search(
+            rf"(import|require|def|function|const|let|var)\b[^\n]*\b{re.escape(name)}\b", code
+        ):
+            return code
+        return self.import_template.format(name=name) + "\n" + code
 
     def outcomes(self, output: str) -> dict[str, bool]:
         found: dict[str, bool] = {}
@@ -130,7 +143,10 @@ def _python(root: Path, source: PurePosixPath) -> Framework:
         pattern = r"^(?P<name>test\w*) \([^)]*\)(?:\n.*?)? \.\.\. (?P<status>ok|FAIL|ERROR)"
         word = "ok"
     env = {"PYTHONPATH": ":".join(paths)}
-    return Framework(name, "python", test_path, style, command, pattern, word, env)
+    template = f"from {module} import {{name}}"
+    return Framework(
+        name, "python", test_path, style, command, pattern, word, env, import_template=template
+    )
 
 
 # --- JavaScript and TypeScript --------------------------------------------------------------
@@ -175,7 +191,21 @@ def _javascript(root: Path, source: PurePosixPath, language: str) -> Framework:
         style = f"Use node's test runner: `{runner}`, {how}; one `test('...', () => {{...}})` each."
         pattern, word = r"^\s*(?P<status>ok|not ok) \d+ - (?P<name>.+?)(?: #.*)?$", "ok"
     language_id = "typescript" if language == "typescript" else "javascript"
-    return Framework(name, language_id, test_path, style, (*command, test_path), pattern, word)
+    template = (
+        f"import {{{{ {{name}} }}}} from '{relative}';"
+        if esm
+        else f"const {{{{ {{name}} }}}} = require('{relative}');"
+    )
+    return Framework(
+        name,
+        language_id,
+        test_path,
+        style,
+        (*command, test_path),
+        pattern,
+        word,
+        import_template=template,
+    )
 
 
 def _relative_import(test: PurePosixPath, source: PurePosixPath, esm: bool) -> str:

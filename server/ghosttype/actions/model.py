@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from ..audit import audit_record, utc_now
 from ..backend_host import BackendHost
@@ -55,8 +56,15 @@ class ActionModel:
         self.preemptions = 0
         self.generated_tokens = 0
 
-    async def ask(self, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> str:
-        """The model's whole answer. Raises ActionError when there is no model to ask."""
+    async def ask(
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int | None = None,
+        temperature: float = 0.0,
+        seed: int | None = None,
+    ) -> str:
+        """The model's whole answer (stopped early where it loops). Raises ActionError when
+        there is no model to ask."""
         loaded = await self.host.ready()
         if loaded is None:
             reason = self.engine.last_error() or "it has not started"
@@ -69,7 +77,10 @@ class ActionModel:
         resumable = isinstance(backend, KeepsPrompts)
         # Lane 1 of the typing model: the person's flow keeps lane 0's KV cache.
         params = GenerationParams(
-            max_tokens=max_tokens or self.settings.max_tokens, lane=1 if typing_host else 0
+            max_tokens=max_tokens or self.settings.max_tokens,
+            temperature=temperature,
+            seed=seed,
+            lane=1 if typing_host else 0,
         )
         answer = ""
         while True:
@@ -82,16 +93,18 @@ class ActionModel:
             task = asyncio.create_task(_consume(backend, asked, params, usage, pieces))
             preempted = False
             try:
+                looped = False
                 while not task.done():
                     await asyncio.wait({task}, timeout=POLL_S)
-                    if shares and resumable and self.engine.stats.requests != requests:
-                        if not task.done():
-                            preempted = True
-                            task.cancel()
-                            with contextlib.suppress(asyncio.CancelledError):
-                                await task
-                            break
-                if not preempted:
+                    typing = shares and resumable and self.engine.stats.requests != requests
+                    looped = looping(answer + "".join(pieces))
+                    if (typing or looped) and not task.done():
+                        preempted = not looped
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
+                        break
+                if not preempted and not looped:
                     task.result()
             except BackendError as error:
                 raise ActionError(f"the model failed: {error}") from None
@@ -107,7 +120,7 @@ class ActionModel:
             if not preempted or left <= 0:
                 return answer
             self.preemptions += 1
-            params = GenerationParams(max_tokens=left, lane=params.lane)
+            params = replace(params, max_tokens=left)
 
     def _audit(
         self, backend: Backend, asked: list[ChatMessage], params: GenerationParams, usage: Usage
@@ -152,6 +165,16 @@ async def _consume(
             pieces.append(piece)
     finally:
         await stream.aclose()  # type: ignore[attr-defined]
+
+
+# A line written this many times in a row: the model is stuck in a loop.
+LOOP_LINES = 4
+
+
+def looping(text: str) -> bool:
+    """Whether the answer's last whole lines are one line again and again."""
+    lines = text.split("\n")[:-1][-LOOP_LINES:]
+    return len(lines) == LOOP_LINES and bool(lines[0].strip()) and len(set(lines)) == 1
 
 
 def _both_local(first: BackendHost, second: BackendHost) -> bool:

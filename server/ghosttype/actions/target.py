@@ -24,6 +24,8 @@ class Target:
     text: str
     # Where the body starts (a docstring goes there), -1 where there is none.
     body_start: int = -1
+    # Not inside another function or class: a test file can import it by its name.
+    top_level: bool = False
 
     @property
     def label(self) -> str:
@@ -79,4 +81,10 @@ def _definition(parsed: Parsed, node: Node) -> Target:
     body = node.child_by_field_name("body")
     start, end = parsed.offset_at(outer.start_byte), parsed.offset_at(outer.end_byte)
     body_start = parsed.offset_at(body.start_byte) if body is not None else -1
-    return Target(kind, name, start, end, parsed.text[start:end], body_start)
+    wanted = parsed.spec.functions | parsed.spec.classes
+    top_level = True
+    ancestor = outer.parent
+    while ancestor is not None:
+        top_level = top_level and ancestor.type not in wanted
+        ancestor = ancestor.parent
+    return Target(kind, name, start, end, parsed.text[start:end], body_start, top_level)

@@ -41,12 +41,12 @@ class TestReport:
             f"attempt{'s' if self.attempts != 1 else ''}, sandbox: {self.sandbox})"
         )
         if self.suspected_bugs:
-            text += f"; dropped as suspected bugs: {', '.join(self.suspected_bugs)}"
+            text += f"; dropped as suspected bugs: {'; '.join(self.suspected_bugs)}"
         return text
 
     def markdown(self) -> str:
         bugs = "".join(
-            f"- `{name}` failed against the current code: a suspected bug (dropped)\n"
+            f"- `{name}` failed against the current code: a suspected bug (dropped from the tests)\n"
             for name in self.suspected_bugs
         )
         return (
@@ -83,8 +83,11 @@ async def generate(
     for attempt in range(1, settings.max_attempts + 1):
         report.attempts = attempt
         progress(f"writing tests (attempt {attempt} of {settings.max_attempts})")
-        answer = await model.ask(messages)
+        # Greedy first; a retry samples a little, so the same prompt need not give the same tests.
+        answer = await model.ask(messages, temperature=0.0 if attempt == 1 else 0.4, seed=attempt)
         code = code_in(answer, framework.language)
+        if code is not None and target.top_level:
+            code = framework.with_import(code, target.name)
         if code is None or not _TEST_MARKERS.search(code):
             messages = [*messages, ChatMessage("assistant", answer), prompts.no_code()]
             continue
@@ -94,7 +97,16 @@ async def generate(
         if outcomes and (best is None or sum(outcomes.values()) >= sum(best[1].values())):
             best = (code, outcomes, result.output)
         if result.passed and outcomes and all(outcomes.values()):
-            return _done(report, existing, code, outcomes, result.output, framework)
+            return _done(report, existing, code, outcomes, result.output, 0)
+        pruned, wrong = prune_failed_asserts(code, existing, framework, result.output)
+        if wrong:
+            progress("running the tests without their failing assertions")
+            again = await _run(framework, root, existing, pruned, run_sandbox, limits)
+            passing = framework.outcomes(again.output)
+            if again.passed and passing and all(passing.values()):
+                report.suspected_bugs = wrong
+                dropped = len(outcomes) - len(passing)
+                return _done(report, existing, pruned, passing, again.output, dropped)
         failed = [name for name, ok in outcomes.items() if not ok]
         messages = [*messages, *prompts.tests_failed(answer, result.output, failed)]
     if best is None:
@@ -111,7 +123,7 @@ async def generate(
             f"(nothing written); last output: {output.strip()[-300:]}"
         )
     report.suspected_bugs = failing
-    return _done(report, existing, kept, rerun, result.output, framework)
+    return _done(report, existing, kept, rerun, result.output, len(failing))
 
 
 async def _run(
@@ -128,9 +140,10 @@ def _done(
     code: str,
     outcomes: dict[str, bool],
     output: str,
-    framework: Framework,
+    dropped: int,
 ) -> GeneratedTests:
-    report.tests = len(outcomes) + len(report.suspected_bugs)
+    """`dropped`: tests that failed against the code and are not in the edit."""
+    report.tests = len(outcomes) + dropped
     report.passed = sum(outcomes.values())
     report.output = output
     return GeneratedTests(combined(existing, code), report)
@@ -146,6 +159,47 @@ def _why_none(last: sandbox.RunResult | None, settings: ActionsSettings) -> str:
             "(nothing written)"
         )
     return f"the tests did not run {tries} (nothing written): {last.output.strip()[-300:]}"
+
+
+def prune_failed_asserts(
+    code: str, existing: str, framework: Framework, output: str
+) -> tuple[str, list[str]]:
+    """pytest: `code` without the one-line assertions that failed against the current code, and
+    those assertions (suspected bugs). A small model writes one test with many asserts, and one
+    wrong expectation fails them all. A test left with no assertion is dropped whole: it would
+    pass while checking nothing."""
+    if framework.name != "pytest":
+        return code, []
+    first = len(existing.rstrip("\n").split("\n")) + 3 if existing.strip() else 1
+    pattern = rf"^{re.escape(framework.test_path)}:(\d+): AssertionError$"
+    failing = {int(n) - first for n in re.findall(pattern, output, re.MULTILINE)}
+    lines = code.split("\n")
+    wrong: list[str] = []
+    for index in sorted(failing, reverse=True):
+        line = lines[index] if 0 <= index < len(lines) else ""
+        statement = line.strip()
+        one_line = statement.count("(") == statement.count(")")
+        if not (statement.startswith("assert ") and one_line):
+            continue
+        test = next((m.group(1) for m in map(_TEST_DEF.match, reversed(lines[:index])) if m), "?")
+        wrong.insert(0, f"{test}: {statement}")
+        del lines[index]
+    pruned = "\n".join(lines)
+    empty = [name for name, body in _test_bodies(pruned) if "assert" not in body]
+    return drop_tests(pruned, framework.language, empty), wrong
+
+
+_TEST_DEF = re.compile(r"\s*(?:async\s+)?def (test\w*)")
+
+
+def _test_bodies(code: str) -> list[tuple[str, str]]:
+    """Each `def test_...` of Python code with the lines up to the next definition."""
+    found: list[tuple[str, str]] = []
+    for part in re.split(r"\n(?=\s*(?:async\s+)?def |\S)", code):
+        match = _TEST_DEF.match(part)
+        if match:
+            found.append((match.group(1), part[match.end() :]))
+    return found
 
 
 def combined(existing: str, code: str) -> str:
