@@ -127,6 +127,38 @@ async def test_typing_asks_one_candidate(client: LanguageClient):
     assert await complete(client, 4, 10, invoked=False) == ["pay(10)"]
 
 
+async def test_a_renamed_member_is_seen_by_the_next_completion(client: LanguageClient):
+    """ledger.py opened and its method renamed to `pay`: the invented name is now the real one,
+    and the first candidate stands (nothing more is asked)."""
+    ledger_uri = (WORKSPACE / "ledger.py").as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(ledger_uri, "python", 1, LEDGER))
+    )
+    renamed = LEDGER.replace("post_entry", "pay")
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(version=2, uri=ledger_uri),
+            [types.TextDocumentContentChangeWholeDocument(renamed)],
+        )
+    )
+    # The edit is indexed a debounce later, in the server's thread: ask until it is (10 s at
+    # most), each time from a new state (an answer is cached per state).
+    for attempt in range(100):
+        main = MAIN + "\n" * (attempt + 3)
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(
+                    version=10 + attempt, uri=(WORKSPACE / "main.py").as_uri()
+                ),
+                [types.TextDocumentContentChangeWholeDocument(main)],
+            )
+        )
+        if await complete(client, 4, 10, invoked=True) == ["pay(10)"]:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the renamed member was not seen in 10 s")
+
+
 async def test_checkNames_false_turns_it_off(client: LanguageClient):
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(
@@ -135,7 +167,9 @@ async def test_checkNames_false_turns_it_off(client: LanguageClient):
     )
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
-            types.VersionedTextDocumentIdentifier(version=3, uri=(WORKSPACE / "main.py").as_uri()),
+            types.VersionedTextDocumentIdentifier(
+                version=500, uri=(WORKSPACE / "main.py").as_uri()
+            ),
             [types.TextDocumentContentChangeWholeDocument(MAIN + "\n\n")],
         )
     )

@@ -21,6 +21,7 @@ INVOKED_RETRIES = 3
 
 class Symbols:
     def __init__(self, documents: DocumentStore) -> None:
+        self.documents = documents
         self.index = SymbolIndex(documents)
         self._enabled = False
 
@@ -51,6 +52,8 @@ class Symbols:
     ) -> NameCheck | None:
         if not self._sync(settings, roots):
             return None
+        for other in self.documents.all():
+            self.index.refresh(other)
         return check_at(self.index, document, offset, INVOKED_RETRIES if invoked else 0)
 
     def stats(self) -> dict[str, object]:

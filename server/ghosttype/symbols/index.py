@@ -113,6 +113,17 @@ class SymbolIndex:
             self._latest[document.uri] = document
         self._wake.set()
 
+    def refresh(self, document: Document) -> None:
+        """Hands over an open document whose latest text the index has not seen nor been given
+        (a change that sent the whole text reaches no edit listener)."""
+        indexed = self._documents.get(document.uri)
+        if indexed is not None and indexed[0] == document.revision:
+            return
+        with self._lock:
+            waiting = self._pending_documents.get(document.uri)
+        if waiting is None or waiting[1].revision != document.revision:
+            self.document_changed(document)
+
     def forget(self, uri: str) -> None:
         """A closed document: its last facts stay in the tables (until its file changes)."""
         with self._lock:
@@ -164,11 +175,6 @@ class SymbolIndex:
         """The latest facts of an open document (perhaps from a few edits ago), else None."""
         entry = self._documents.get(document.uri)
         return entry[1] if entry is not None else None
-
-    def pending(self, document: Document) -> bool:
-        """Whether the document's latest edits are not indexed yet."""
-        entry = self._documents.get(document.uri)
-        return entry is None or entry[0] != document.revision
 
     def class_entries(self, family: str, name: str) -> tuple[tuple[str, ClassFacts], ...]:
         return self._classes.get((family, name), ())
