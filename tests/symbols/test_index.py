@@ -8,9 +8,9 @@ import os
 import sys
 from pathlib import Path
 
+from ghosttype.context.neighbours import MAX_FILE_BYTES
 from ghosttype.documents import TextEdit
 from ghosttype.symbols import SymbolIndex, check_at
-from ghosttype.symbols.index import MAX_FILE_BYTES
 from ghosttype.symbols.worker import WorkerProcess
 
 from .conftest import SETTLE_S, Workspace

@@ -58,7 +58,6 @@ _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 _DOTTED = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+")
 # Modules that make names at run time: any name may exist in them.
 _DYNAMIC_MODULE = ("globals()", "sys.modules[__name__]", "global_enum")
-_WORDS = re.compile(r"[A-Za-z_$][\w$]*")
 _QUALIFIERS = re.compile(
     r"\b(?:const|volatile|struct|class|enum|union|typename|mutable|static|unsigned|signed|"
     r"readonly|ref|out|in|final|extern|inline|register)\b"
@@ -218,7 +217,7 @@ class _Facts:
         words: frozenset[str] = frozenset()
         if self.scoped:
             scopes = (self.module.frozen(), *(s.frozen() for s in self.scopes))
-            words = frozenset(_WORDS.findall(text))
+            words = frozenset(_IDENT.findall(text))
         return FileFacts(
             self.family,
             frozenset(sys.intern(n) for n in self.names if n),

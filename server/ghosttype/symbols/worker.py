@@ -19,10 +19,11 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any
 
+from ..context.exclude import Excluder
+from ..context.neighbours import MAX_FILE_BYTES  # the neighbours' limit: one place
 from .extract import extract, family_of
 from .facts import ClassFacts, FileFacts, ScopeFacts
 
-MAX_FILE_BYTES = 512_000  # the neighbours' limit: a bigger file is no source to learn from
 NICENESS = 10
 
 
@@ -40,6 +41,45 @@ def read_source(path: str, limit: int = MAX_FILE_BYTES) -> str | None:
     except (OSError, UnicodeDecodeError, ValueError):
         return None
     return None if "\x00" in text[:65536] else text
+
+
+MAX_FILES = 20_000
+SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "site-packages", "dist-packages"})
+
+
+def readable(excluder: Excluder, path: str) -> bool:
+    """Inside a root, allowed by context.exclude and .gitignore, and, where it is a symlink, its
+    target inside a root too."""
+    if excluder.relative(path) is None or not excluder.allowed(path):
+        return False
+    real = os.path.realpath(path)
+    return real == path or any(
+        real.startswith(os.path.realpath(root) + "/") for root in excluder.roots
+    )
+
+
+def walk_sources(roots: tuple[str, ...], exclude: tuple[str, ...]) -> list[str]:
+    """The source files of the workspace the index may read (hidden, dependency and ignored
+    folders skipped), at most MAX_FILES."""
+    excluder = Excluder(roots, exclude)
+    found: list[str] = []
+    for root in roots:
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [
+                d
+                for d in sorted(dirs)
+                if not d.startswith(".")
+                and d not in SKIPPED_FOLDERS
+                and not excluder.ignored(f"{folder}/{d}/\x00")
+                and not excluder.excluded(f"{folder}/{d}/\x00")
+            ]
+            for name in sorted(files):
+                path = f"{folder}/{name}"
+                if family_of(name) is not None and readable(excluder, path):
+                    found.append(path)
+                    if len(found) >= MAX_FILES:
+                        return found
+    return found
 
 
 def extract_paths(paths: list[str]) -> list[tuple[str, FileFacts | None]]:
@@ -99,6 +139,7 @@ def interned(facts: FileFacts) -> FileFacts:
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "walk_sources": walk_sources,
     "extract_paths": extract_paths,
     "extract_text": extract_text,
 }
