@@ -285,7 +285,9 @@ class Engine:
         completion = replace(self.settings.completion, candidates=1)
         answers = self.cache.get(short.key)
         if answers is None:
-            answers = await candidates.collect(self.generator, backend, short, completion)
+            roots = self.context.workspace_roots
+            check = self.symbols.check(document, offset, self.settings, roots, False)
+            answers = await candidates.collect(self.generator, backend, short, completion, check)
             if answers is None:
                 return Reply(source="error")
             self.cache.put(short.key, answers)
