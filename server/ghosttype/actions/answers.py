@@ -31,10 +31,13 @@ TRIM_SHARE = 0.3
 
 
 def _whole(code: str, language_id: str) -> str | None:
-    """`code` if it parses, else its longest start of whole lines that does (an answer the token
-    limit cut off mid-statement); None when none does."""
+    """`code` if it parses, else its longest start that does: cut back line by line (a
+    statement the token limit cut off), then back to a line at the left margin (a definition
+    cut off in the middle); None when none does."""
     lines = code.rstrip("\n").split("\n")
-    for keep in range(len(lines), max(0, int(len(lines) * (1 - TRIM_SHARE))) - 1, -1):
+    floor = max(0, int(len(lines) * (1 - TRIM_SHARE)))
+    margins = [i for i, line in enumerate(lines) if line[:1].strip() and i < floor]
+    for keep in [*range(len(lines), floor - 1, -1), *reversed(margins)]:
         text = "\n".join(lines[:keep]).rstrip()
         if text.strip() and parses_cleanly(language_id, text + "\n") is not False:
             return text

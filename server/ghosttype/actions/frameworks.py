@@ -127,8 +127,9 @@ def _python(root: Path, source: PurePosixPath) -> Framework:
     if name == "pytest":
         command = (python, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", test_path)
         style = (
-            f"Use pytest: import the code with `from {module} import ...`, write plain "
-            "`def test_...():` functions that assert concrete results, `pytest.raises` for errors."
+            f"Use pytest: import the code with `from {module} import ...`, write 3 to 6 plain "
+            "`def test_...():` functions of a few lines that assert concrete results, "
+            "`pytest.raises` for errors; no parametrize, no helpers."
         )
         pattern = r"^(?P<status>PASSED|FAILED|ERROR) \S+?::(?P<name>[\w\[\]\-.]+)"
         word = "PASSED"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -167,14 +168,20 @@ async def _consume(
         await stream.aclose()  # type: ignore[attr-defined]
 
 
-# A line written this many times in a row: the model is stuck in a loop.
-LOOP_LINES = 4
+# Lines of one shape in a row (digits and lists of numbers aside): the model is stuck in a loop,
+# writing `assert f(10) == 20`, `assert f(11) == 22`, ... or a growing list, until the limit.
+LOOP_LINES = 6
+_NUMBERS = re.compile(r"\d+")
+_NUMBER_LISTS = re.compile(r"(?:0,\s*)+")
 
 
 def looping(text: str) -> bool:
-    """Whether the answer's last whole lines are one line again and again."""
+    """Whether the answer's last whole lines are one line, or one shape, again and again."""
     lines = text.split("\n")[:-1][-LOOP_LINES:]
-    return len(lines) == LOOP_LINES and bool(lines[0].strip()) and len(set(lines)) == 1
+    if len(lines) < LOOP_LINES or not lines[0].strip():
+        return False
+    shapes = {_NUMBER_LISTS.sub("0, ", _NUMBERS.sub("0", line)) for line in lines}
+    return len(shapes) == 1
 
 
 def _both_local(first: BackendHost, second: BackendHost) -> bool:

@@ -61,7 +61,8 @@ def tests(
         f"{style}\nDo not copy or redefine the code under test: import it. Test normal cases and "
         f"edge cases; every test asserts a concrete expected value.{seen}\n"
         f"```{language_id}\n{_code(target.text)}\n```\n"
-        "Answer with the test code in one fenced code block and nothing else."
+        "Keep it short: under 50 lines. Answer with the test code in one fenced code block and "
+        "nothing else."
     )
     return [_system("You write correct, focused unit tests."), ChatMessage("user", user)]
 

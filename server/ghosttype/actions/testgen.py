@@ -20,6 +20,11 @@ from .frameworks import Framework
 from .model import ActionModel, Progress
 from .target import Target
 
+# Runs that each remove the failing assertions (one per test at a time) before the model is asked
+# again.
+PRUNE_ROUNDS = 8
+# A test file worth its run fits in this: a longer answer is a model writing on and on.
+TESTS_MAX_TOKENS = 768
 _TEST_MARKERS = re.compile(r"\bdef test|\btest\(|\bit\(|func Test|#\[test\]|unittest")
 
 
@@ -84,7 +89,12 @@ async def generate(
         report.attempts = attempt
         progress(f"writing tests (attempt {attempt} of {settings.max_attempts})")
         # Greedy first; a retry samples a little, so the same prompt need not give the same tests.
-        answer = await model.ask(messages, temperature=0.0 if attempt == 1 else 0.4, seed=attempt)
+        answer = await model.ask(
+            messages,
+            min(TESTS_MAX_TOKENS, settings.max_tokens),
+            temperature=0.0 if attempt == 1 else 0.4,
+            seed=attempt,
+        )
         code = code_in(answer, framework.language)
         if code is not None and target.top_level:
             code = framework.with_import(code, target.name)
@@ -98,11 +108,17 @@ async def generate(
             best = (code, outcomes, result.output)
         if result.passed and outcomes and all(outcomes.values()):
             return _done(report, existing, code, outcomes, result.output, 0)
-        pruned, wrong = prune_failed_asserts(code, existing, framework, result.output)
-        if wrong:
+        # A test stops at its first failing assertion: remove it and run again, while that
+        # finds one to remove.
+        pruned, wrong, output = code, [], result.output
+        for _ in range(PRUNE_ROUNDS):
+            pruned, found = prune_failed_asserts(pruned, existing, framework, output)
+            if not found:
+                break
+            wrong += found
             progress("running the tests without their failing assertions")
             again = await _run(framework, root, existing, pruned, run_sandbox, limits)
-            passing = framework.outcomes(again.output)
+            passing, output = framework.outcomes(again.output), again.output
             if again.passed and passing and all(passing.values()):
                 report.suspected_bugs = wrong
                 dropped = len(outcomes) - len(passing)
