@@ -16,11 +16,12 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import (
     SCHEMA,
+    BackendSettings,
     Layer,
     Settings,
     describe,
@@ -30,6 +31,9 @@ from .config import (
     workspace_layer,
 )
 from .languages import language_of
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 log = logging.getLogger("ghosttype")
 
@@ -336,7 +340,7 @@ def settings_json(settings: Settings) -> dict[str, dict[str, Any]]:
 
     return {
         section: {
-            key: plain(shown_value(section, key, getattr(getattr(settings, section), attribute)))
+            key: plain(shown_value(section, key, getattr(settings.section(section), attribute)))
             for key, (attribute, _) in entries.items()
         }
         for section, entries in SCHEMA.items()
@@ -392,8 +396,44 @@ async def _doctor(settings: Settings, show: Callable[[Check], None]) -> DoctorRe
         doctor_report.checks.append(check)
         show(check)
 
-    backend = settings.backend
+    from .config import pause_role
+    from .engine import Engine
+
+    pause = pause_role(settings)
+    await _model_checks(settings.backend, "", report)
+    if pause is not None:
+        await _model_checks(pause, "pause-", report)
+    engine = Engine(settings)
+    try:
+        await _backend_check(engine, settings.backend, "", report)
+        if pause is None:
+            report(
+                "pause-backend",
+                True,
+                f"pause role: off (pauseBackend.kind = "
+                f"{settings.pause_backend.kind!r}): the backend answers pauses and invoked "
+                "requests",
+            )
+        else:
+            await _backend_check(engine, pause, "pause-", report)
+    finally:
+        await engine.close()
+    ok, line = await asyncio.to_thread(_grammars)
+    report("grammars", ok, line)
+    from .audit import audit_log_check
+
+    report("audit-log", *audit_log_check(settings.backend.audit_log))
+    return doctor_report
+
+
+Report = Callable[..., None]
+
+
+async def _model_checks(backend: BackendSettings, role: str, report: Report) -> None:
+    """An embedded role's model file (assembled, SHA-256 verified) and whether it evaluates here.
+    `role`: "" for the typing role, "pause-" for the pause role (check names and lines)."""
     model_file: Path | None = None
+    shown = f"{role.replace('-', ' ')}model file"
     if backend.kind == "embedded" and not backend.model_path:
         from .backends.base import BackendError
         from .backends.model_store import model_named, verify
@@ -402,40 +442,39 @@ async def _doctor(settings: Settings, show: Callable[[Check], None]) -> DoctorRe
             model_file, size, matches = await asyncio.to_thread(verify, backend.model or "")
             model = model_named(backend.model or "")
             report(
-                "model-file",
+                f"{role}model-file",
                 matches,
-                f"model file {model_file} ({size:,} bytes, SHA-256 "
+                f"{shown} {model_file} ({size:,} bytes, SHA-256 "
                 f"{'verified' if matches else 'MISMATCH: expected ' + model.sha256})",
             )
         except BackendError as error:
-            report("model-file", False, f"model file: {error}")
+            report(f"{role}model-file", False, f"{shown}: {error}")
     if backend.kind == "embedded":
         checked = await asyncio.to_thread(_evaluation_check, model_file or backend.model_path)
         if checked is not None:
-            report("model-evaluates", *checked)
-    from .engine import Engine
+            ok, line = checked
+            report(f"{role}model-evaluates", ok, f"{role.replace('-', ' ')}{line}")
 
-    engine = Engine(settings)
+
+async def _backend_check(
+    engine: Engine, backend: BackendSettings, role: str, report: Report
+) -> None:
+    """Starts a role's backend and reports what it says about itself."""
+    pause = role == "pause-"
+    shown = f"{'pause backend' if pause else 'backend'} {backend.kind}"
     try:
-        failed = await engine.wait_ready()
+        failed = await (engine.wait_pause_ready() if pause else engine.wait_ready())
         if failed is not None:
-            report("backend", False, f"backend {backend.kind}: {failed}")
-        else:
-            lines = await engine.check_backend()
-            if backend.kind == "embedded":
-                lines = [*lines, _gpu_offload(backend.gpu_layers)]
-            report("backend", True, *(f"backend {backend.kind}: {line}" for line in lines))
+            report(f"{role}backend", False, f"{shown}: {failed}")
+            return
+        lines = await (engine.check_pause_backend() if pause else engine.check_backend())
+        if backend.kind == "embedded":
+            lines = [*lines, _gpu_offload(backend.gpu_layers, pause)]
+        report(f"{role}backend", True, *(f"{shown}: {line}" for line in lines))
+        if not pause:
             report("prompt-format", True, f"prompt format: {engine.prompt_format_name()}")
     except Exception as failure:
-        report("backend", False, f"backend {backend.kind}: {failure}")
-    finally:
-        await engine.close()
-    ok, line = await asyncio.to_thread(_grammars)
-    report("grammars", ok, line)
-    from .audit import audit_log_check
-
-    report("audit-log", *audit_log_check(backend.audit_log))
-    return doctor_report
+        report(f"{role}backend", False, f"{shown}: {failure}")
 
 
 def _evaluation_check(model_file: Path | str | None) -> tuple[bool, str] | None:
@@ -450,8 +489,9 @@ def _evaluation_check(model_file: Path | str | None) -> tuple[bool, str] | None:
     return failure is None, f"model evaluates a prompt: {failure or 'yes'}"
 
 
-def _gpu_offload(layers: int) -> str:
-    """Can this llama.cpp build offload to a GPU, and how many layers backend.gpuLayers asks for."""
+def _gpu_offload(layers: int, pause: bool = False) -> str:
+    """Can this llama.cpp build offload to a GPU, and how many layers backend.gpuLayers (or
+    pauseBackend.gpuLayers) asks for."""
     asked = {-1: "-1 (all layers)", 0: "0 (CPU only)"}.get(layers, str(layers))
     try:
         from llama_cpp import llama_supports_gpu_offload
@@ -459,7 +499,7 @@ def _gpu_offload(layers: int) -> str:
         can = "yes" if llama_supports_gpu_offload() else "no (a CPU-only llama.cpp build)"
     except (ImportError, OSError) as error:
         can = f"unknown ({error})"
-    return f"GPU offload: {can}; backend.gpuLayers = {asked}"
+    return f"GPU offload: {can}; {'pauseBackend' if pause else 'backend'}.gpuLayers = {asked}"
 
 
 def _grammars() -> tuple[bool, str]:

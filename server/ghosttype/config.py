@@ -35,11 +35,14 @@ DEFAULT_URLS = {
 }
 # Keys that decide where code and keys are sent, or which files are loaded or written: a
 # workspace's own ghosttype.toml arrives with cloned code and may not set them.
+_WHERE_KEYS = ("url", "apiKeyEnv", "modelPath", "script", "auditLog")
 USER_ONLY_KEYS = frozenset(
-    {"backend.url", "backend.apiKeyEnv", "backend.modelPath", "backend.script", "backend.auditLog"}
+    f"{section}.{key}" for section in ("backend", "pauseBackend") for key in _WHERE_KEYS
 )
 # A bad value here is most likely a key pasted where its variable's name belongs: never echoed.
-SECRET_PRONE_KEYS = frozenset({"backend.apiKeyEnv", "backend.url"})
+SECRET_PRONE_KEYS = frozenset(
+    {"backend.apiKeyEnv", "backend.url", "pauseBackend.apiKeyEnv", "pauseBackend.url"}
+)
 DEFAULT_EXCLUDE = ("**/.env", "**/*.pem", "**/*.key", "**/id_rsa*", "**/secrets/**")
 
 
@@ -66,6 +69,9 @@ class BackendSettings:
     # A file that gets one JSON line per backend request: what was sent (an absolute path, `~`
     # expanded; "" is off). For checking the redaction; see audit.py.
     audit_log: str = ""
+    # Not a setting: the KV caches the embedded model keeps (GenerationParams.lane). The pause
+    # role needs no lane for short prompts.
+    lanes: int = 2
 
     @property
     def effective_url(self) -> str:
@@ -113,6 +119,10 @@ class EnableSettings:
         return bool(self.languages.get(language_id, self.languages.get("*", True)))
 
 
+# The pause role's model by default (pause_role): the larger embedded model.
+PAUSE_MODEL = "qwen2.5-coder-1.5b"
+
+
 # Running the workspace's code outside a sandbox is the person's decision, never the workspace's.
 USER_ONLY_KEYS |= {"actions.allowUnsandboxed"}
 
@@ -137,7 +147,16 @@ class ActionsSettings:
 
 @dataclass(frozen=True)
 class Settings:
+    # The typing role: answers while the person types.
     backend: BackendSettings = field(default_factory=BackendSettings)
+    # The pause role: answers when the person pauses or invokes completion, and replaces the
+    # typing role's suggestion where it differs. kind "auto": see pause_role; "off": none.
+    pause_backend: BackendSettings = field(default_factory=lambda: BackendSettings(kind="auto"))
+
+    def section(self, name: str) -> Any:
+        """A section by its name in the schema (camelCase)."""
+        return getattr(self, re.sub(r"[A-Z]", lambda upper: "_" + upper[0].lower(), name))
+
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     context: ContextSettings = field(default_factory=ContextSettings)
     enable: EnableSettings = field(default_factory=EnableSettings)
@@ -236,22 +255,24 @@ def _languages(value: Any) -> dict[str, bool]:
     return dict(value)
 
 
+_BACKEND_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "kind": ("kind", _enum(*BACKEND_KINDS)),
+    "url": ("url", _url),
+    "model": ("model", _str),
+    "modelPath": ("model_path", _str),
+    "apiKeyEnv": ("api_key_env", _env_name),
+    "promptFormat": ("prompt_format", _enum(*PROMPT_FORMATS)),
+    "timeoutMs": ("timeout_ms", _int(100, 600_000)),
+    "script": ("script", _str),
+    "threads": ("threads", _int(0, 256)),
+    "gpuLayers": ("gpu_layers", _int(-1, 1000)),
+    "fim": ("fim", _enum("client", "server")),
+    "auditLog": ("audit_log", _path),
+}
 # section -> camelCase key -> (field name, validator)
 SCHEMA: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
-    "backend": {
-        "kind": ("kind", _enum(*BACKEND_KINDS)),
-        "url": ("url", _url),
-        "model": ("model", _str),
-        "modelPath": ("model_path", _str),
-        "apiKeyEnv": ("api_key_env", _env_name),
-        "promptFormat": ("prompt_format", _enum(*PROMPT_FORMATS)),
-        "timeoutMs": ("timeout_ms", _int(100, 600_000)),
-        "script": ("script", _str),
-        "threads": ("threads", _int(0, 256)),
-        "gpuLayers": ("gpu_layers", _int(-1, 1000)),
-        "fim": ("fim", _enum("client", "server")),
-        "auditLog": ("audit_log", _path),
-    },
+    "backend": _BACKEND_KEYS,
+    "pauseBackend": {**_BACKEND_KEYS, "kind": ("kind", _enum("auto", "off", *BACKEND_KINDS))},
     "completion": {
         "debounceMs": ("debounce_ms", _debounce),
         "maxTokens": ("max_tokens", _int(1, 2048)),
@@ -343,12 +364,36 @@ def resolve(layers: list[Layer]) -> Resolved:
                 )
     settings = Settings(
         backend=BackendSettings(**sections["backend"]),
+        pause_backend=BackendSettings(**{"kind": "auto", **sections["pauseBackend"]}),
         completion=CompletionSettings(**sections["completion"]),
         context=ContextSettings(**sections["context"]),
         enable=_enable(sections["enable"]),
         actions=ActionsSettings(**sections["actions"]),
     )
     return Resolved(settings, tuple(warnings))
+
+
+def pause_role(settings: Settings) -> BackendSettings | None:
+    """The pause role's backend, or None for no pause role. "auto" is the cascade: the larger
+    embedded model behind the default one; behind anything else (a server of the person's, a
+    model they chose) the typing role answers pauses too."""
+    pause, typing = settings.pause_backend, settings.backend
+    if pause.kind == "off":
+        return None
+    audit_log = pause.audit_log or typing.audit_log
+    if pause.kind == "auto":
+        default_typing = typing.kind == "embedded" and not typing.model_path
+        if not default_typing or typing.model not in ("", "qwen2.5-coder-0.5b"):
+            return None
+        return replace(
+            pause,
+            kind="embedded",
+            model=pause.model or PAUSE_MODEL,
+            threads=pause.threads or typing.threads,
+            audit_log=audit_log,
+            lanes=1,
+        )
+    return replace(pause, audit_log=audit_log, lanes=1)
 
 
 def _enable(values: dict[str, Any]) -> EnableSettings:
@@ -421,7 +466,7 @@ def without_credentials(url: str) -> str:
 
 def shown_value(section: str, key: str, value: Any) -> Any:
     """A setting's value as `doctor` shows it: never a credential."""
-    return without_credentials(value) if f"{section}.{key}" == "backend.url" else value
+    return without_credentials(value) if key == "url" else value
 
 
 def describe(settings: Settings) -> list[str]:
@@ -429,7 +474,7 @@ def describe(settings: Settings) -> list[str]:
     a URL without credentials)."""
     lines = []
     for section in SCHEMA:
-        values = getattr(settings, section)
+        values = settings.section(section)
         for key, (attribute, _) in SCHEMA[section].items():
             lines.append(
                 f"{section}.{key} = {shown_value(section, key, getattr(values, attribute))!r}"

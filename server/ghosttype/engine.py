@@ -1,11 +1,16 @@
 """The order of one request, and nothing else; each step is a module of its own.
 
-    newest request per document wins -> typed-through cache -> prefetched answer -> plan
-    (planner) -> exact cache -> debounce (the model prefills meanwhile) -> backend
-    (backend_host) -> at a new place, the short prompt's first answer and the full prompt grown
-    behind it (first_answer) -> candidates: generate with the stop rules, clean up
-    (postprocess.pipeline), rank (candidates) -> cache -> reply -> speculative prefetch of the
-    next suggestion (prefetch)
+    newest request per document wins -> the pause role's better answer -> typed-through cache
+    -> prefetched answer -> plan (planner) -> exact cache -> debounce (the model prefills
+    meanwhile) -> backend (backend_host) -> at a new place, the short prompt's first answer and
+    the full prompt grown behind it (first_answer) -> candidates: generate with the stop rules,
+    clean up (postprocess.pipeline), rank (candidates) -> cache -> reply -> speculative prefetch
+    of the next suggestion (prefetch) -> in a pause, the pause role's answer
+
+Two model roles (the cascade): the typing role answers while the person types; the pause role (a
+larger model, config.pause_role) answers invoked requests, and in a pause after a typing reply it
+answers the same place; where its answer differs, the client is asked to ask again
+(ghosttype/refreshInlineCompletion) and gets it from here.
 
 Cues that the cursor is going somewhere new (an opened file, ghosttype/didMoveCursor, an edit far
 from the last request) start the model's work there before the first request.
@@ -28,7 +33,7 @@ from .backend_host import BackendHost, StatusLine, StatusSink
 from .backends import Backend, BackendError, KeepsPrompts, create_backend
 from .caches import ExactCache, ShownSuggestions
 from .clock import Clock, SystemClock
-from .config import BackendSettings, Settings
+from .config import BackendSettings, Settings, pause_role
 from .context import ContextBuilder
 from .debounce import AdaptiveDebounce
 from .documents import Document, DocumentStore
@@ -45,6 +50,11 @@ Answers = tuple[Completion, ...]
 CUE_AFTER_S = 0.1
 # An edit this many lines from the last request's place is at a new place.
 FAR_EDIT_LINES = 20
+# After a typing reply, the pause role starts on the place once no keystroke came for this long:
+# typing at 80 ms a key never waits this long, reading a suggestion does.
+PAUSE_AFTER_S = 0.3
+# Told a better answer is ready for (document, offset): the client should ask there again.
+Refresh = Callable[[Document, int], None]
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,26 @@ class Suggestion:
 @dataclass(frozen=True)
 class Reply:
     items: tuple[Suggestion, ...] = ()
-    source: str = "none"  # model | cache | typed-through | none | superseded | error
+    # model | cache | typed-through | pause (the pause role's answer, asked again for) | none |
+    # superseded | error
+    source: str = "none"
+
+
+class Role:
+    """A model role's backend, its generations and its answers: each role caches its own, so
+    one model's answer is never served as the other's."""
+
+    def __init__(
+        self,
+        settings: BackendSettings,
+        status: StatusLine,
+        clock: Clock,
+        stats: Stats,
+        factory: Callable[[BackendSettings], Backend],
+    ):
+        self.host = BackendHost(settings, status, clock, factory)
+        self.generator = Generator(self.host, stats)
+        self.cache = ExactCache()
 
 
 class Engine:
@@ -69,6 +98,7 @@ class Engine:
         workspace_root: Path | None = None,
         backend_factory: Callable[[BackendSettings], Backend] = create_backend,
         clock: Clock | None = None,
+        refresh: Refresh | None = None,
     ):
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -85,6 +115,13 @@ class Engine:
         self.shown = ShownSuggestions()
         self.prefetcher = Prefetcher(self.clock, self.stats, self.context.speculate, self._prefetch)
         self.background = Background(self.clock)
+        self._backend_factory = backend_factory
+        self._refresh = refresh or (lambda document, offset: None)
+        self.pause: Role | None = self._pause_role(settings)
+        self.pauses = Background(self.clock)  # the pause role's answer for the last place
+        # Per document: the pause role's answer that differs from the one shown, for the request
+        # the refresh brings, as (revision, offset, answers).
+        self._better: dict[str, tuple[int, int, Answers]] = {}
         self._places: dict[str, int] = {}  # per document: the offset of its last request
         self._inflight: dict[str, asyncio.Task[Reply]] = {}
         self._debounce: dict[str, AdaptiveDebounce] = {}
@@ -93,9 +130,29 @@ class Engine:
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> asyncio.Task[None]:
-        """Loads the backend in the background; requests wait for it."""
+        """Loads the backend in the background; requests wait for it. The pause role's loads
+        after it: the typing role's first answer must not share the CPU with a second load."""
         self.symbols.start(self.settings, self.context.workspace_roots)  # built meanwhile
-        return self.host.start()
+        loading = self.host.start()
+        loading.add_done_callback(lambda _: self._start_pause())
+        return loading
+
+    def _start_pause(self) -> None:
+        if self.pause is not None:
+            self.pause.host.start()
+
+    def _pause_role(self, settings: Settings) -> Role | None:
+        pause = pause_role(settings)
+        if pause is None:
+            return None
+        # Its faults reach the status line (typing goes on without it); its loading and busy
+        # states do not: the typing role is what the person waits for.
+        status = StatusLine(
+            lambda state, message: (
+                self.status("error", f"pause model: {message}") if state == "error" else None
+            )
+        )
+        return Role(pause, status, self.clock, self.stats, self._backend_factory)
 
     async def wait_ready(self) -> BackendError | None:
         return await self.host.start_error()
@@ -103,24 +160,41 @@ class Engine:
     async def apply_settings(self, settings: Settings) -> None:
         """New settings take effect at once; a changed backend is restarted. Nothing computed
         under the old settings is served under the new ones."""
+        if settings == self.settings:
+            return  # a pull that changes nothing (the first one, mostly) keeps what is computed
         backend_changed = settings.backend != self.settings.backend
+        pause_changed = pause_role(settings) != pause_role(self.settings)
         self.settings = settings
         self.cache.clear()
         self.shown.clear()
         self._debounce.clear()
         self.prefetcher.cancel()
-        if backend_changed:
+        self.pauses.cancel()
+        self._better.clear()
+        if self.pause is not None:
+            self.pause.cache.clear()
+        if backend_changed or pause_changed:
             for task in list(self._inflight.values()):
                 task.cancel()
+        if backend_changed:
             await self.host.restart(settings.backend)
+        if pause_changed:
+            if self.pause is not None:
+                await self.pause.host.close()
+            self.pause = self._pause_role(settings)
+            if self.host.loaded is not None:
+                self._start_pause()
 
     async def close(self) -> None:
         self.symbols.close()
         self.prefetcher.cancel()
         self.background.cancel()
+        self.pauses.cancel()
         for task in list(self._inflight.values()):
             task.cancel()
         await self.host.close()
+        if self.pause is not None:
+            await self.pause.host.close()
 
     def last_error(self) -> str:
         return self.status.last_error
@@ -132,6 +206,14 @@ class Engine:
         """`doctor`: what the backend says about itself (raises BackendError when unwell)."""
         return await self.host.check()
 
+    async def wait_pause_ready(self) -> BackendError | None:
+        """Loads the pause role's backend (if there is one); the error its start ended with."""
+        return await self.pause.host.start_error() if self.pause is not None else None
+
+    async def check_pause_backend(self) -> list[str]:
+        """`doctor`: the same for the pause role; no lines when there is none."""
+        return await self.pause.host.check() if self.pause is not None else []
+
     # --- requests --------------------------------------------------------------------------
 
     async def complete(self, document: Document, offset: int, invoked: bool = False) -> Reply:
@@ -140,6 +222,7 @@ class Engine:
         started = self.clock.now()
         self.stats.requests += 1
         uri = document.uri
+        self.pauses.cancel()  # not a pause
         older = self._inflight.pop(uri, None)
         if older is not None:
             older.cancel()
@@ -171,7 +254,14 @@ class Engine:
             return Reply(source="none")
         if self.context.excluded(document, settings.context):
             return Reply(source="none")  # never sent: not even to complete it
+        better = self._better_answer(document, offset)
+        if better is not None:
+            return self._reply(document, offset, better, "pause")
         deterministic = settings.completion.deterministic
+        # An invoked request is the pause role's: the person asked for the better model's answer.
+        role = self.pause if invoked and self.pause is not None else None
+        if role is not None:
+            return await self._pause_reply(document, offset, role)
         if not deterministic:
             typed = self.shown.typed_through(document, offset)
             if typed is not None:
@@ -209,9 +299,14 @@ class Engine:
         return self._reply(document, offset, answers, "model")
 
     def _plan(
-        self, document: Document, offset: int, invoked: bool = False, speculative: bool = False
+        self,
+        document: Document,
+        offset: int,
+        invoked: bool = False,
+        speculative: bool = False,
+        host: BackendHost | None = None,
     ) -> Plan:
-        host = self.host
+        host = host or self.host
         return self.planner.plan(
             document,
             offset,
@@ -223,16 +318,21 @@ class Engine:
             speculative=speculative,
         )
 
-    def _reply(self, document: Document, offset: int, answers: Answers, source: str) -> Reply:
+    def _reply(
+        self, document: Document, offset: int, answers: Answers, source: str, by_pause: bool = False
+    ) -> Reply:
+        """`by_pause`: the pause role's answer (it then needs no pause answer of its own)."""
         if source != "model":
             self.stats.cache_hits += 1
         if not self.settings.completion.deterministic:
             self.shown.remember(document, offset, answers)
+        if answers and source != "typed-through":
+            self._start_prefetch(document, offset, answers[0])
+        if self.pause is not None and not by_pause and source != "pause":
+            self.pauses.start(lambda: self._pause_answer(document, offset, answers), PAUSE_AFTER_S)
         if not answers:
             return Reply(source=source if source != "model" else "none")
         items = tuple(Suggestion(f"gt-{next(self._ids)}", a.text, a.replace_after) for a in answers)
-        if source != "typed-through":
-            self._start_prefetch(document, offset, answers[0])
         return Reply(items, source)
 
     def _new_debounce(self) -> AdaptiveDebounce:
@@ -262,6 +362,66 @@ class Engine:
         if answers is not None:
             self.cache.put(plan.key, answers)
         return answers
+
+    # --- the pause role ---------------------------------------------------------------------
+
+    async def _pause_reply(self, document: Document, offset: int, role: Role) -> Reply:
+        """An invoked request, answered by the pause role (its cache, else its model)."""
+        backend = await role.host.ready()
+        if backend is None:
+            return Reply(source="error")
+        self.background.cancel()  # the CPU is the pause model's now
+        answers, source = await self._pause_answers(document, offset, role, backend, invoked=True)
+        if answers is None:
+            return Reply(source="error")
+        return self._reply(document, offset, answers, source, by_pause=True)
+
+    async def _pause_answers(
+        self, document: Document, offset: int, role: Role, backend: Backend, invoked: bool
+    ) -> tuple[Answers | None, str]:
+        """In a pause, the typing role's prompt (the pause model's KV cache then holds what the
+        next pause at this place shares); invoked, the invoked request's."""
+        plan = self._plan(document, offset, invoked=invoked, host=role.host)
+        answers = role.cache.get(plan.key)
+        if answers is not None:
+            return answers, "cache"
+        roots = self.context.workspace_roots
+        check = self.symbols.check(document, offset, self.settings, roots, invoked)
+        answers = await candidates.collect(
+            role.generator, backend, plan, self.settings.completion, check
+        )
+        if answers is not None:
+            role.cache.put(plan.key, answers)
+            self.stats.pause_answers += 1
+        return answers, "model"
+
+    async def _pause_answer(self, document: Document, offset: int, shown: Answers) -> None:
+        """The person paused at a place the typing role answered: the pause role answers it too,
+        once the typing role's own follow-up work is done (both models at once on the CPU would
+        slow both). An answer that differs from the one shown is kept for the request the
+        refresh brings."""
+        role = self.pause
+        if role is None or self.settings.completion.deterministic:
+            return
+        await self.background.wait()
+        await self.prefetcher.wait()
+        backend = await role.host.ready()
+        if backend is None:
+            return
+        answers, _ = await self._pause_answers(document, offset, role, backend, invoked=False)
+        if not answers or answers[:1] == shown[:1]:
+            return  # nothing better to show: the shown suggestion stays, no flicker
+        if self.documents.get(document.uri) is not document:
+            return  # edited meanwhile (any edit cancels this; a re-open replaces the snapshot)
+        self._better[document.uri] = (document.revision, offset, answers)
+        self.stats.pause_replaced += 1
+        self._refresh(document, offset)
+
+    def _better_answer(self, document: Document, offset: int) -> Answers | None:
+        better = self._better.pop(document.uri, None)
+        if better is None or better[:2] != (document.revision, offset):
+            return None
+        return better[2]
 
     # --- a new place (first_answer.py) -----------------------------------------------------
 
@@ -340,14 +500,17 @@ class Engine:
         """The client says the cursor went to another place without typing there
         (ghosttype/didMoveCursor): prepare the prompts there before the first keystroke."""
         self.stats.cursor_moves += 1
+        self.pauses.cancel()  # the person left the place
         if self.settings.enable.allows(document.language_id):
             self.background.start(lambda: self._prepare(document, offset), CUE_AFTER_S)
 
-    def edited(self, document: Document, offset: int) -> None:
-        """An edit at `offset`. Far from the document's last request it is a cue like a cursor
-        move: the request that follows it gets its debounce's worth of prefill, no more."""
+    def edited(self, document: Document, offset: int | None) -> None:
+        """An edit at `offset` (None: the whole text was sent). Far from the document's last
+        request it is a cue like a cursor move: the request that follows it gets its debounce's
+        worth of prefill, no more."""
+        self.pauses.cancel()  # typing: the typing role's turn
         last = self._places.get(document.uri)
-        if last is None or not self.settings.enable.allows(document.language_id):
+        if offset is None or last is None or not self.settings.enable.allows(document.language_id):
             return
         text = document.text
         low, high = sorted((min(last, len(text)), min(offset, len(text))))
@@ -374,10 +537,13 @@ class Engine:
         self._debounce.pop(uri, None)
         self.prefetcher.cancel(uri)
         self._places.pop(uri, None)
+        self._better.pop(uri, None)
 
     def accepted(self, suggestion_id: str) -> None:
         self.stats.accepted += 1
 
     def stats_snapshot(self) -> dict[str, object]:
         self.generator.fold_waste()
+        if self.pause is not None:
+            self.pause.generator.fold_waste()
         return {**self.stats.as_dict(), "symbols": self.symbols.stats()}

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .clock import Clock
 from .documents import Document
@@ -77,6 +78,11 @@ class Prefetcher:
             raise asyncio.CancelledError  # this request itself was cancelled
         return None
 
+    async def wait(self) -> None:
+        """Until the prefetch under way (if any) is done or cancelled."""
+        if self._pending is not None:
+            await _finished(self._pending.task)
+
     def cancel(self, uri: str | None = None) -> None:
         """Cancels the prefetch (only if it is for `uri`, when given)."""
         pending = self._pending
@@ -106,7 +112,18 @@ class Background:
             await self.clock.sleep(delay_s)
         await job()
 
+    async def wait(self) -> None:
+        """Until the job under way (if any) is done or cancelled."""
+        if self._task is not None:
+            await _finished(self._task)
+
     def cancel(self) -> None:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+
+
+async def _finished(task: asyncio.Future[Any]) -> None:
+    """Waits for another's task without cancelling it when the waiter is cancelled, and without
+    its outcome: that is its owner's."""
+    await asyncio.wait([task])

@@ -37,6 +37,10 @@ class Stats:
     cursor_moves: int = 0
     grown: int = 0
     grown_differs: int = 0
+    # Answers of the pause role's model (the cascade), and those that differed from the typing
+    # role's suggestion shown at the place, so the client was asked to ask again.
+    pause_answers: int = 0
+    pause_replaced: int = 0
     errors: int = 0
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
 
@@ -64,5 +68,7 @@ class Stats:
             "cursorMoves": self.cursor_moves,
             "grown": self.grown,
             "grownDiffers": self.grown_differs,
+            "pauseAnswers": self.pause_answers,
+            "pauseReplaced": self.pause_replaced,
             "errors": self.errors,
         }

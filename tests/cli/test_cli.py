@@ -147,6 +147,19 @@ def test_doctor_fails_on_a_dead_backend(tmp_path):
     assert result.returncode == 1 and "FAIL backend scripted" in result.stdout
 
 
+def test_doctor_reports_both_roles(tmp_path, scripted_config):
+    config = tmp_path / "both.toml"
+    config.write_text(
+        scripted_config.read_text()
+        + '\n[pauseBackend]\nkind = "scripted"\nscript = "/nonexistent.json"\n'
+    )
+    result = run("doctor", "--config", str(config))
+    assert "ok   backend scripted" in result.stdout
+    assert "FAIL pause backend scripted" in result.stdout and result.returncode == 1
+    off = run("doctor", "--config", str(scripted_config))
+    assert "ok   pause role: off" in off.stdout
+
+
 def doctor_json(*args: str, cwd: Path) -> tuple[int, dict[str, object], str]:
     """(exit code, the parsed JSON, stderr); stdout must be exactly one JSON object on one line."""
     result = run("doctor", "--json", *args, cwd=cwd)
@@ -164,15 +177,16 @@ def test_doctor_json_on_a_working_backend(tmp_path, scripted_config):
     assert [check["name"] for check in checks] == [
         "backend",
         "prompt-format",
+        "pause-backend",  # off behind a scripted backend: says so
         "grammars",
         "audit-log",
     ]
     assert all(check["ok"] is True and set(check) == {"name", "ok", "detail"} for check in checks)
     assert checks[0]["detail"].startswith("backend scripted: ")
-    assert checks[2]["detail"] == "tree-sitter grammars: 16 languages load"
+    assert checks[3]["detail"] == "tree-sitter grammars: 16 languages load"
     settings = report["settings"]
     assert isinstance(settings, dict)
-    assert set(settings) == {"backend", "completion", "context", "enable"}
+    assert set(settings) >= {"backend", "pauseBackend", "completion", "context", "enable"}
     assert settings["backend"]["kind"] == "scripted"
     assert settings["backend"]["script"] == str(tmp_path / "script.json")
     assert settings["completion"]["maxTokens"] == 128
@@ -279,13 +293,19 @@ def test_doctor_json_with_the_packaged_model(tmp_path):
     assert list(checks) == [
         "model-file",
         "model-evaluates",
+        "pause-model-file",
+        "pause-model-evaluates",
         "backend",
         "prompt-format",
+        "pause-backend",
         "grammars",
         "audit-log",
     ]
     assert "491,400,064 bytes, SHA-256 verified" in checks["model-file"]["detail"]
     assert checks["model-evaluates"]["detail"] == "model evaluates a prompt: yes"
+    assert "1,117,320,768 bytes, SHA-256 verified" in checks["pause-model-file"]["detail"]
+    assert checks["pause-model-evaluates"]["detail"] == "pause model evaluates a prompt: yes"
+    assert "qwen2.5-coder-1.5b" in checks["pause-backend"]["detail"]
     assert report["settings"]["backend"]["kind"] == "embedded"
 
 

@@ -31,7 +31,7 @@ def default(key: str) -> Any:
     """The default of `section.key` as JSON would hold it (tuples as lists, mappings as dicts)."""
     section, name = key.split(".")
     attribute = config.SCHEMA[section][name][0]
-    value = getattr(getattr(config.Settings(), section), attribute)
+    value = getattr(config.Settings().section(section), attribute)
     if isinstance(value, tuple):
         return list(value)
     if isinstance(value, dict) or hasattr(value, "items"):
@@ -196,7 +196,7 @@ def test_vscode_readme_lists_every_setting(properties):
 def test_schema_keys_are_camel_case_dataclass_fields():
     # What the clients mirror is the schema; each entry must name a real field with a default.
     for section, keys in config.SCHEMA.items():
-        fields = {f.name for f in dataclasses.fields(getattr(config.Settings(), section))}
+        fields = {f.name for f in dataclasses.fields(config.Settings().section(section))}
         for key, (attribute, _) in keys.items():
             assert re.fullmatch(r"[a-z][A-Za-z]*", key), key
             assert attribute in fields, f"{section}.{key} → {attribute}"

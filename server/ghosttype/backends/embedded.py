@@ -221,7 +221,8 @@ class EmbeddedBackend:
         progress(f"loading {path.name}")
         self._path = path
         first = self._new_context(path)
-        self._alternative = second_context(first)
+        if self.settings.lanes > 1:
+            self._alternative = second_context(first)
         return first
 
     def _new_context(self, path: Path) -> Any:
@@ -253,8 +254,8 @@ class EmbeddedBackend:
         self._llm = self._alternative = None
 
     def _lane(self, lane: int) -> Any:
-        """The model context for a lane."""
-        return self._llm if lane == 0 else self._alternative
+        """The model context for a lane (lane 0's where the backend keeps one lane)."""
+        return self._alternative if lane and self._alternative is not None else self._llm
 
     async def check(self) -> list[str]:
         if self._llm is None:
@@ -280,7 +281,7 @@ class EmbeddedBackend:
         """Read from the event loop while the worker may be evaluating: an estimate, which is
         all the engine needs to choose a prompt."""
         tokens = self.tokenize(prompt)
-        llm = self._llm if lane == 0 else self._alternative
+        llm = self._lane(lane)
         if llm is None:
             return len(tokens)
         # At least the last token is evaluated again, for fresh logits (see _reuse_prefix).

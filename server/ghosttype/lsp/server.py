@@ -11,6 +11,7 @@ import io
 import itertools
 import json
 import logging
+import os
 import socket
 import sys
 from pathlib import Path
@@ -38,7 +39,7 @@ from pygls.protocol.language_server import lsp_method
 from .. import __version__
 from ..config import Layer, Settings, read_toml, resolve, workspace_layer
 from ..context import uri_to_path
-from ..documents import PositionError, TextEdit
+from ..documents import Document, PositionError, TextEdit
 from ..engine import Engine, Reply
 from ..idle_gc import IdleCollector
 from .actions import register as register_actions
@@ -55,6 +56,12 @@ STATS_COMMAND = "ghosttype.stats"
 MOVED_NOTIFICATION = "ghosttype/didMoveCursor"
 # Source files whose changes on disk the symbol index follows (workspace/didChangeWatchedFiles).
 WATCHED_FILES = "**/*.{py,pyi,js,jsx,mjs,cjs,ts,tsx,mts,cts,go,java,cs,c,h,cc,cpp,cxx,hpp,hh}"
+# Server -> client: a better suggestion (the pause role's, see engine.py) is ready for this place.
+# Params: {"textDocument": {"uri": ..., "version": ...}, "position": {"line": ..., "character":
+# ...}}. A client whose document is at that version with the cursor there asks for inline
+# completions again (the answer comes from the server's memory) and replaces the shown suggestion
+# with the new one without hiding it first; otherwise it ignores the notification.
+REFRESH_NOTIFICATION = "ghosttype/refreshInlineCompletion"
 # Documents larger than this get no completions (a note says so once): editing a 50 MB log is not
 # what ghost text is for, and copying it per keystroke would cost everyone latency.
 MAX_DOCUMENT_CHARS = 8_000_000
@@ -240,7 +247,7 @@ class GhosttypeServer(LanguageServer):
         """pygls' stdio server, with framing that survives a broken frame (FrameReader). `exit`
         ends the process with pygls' code: 0 after `shutdown`, 1 without."""
         frames = FrameReader(cast(io.BufferedIOBase, stdin or sys.stdin.buffer))
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        self.protocol.set_writer(StdoutWriter(stdout or _protocol_stdout()))
         try:
             asyncio.run(self._serve(frames))
         except BrokenPipeError:
@@ -322,6 +329,22 @@ class GhosttypeServer(LanguageServer):
         except Exception:  # telling the client must never break what is being told
             log.exception("could not send the status to the client")
 
+    def send_refresh(self, document: Document, offset: int) -> None:
+        line, character = document.position_at(offset)
+        params = {
+            "textDocument": {"uri": document.uri, "version": document.version},
+            "position": {"line": line, "character": character},
+        }
+        try:
+            self.protocol.notify(REFRESH_NOTIFICATION, params)
+        except Exception:  # a client gone mid-notification: the suggestion shown stays
+            log.exception("could not send the refresh to the client")
+
+    def new_engine(self) -> Engine:
+        return Engine(
+            self.resolve_settings(), self.send_status, self.root, refresh=self.send_refresh
+        )
+
     def _loading_progress(self, state: str, message: str) -> None:
         """Mirrors `loading` as $/progress where the client accepts server-initiated progress."""
         window = self.client_capabilities.window
@@ -361,6 +384,17 @@ class GhosttypeServer(LanguageServer):
         self.client_settings = unwrap_settings(section)
 
 
+def _protocol_stdout() -> io.BufferedWriter:
+    """The client's end of stdout, on a descriptor of its own; descriptor 1 then points at
+    stderr. llama-cpp-python silences a model load by pointing descriptor 1 at /dev/null for a
+    moment: with a second model loading while the first serves, replies written then were lost
+    (and a native library printing would corrupt the stream)."""
+    sys.stdout.flush()
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    return channel
+
+
 def unwrap_settings(value: Any) -> dict[str, Any]:
     """Settings objects arrive as the schema itself or nested under "ghosttype". An empty table
     may arrive as an empty JSON array (Lua's `{}` has no other encoding): it means no settings."""
@@ -377,7 +411,7 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
         uris = [f.uri for f in params.workspace_folders or []] or [params.root_uri or ""]
         ls.roots = [path for uri in uris if uri and (path := uri_to_path(uri)) is not None]
         ls.init_options = unwrap_settings(params.initialization_options)
-        ls.engine = Engine(ls.resolve_settings(), ls.send_status, ls.root)
+        ls.engine = ls.new_engine()
         ls.set_roots(ls.roots)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
@@ -434,9 +468,11 @@ def create_server(config_file: Path | None = None) -> GhosttypeServer:
             ls.note_once(f"unknown:{uri}", f"ghosttype: change for a document never opened: {uri}")
             return
         last = edits[-1] if edits else None
+        offset = None
         if last is not None and last.start is not None:
             with contextlib.suppress(PositionError):  # the edit is applied; only the cue is lost
-                engine.edited(document, document.offset_at(*last.start) + len(last.text))
+                offset = document.offset_at(*last.start) + len(last.text)
+        engine.edited(document, offset)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: GhosttypeServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -549,7 +585,7 @@ async def _watch_files(ls: GhosttypeServer) -> None:
 
 def _engine(ls: GhosttypeServer) -> Engine:
     if ls.engine is None:  # a client that skipped initialize
-        ls.engine = Engine(ls.resolve_settings(), ls.send_status, ls.root)
+        ls.engine = ls.new_engine()
         ls.engine.context.set_roots(ls.roots)
     return ls.engine
 
