@@ -382,7 +382,8 @@ class Engine:
         """In a pause, the typing role's prompt (the pause model's KV cache then holds what the
         next pause at this place shares); invoked, the invoked request's."""
         plan = self._plan(document, offset, invoked=invoked, host=role.host)
-        answers = role.cache.get(plan.key)
+        deterministic = self.settings.completion.deterministic
+        answers = None if deterministic else role.cache.get(plan.key)
         if answers is not None:
             return answers, "cache"
         roots = self.context.workspace_roots

@@ -129,3 +129,13 @@ def test_the_pause_role_writes_to_the_backends_audit_log_unless_it_has_its_own()
 def _append(text: str) -> TextEdit:
     """Typed after "x = " (the end of the one-line documents here)."""
     return TextEdit(text, (0, 4), (0, 4))
+
+
+async def test_a_deterministic_invoked_request_asks_the_pause_model_every_time(tmp_path):
+    engine, _ = cascade(tmp_path, ManualClock())
+    engine.settings = with_overrides(engine.settings, completion={"deterministic": True})
+    document = engine.documents.open("file:///w/a.py", "x = ", "python", 1)
+    for _ in range(2):
+        reply = await engine.complete(document, 4, invoked=True)
+        assert (reply.source, reply.items[0].text) == ("model", "pause_answer()")
+    assert engine.stats.pause_answers == 2
