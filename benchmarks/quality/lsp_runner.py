@@ -135,9 +135,11 @@ class Session:
         format's special tokens (at the first newline with `one_line`, for tasks scored on their
         first line: the line is the same either way). `short`: the prompt of a first answer at a
         new place (first_answer.py): about 90 tokens of the lines around the cursor, nothing
-        else. `pp`: the server as shipped."""
+        else. `typing`: the typing model alone (no pause role: the 0.5B answers invoked requests
+        too). `pp`: the server as shipped."""
         completion: dict[str, Any] = {"deterministic": True}
-        settings: dict[str, Any] = {"completion": completion, "context": {}}
+        pause = {"kind": "off" if mode == "typing" else "auto"}
+        settings: dict[str, Any] = {"completion": completion, "context": {}, "pauseBackend": pause}
         if mode == "raw":
             completion["postprocess"] = False
             if one_line:
@@ -221,7 +223,7 @@ def task_on_disk(root: Path, task: Task, cross_file: bool) -> Iterator[Path]:
             path.unlink()
 
 
-ServerAnswers = dict[str, dict[str, Answer]]  # task id -> mode ("pp" | "raw" | "short") -> answer
+ServerAnswers = dict[str, dict[str, Answer]]  # task id -> mode (SERVER_MODES) -> answer
 
 
 async def run_batch(

@@ -24,9 +24,15 @@ RUNNER_NAMES = {
     "ghosttype": "ghosttype serve",
     "ghosttype-raw": "ghosttype, post-processing off",
     "ghosttype-short": "ghosttype, a new place's short prompt (~90 tokens around the cursor)",
+    "ghosttype-0.5b": "ghosttype, the typing model alone (no pause role)",
 }
 # The runners that go through `ghosttype serve`, and the mode each sets (lsp_runner.set_mode).
-SERVER_MODES = {"ghosttype": "pp", "ghosttype-raw": "raw", "ghosttype-short": "short"}
+SERVER_MODES = {
+    "ghosttype": "pp",
+    "ghosttype-raw": "raw",
+    "ghosttype-short": "short",
+    "ghosttype-0.5b": "typing",
+}
 MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 
 
