@@ -162,6 +162,11 @@ handlers["ghosttype/status"] = function(_, params, ctx)
   vim.cmd.redrawstatus({ bang = true })
 end
 
+-- The pause role has a better answer for the place of the shown suggestion (see suggestion.lua).
+handlers["ghosttype/refreshInlineCompletion"] = function(_, params, ctx)
+  require("ghosttype.suggestion").refresh(params, ctx.client_id)
+end
+
 local function log_message(default)
   return function(err, params, ctx)
     if params and params.message then

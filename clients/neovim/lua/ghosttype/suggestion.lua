@@ -296,6 +296,41 @@ function M.request(buf, trigger)
   end
 end
 
+--- Whether a refresh for `params` (textDocument {uri, version}, position) is about what is shown
+--- now: the buffer unedited since that version, the cursor at that position, a suggestion on
+--- screen. Anything else (a key typed meanwhile, a dismissed suggestion) ignores it.
+---@param buf integer
+---@param params table
+---@param encoding string
+local function refresh_applies(buf, params, encoding)
+  local document, position = params.textDocument, params.position
+  if type(document) ~= "table" or type(position) ~= "table" then
+    return false
+  end
+  if document.uri ~= vim.uri_from_bufnr(buf) or document.version ~= vim.lsp.util.buf_versions[buf] then
+    return false
+  end
+  local here = vim.lsp.util.make_position_params(0, encoding).position
+  return here.line == position.line and here.character == position.character and M.visible(buf)
+end
+
+--- The server's `ghosttype/refreshInlineCompletion`: the pause role's answer for the shown place
+--- differs from the one shown. Asks again through the normal path; on_result draws the reply in
+--- place of the old extmark in one step (never a moment without ghost text) and keeps the old
+--- one when the reply is empty.
+---@param params table
+---@param client_id integer
+function M.refresh(params, client_id)
+  local buf = vim.api.nvim_get_current_buf()
+  local client = vim.lsp.get_client_by_id(client_id)
+  if not client or type(params) ~= "table" or not in_insert_mode() then
+    return
+  end
+  if refresh_applies(buf, params, client.offset_encoding) then
+    M.request(buf, "automatic")
+  end
+end
+
 local function run_command(buf, candidate)
   local command = candidate.command
   local client = server.get_client(buf)
