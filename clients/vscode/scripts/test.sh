@@ -2,7 +2,8 @@
 # The VS Code extension's whole test, from nothing: Debian packages (when root), Node 24 from npm,
 # npm ci, build, VSIX, unit tests, then the end-to-end test in code-server (built once and cached
 # under ${XDG_CACHE_HOME:-$HOME/.cache}/ghosttype-ci/) driven by Debian's Chromium, against the real
-# `ghosttype serve` on the embedded model. Exits non-zero on any failure.
+# `ghosttype serve` on the embedded model, and the cascade's refresh on scripted backends
+# (test/e2e/refresh.mjs). Exits non-zero on any failure.
 #
 #   clients/vscode/scripts/test.sh [--unit-only]
 #
@@ -66,5 +67,8 @@ fi
 step "e2e in code-server with $SERVER"
 mkdir -p "$ARTIFACTS"
 node test/e2e/run.mjs --code-server "$CODE_SERVER" --vsix "$VSIX" --server "$SERVER" \
+  --artifacts "$ARTIFACTS" --chromium "$CHROMIUM"
+step "e2e: the cascade's refresh (scripted backends)"
+node test/e2e/refresh.mjs --code-server "$CODE_SERVER" --vsix "$VSIX" --server "$SERVER" \
   --artifacts "$ARTIFACTS" --chromium "$CHROMIUM"
 step "all VS Code tests passed"

@@ -20,6 +20,7 @@ import {
 
 import { CursorMoveTracker, MOVED_NOTIFICATION, type Place } from "./cursorMoves";
 import { findServer, type Discovery } from "./discovery";
+import { REFRESH_NOTIFICATION, RefreshTracker, type DocumentPlace } from "./refresh";
 import { languageEnabled, needsRestart, pickSection, SERVER_KEYS, toServerSettings, withLanguage, type ServerSettings } from "./settings";
 import { describeStatus, parseStatus, type ServerState } from "./statusModel";
 
@@ -69,6 +70,7 @@ class Controller implements vscode.Disposable {
   private readonly defaultHandlers = new WeakMap<LanguageClient, ErrorHandler>();
   private starting: Promise<void> | undefined;
   private readonly cursorMoves = new CursorMoveTracker((place) => this.sendCursorMove(place));
+  private readonly refreshes = new RefreshTracker<vscode.InlineCompletionItem>();
 
   constructor() {
     this.output = vscode.window.createOutputChannel("ghosttype", { log: true });
@@ -150,6 +152,27 @@ class Controller implements vscode.Disposable {
     }
     const { line, character } = editor.selection.active;
     this.cursorMoves[what]({ uri: editor.document.uri.toString(), line, character });
+  }
+
+  /**
+   * The pause role's answer for the shown suggestion's place differs from it: where the focused
+   * editor is still there, ask again. `showNext` does: it asks the provider (explicitly) and moves
+   * to the next item. An explicit request keeps the shown item first in the list (VS Code 1.139,
+   * where the tests run; `inlineSuggest.trigger` alone therefore leaves the old one shown), so the
+   * next one is the new reply; where it is not kept the new reply is the only item. The shown ghost text stays until the new one replaces it (no flicker); the provider
+   * keeps it when that reply is empty, and the command does nothing with no suggestion visible.
+   */
+  private onRefresh(params: unknown): void {
+    const editor = vscode.window.activeTextEditor;
+    let cursor: DocumentPlace | undefined;
+    if (editor !== undefined && editor.selection.isEmpty) {
+      const { line, character } = editor.selection.active;
+      cursor = { uri: editor.document.uri.toString(), version: editor.document.version, line, character };
+    }
+    if (this.refreshes.refresh(params, cursor)) {
+      this.output.debug(`${REFRESH_NOTIFICATION}: asking again at ${cursor?.line ?? 0}:${cursor?.character ?? 0}`);
+      void vscode.commands.executeCommand("editor.action.inlineSuggest.showNext");
+    }
   }
 
   /** A cue only: the server prepares the prompts there; one never sent costs speed, nothing else. */
@@ -249,7 +272,9 @@ class Controller implements vscode.Disposable {
                 `${items.length} item(s)${typeof first === "string" ? ` ${JSON.stringify(first)}` : ""}`,
             );
           }
-          return result;
+          const place = { uri: document.uri.toString(), version: document.version, line: position.line, character: position.character };
+          const kept = this.refreshes.replied(place, items);
+          return kept === items ? result : [...kept];
         },
       },
     };
@@ -264,6 +289,7 @@ class Controller implements vscode.Disposable {
       this.output.debug(`status ${status.state}${status.message ? `: ${status.message}` : ""}`);
       this.setState(status.state, status.message);
     });
+    client.onNotification(REFRESH_NOTIFICATION, (params: unknown) => this.onRefresh(params));
     client.onDidChangeState((event) => {
       if (event.newState === State.Running) {
         this.running.add(client);
@@ -468,7 +494,8 @@ class Controller implements vscode.Disposable {
       void vscode.window.showInformationMessage(
         `ghosttype: ${String(s["requests"] ?? 0)} requests, ${String(s["accepted"] ?? 0)} accepted, ` +
           `${String(s["cacheHits"] ?? 0)} cache hits, ${String(s["cancelled"] ?? 0)} cancelled, ` +
-          `${String(s["cursorMoves"] ?? 0)} cursor moves; ` +
+          `${String(s["cursorMoves"] ?? 0)} cursor moves, ` +
+          `${String(s["pauseAnswers"] ?? 0)} pause answers (${String(s["pauseReplaced"] ?? 0)} replaced); ` +
           `latency p50 ${String(latency["p50"] ?? "-")} ms, p95 ${String(latency["p95"] ?? "-")} ms`,
       );
     } catch (error) {
