@@ -107,6 +107,11 @@ class BackendHost:
             self._loading = asyncio.create_task(self._load())
         return self._loading
 
+    async def _started(self) -> None:
+        """Waits for the load. A waiter that is cancelled (a request the client gave up on, a
+        pause that ended) leaves the load going: it is everyone's."""
+        await asyncio.shield(self.start())
+
     async def _load(self) -> None:
         self._start_error = None
         try:
@@ -137,14 +142,14 @@ class BackendHost:
 
     async def start_error(self) -> BackendError | None:
         """Waits for the start; the error it ended with, if any."""
-        await self.start()
+        await self._started()
         return self._start_error
 
     async def ready(self) -> Backend | None:
         """The started backend, or None when it failed to start or is in a backoff pause. A
         failed start is tried again once its pause is over (in the background: this request
         gets None, the next ones wait for the start)."""
-        await self.start()
+        await self._started()
         if self._start_error is not None and self.clock.now() >= self._retry_start_at:
             self._loading = asyncio.create_task(self._load())
             return None
@@ -187,7 +192,7 @@ class BackendHost:
 
     async def check(self) -> list[str]:
         """`doctor`: what the backend says about itself (raises BackendError when unwell)."""
-        await self.start()
+        await self._started()
         if self._backend is None:
             raise self._start_error or BackendError("the backend did not start")
         return await self._backend.check()

@@ -329,7 +329,10 @@ class Engine:
         if answers and source != "typed-through":
             self._start_prefetch(document, offset, answers[0])
         if self.pause is not None and not by_pause and source != "pause":
-            self.pauses.start(lambda: self._pause_answer(document, offset, answers), PAUSE_AFTER_S)
+            shown_at = self.clock.now()
+            self.pauses.start(
+                lambda: self._pause_answer(document, offset, answers, shown_at), PAUSE_AFTER_S
+            )
         if not answers:
             return Reply(source=source if source != "model" else "none")
         items = tuple(Suggestion(f"gt-{next(self._ids)}", a.text, a.replace_after) for a in answers)
@@ -396,7 +399,9 @@ class Engine:
             self.stats.pause_answers += 1
         return answers, "model"
 
-    async def _pause_answer(self, document: Document, offset: int, shown: Answers) -> None:
+    async def _pause_answer(
+        self, document: Document, offset: int, shown: Answers, shown_at: float
+    ) -> None:
         """The person paused at a place the typing role answered: the pause role answers it too,
         once the typing role's own follow-up work is done (both models at once on the CPU would
         slow both). An answer that differs from the one shown is kept for the request the
@@ -410,6 +415,7 @@ class Engine:
         if backend is None:
             return
         answers, _ = await self._pause_answers(document, offset, role, backend, invoked=False)
+        self.stats.pause_answer_ms.append((self.clock.now() - shown_at) * 1000)
         if not answers or answers[:1] == shown[:1]:
             return  # nothing better to show: the shown suggestion stays, no flicker
         if self.documents.get(document.uri) is not document:

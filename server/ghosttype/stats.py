@@ -43,6 +43,8 @@ class Stats:
     pause_replaced: int = 0
     errors: int = 0
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
+    # From a typing reply to the pause role's answer for its place (pauses that lasted).
+    pause_answer_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
 
     def as_dict(self) -> dict[str, Any]:
         latencies = list(self.latencies_ms)
@@ -70,5 +72,10 @@ class Stats:
             "grownDiffers": self.grown_differs,
             "pauseAnswers": self.pause_answers,
             "pauseReplaced": self.pause_replaced,
+            "pauseAnswerMs": {
+                "p50": round(percentile(list(self.pause_answer_ms), 0.50), 2),
+                "p90": round(percentile(list(self.pause_answer_ms), 0.90), 2),
+                "count": len(self.pause_answer_ms),
+            },
             "errors": self.errors,
         }

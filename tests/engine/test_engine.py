@@ -451,3 +451,20 @@ async def test_an_excluded_file_is_never_sent_not_even_to_complete_it(tmp_path, 
     assert reply.items == () and engine.stats.model_calls == 0
     allowed = engine.documents.open((tmp_path / "app.py").as_uri(), "x = ", "python", 1)
     assert (await engine.complete(allowed, 4, invoked=True)).items
+
+
+async def test_a_request_cancelled_while_the_model_loads_leaves_the_load_going(tmp_path):
+    # The client gives up on its first request (typing on, $/cancelRequest) while the model
+    # loads: the load goes on, and the next request is answered once it is done.
+    engine, backends = engine_with_backend(tmp_path, SlowLoadingCountingBackend)
+    engine.start()
+    document = open_doc(engine, "x = ")
+    first = asyncio.create_task(engine.complete(document, 4))
+    await until(lambda: bool(backends))
+    await settle()
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    backends[0].loaded.set()
+    reply = await asyncio.wait_for(engine.complete(document, 4), 5)
+    assert [item.text for item in reply.items] == ["compute(1, 2)"]
