@@ -62,10 +62,15 @@ def cascade_settings(editor) -> dict:
     }
 
 
+def run_cascade(editor, body: str) -> None:
+    """Runs the Lua `body` (after HELPERS) in Neovim on a small Python file, both roles scripted."""
+    editor.run(HELPERS + body, content="import os\n\n", settings=cascade_settings(editor))
+
+
 def test_the_pause_answer_replaces_the_shown_suggestion_without_a_gap(editor):
-    editor.run(
-        HELPERS
-        + """
+    run_cascade(
+        editor,
+        """
         T.type("Gox = ")
         T.expect_ghost("typing()")
         local seen, stop = sample_ghosts()
@@ -78,15 +83,13 @@ def test_the_pause_answer_replaces_the_shown_suggestion_without_a_gap(editor):
         T.wait("the accepted text", function() return T.line(3) == "x = paused()" end)
         T.type("<Esc>")
         """,
-        content="import os\n\n",
-        settings=cascade_settings(editor),
     )
 
 
 def test_a_key_typed_before_the_pause_answer_keeps_the_typing_suggestion(editor):
-    editor.run(
-        HELPERS
-        + """
+    run_cascade(
+        editor,
+        """
         T.type("Gox = ")
         T.expect_ghost("typing()")
         local seen, stop = sample_ghosts()
@@ -99,15 +102,13 @@ def test_a_key_typed_before_the_pause_answer_keeps_the_typing_suggestion(editor)
         T.eq(stats().pauseReplaced, 0, "no refresh")
         T.type("<Esc>")
         """,
-        content="import os\n\n",
-        settings=cascade_settings(editor),
     )
 
 
 def test_the_same_answer_from_both_roles_keeps_the_suggestion(editor):
-    editor.run(
-        HELPERS
-        + """
+    run_cascade(
+        editor,
+        """
         local before = stats().pauseAnswers
         T.type("Goy = ")
         T.expect_ghost("same()")
@@ -119,17 +120,15 @@ def test_the_same_answer_from_both_roles_keeps_the_suggestion(editor):
         T.eq(stats().pauseReplaced, 0, "no refresh")
         T.type("<Esc>")
         """,
-        content="import os\n\n",
-        settings=cascade_settings(editor),
     )
 
 
 def test_a_refresh_for_another_version_or_place_is_ignored(editor):
     # The server never sends these (a keystroke stops the pause role); the plugin's own check is
     # driven through its handler, and a request it sent would show in the server's count.
-    editor.run(
-        HELPERS
-        + """
+    run_cascade(
+        editor,
+        """
         T.type("Goy = ")
         T.expect_ghost("same()")
         local handler = T.client.handlers["ghosttype/refreshInlineCompletion"]
@@ -152,6 +151,4 @@ def test_a_refresh_for_another_version_or_place_is_ignored(editor):
         T.expect_ghost("same()")
         T.type("<Esc>")
         """,
-        content="import os\n\n",
-        settings=cascade_settings(editor),
     )

@@ -106,7 +106,7 @@ export async function openCodeServer({ codeServer: codeServerPath, vsix, chromiu
 
   let codeServer;
   let browser;
-  const close = async (failed, artifacts, keep = false) => {
+  const close = async (failed, artifacts, keep = false, logsName = "vscode-e2e-logs") => {
     if (browser) await browser.close().catch(() => {});
     if (codeServer && codeServer.exitCode === null) {
       try {
@@ -115,7 +115,7 @@ export async function openCodeServer({ codeServer: codeServerPath, vsix, chromiu
     }
     await sleep(500);
     if (failed && artifacts) {
-      const dest = path.join(artifacts, "vscode-e2e-logs");
+      const dest = path.join(artifacts, logsName);
       fs.rmSync(dest, { recursive: true, force: true });
       fs.mkdirSync(dest, { recursive: true });
       try {
@@ -125,6 +125,7 @@ export async function openCodeServer({ codeServer: codeServerPath, vsix, chromiu
       console.error(`logs kept in ${dest}`);
     }
     if (!keep) fs.rmSync(root, { recursive: true, force: true });
+    else log(`kept ${root}`);
   };
   const opened = { root, userData, workspace, close, page: undefined, codeServer: undefined };
   try {
@@ -134,6 +135,9 @@ export async function openCodeServer({ codeServer: codeServerPath, vsix, chromiu
       timeout: 120_000,
     });
     if (install.status !== 0) throw new Error(`installing the VSIX failed (exit ${install.status}):\n${install.stdout}\n${install.stderr}`);
+    const installed = fs.readdirSync(extensions).filter((d) => d.startsWith("ghosttype."));
+    if (installed.length !== 1) throw new Error(`the VSIX did not install (extensions folder: ${fs.readdirSync(extensions)})`);
+    log(`installed ${installed[0]}`);
     const port = await freePort();
     const csLog = fs.openSync(path.join(root, "code-server.log"), "w");
     codeServer = spawn(

@@ -52,6 +52,11 @@ const pauseCounts = async (page) => {
   return { answers: Number(match[1]), replaced: Number(match[2]) };
 };
 
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+for (const stale of ["vscode-e2e-refresh-failure.png", "vscode-e2e-refresh-logs"]) {
+  fs.rmSync(path.join(ARTIFACTS, stale), { recursive: true, force: true });
+}
+
 let opened;
 let failed = false;
 try {
@@ -129,7 +134,7 @@ try {
     if (page) await page.screenshot({ path: path.join(ARTIFACTS, "vscode-e2e-refresh-failure.png") });
   } catch {}
 } finally {
-  await (opened ?? { close: async () => {} }).close(failed, ARTIFACTS, Boolean(args.keep));
+  await opened?.close(failed, ARTIFACTS, Boolean(args.keep), "vscode-e2e-refresh-logs");
   fs.rmSync(scriptsDir, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
