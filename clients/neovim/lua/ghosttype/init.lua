@@ -58,6 +58,7 @@ function M.setup(opts)
   require("ghosttype.commands").define()
 
   local group = vim.api.nvim_create_augroup("ghosttype", { clear = true })
+  require("ghosttype.actions").setup(group)
   vim.api.nvim_create_autocmd("ColorScheme", { group = group, callback = define_highlights })
   vim.api.nvim_create_autocmd("FileType", {
     group = group,
@@ -139,11 +140,17 @@ function M.status(buf)
 end
 
 --- A statusline component: "ghosttype:ready", "ghosttype:busy", … or "" where ghosttype is not
---- attached. Example: vim.o.statusline = "%f %= %{v:lua.require'ghosttype'.statusline()}"
+--- attached; while a code action runs, its progress follows ("ghosttype:ready Write docstring:
+--- writing the docstring"). Example: vim.o.statusline = "%f %= %{v:lua.require'ghosttype'.statusline()}"
 ---@return string
 function M.statusline()
   local status = M.status()
-  return status and ("ghosttype:" .. status.state) or ""
+  if not status then
+    return ""
+  end
+  local client = server.get_client(vim.api.nvim_get_current_buf())
+  local running = client and require("ghosttype.actions").progress(client.id) or ""
+  return "ghosttype:" .. status.state .. (running ~= "" and (" " .. running) or "")
 end
 
 return M
