@@ -3,7 +3,8 @@
 # npm ci, build, VSIX, unit tests, then the end-to-end test in code-server (built once and cached
 # under ${XDG_CACHE_HOME:-$HOME/.cache}/ghosttype-ci/) driven by Debian's Chromium, against the real
 # `ghosttype serve` on the embedded model, and the cascade's refresh on scripted backends
-# (test/e2e/refresh.mjs). Exits non-zero on any failure.
+# (test/e2e/refresh.mjs), and the code actions on a scripted backend (test/e2e/actions.mjs). Exits
+# non-zero on any failure.
 #
 #   clients/vscode/scripts/test.sh [--unit-only]
 #
@@ -70,5 +71,8 @@ node test/e2e/run.mjs --code-server "$CODE_SERVER" --vsix "$VSIX" --server "$SER
   --artifacts "$ARTIFACTS" --chromium "$CHROMIUM"
 step "e2e: the cascade's refresh (scripted backends)"
 node test/e2e/refresh.mjs --code-server "$CODE_SERVER" --vsix "$VSIX" --server "$SERVER" \
+  --artifacts "$ARTIFACTS" --chromium "$CHROMIUM"
+step "e2e: code actions (scripted backend)"
+node test/e2e/actions.mjs --code-server "$CODE_SERVER" --vsix "$VSIX" --server "$SERVER" \
   --artifacts "$ARTIFACTS" --chromium "$CHROMIUM"
 step "all VS Code tests passed"

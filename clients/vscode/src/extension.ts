@@ -18,6 +18,7 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 
+import { commandArguments } from "./actions";
 import { CursorMoveTracker, MOVED_NOTIFICATION, type Place } from "./cursorMoves";
 import { findServer, type Discovery } from "./discovery";
 import { REFRESH_NOTIFICATION, RefreshTracker, type DocumentPlace } from "./refresh";
@@ -252,6 +253,18 @@ class Controller implements vscode.Disposable {
       middleware: {
         workspace: {
           configuration: (params, token, next) => this.answerConfiguration(params, token, next),
+        },
+        // ghosttype.refactor needs the person's instruction (docs/actions.md).
+        executeCommand: async (command, args, next) => {
+          const sent = await commandArguments(command, args, () =>
+            vscode.window.showInputBox({
+              title: "ghosttype: Refactor with an instruction",
+              prompt: "How should the code change? (empty: the comment right above it)",
+              placeHolder: "e.g. use a dict instead of the if chain",
+              ignoreFocusOut: true,
+            }),
+          );
+          return sent === undefined ? undefined : next(command, sent);
         },
         provideInlineCompletionItems: async (document, position, context, token, next) => {
           if (!this.enabledFor(document.languageId)) {
