@@ -23,7 +23,11 @@ Runs (`--runs`, comma-separated):
   soak      the `scripted` backend, 10,000 requests: the server's RSS at request 1,000 and 10,000.
 
     .venv/bin/python benchmarks/latency.py [--quick] [--runs newplace,scripted,embedded,naive,soak]
-                                           [--json PATH] [--seed N]
+                                           [--pause auto|off] [--json PATH] [--seed N]
+
+`--pause auto` (the default configuration, the cascade) lets the 1.5B answer in pauses: each
+site ends with the typist holding still until it has answered (up to 20 s), and the report gives
+the time from the typing reply to its answer; `--pause off` measures the 0.5B alone.
 
 The report leads with what hurts most: the first ghost text at a place the KV cache does not hold
 (the newplace run, with the naive client on the same states), with the prompt tokens it had to
@@ -489,9 +493,14 @@ def scripted_config(folder: Path, delay_ms: int = 0) -> Path:
     return config
 
 
-def embedded_config(folder: Path, threads: int = 0) -> Path:
+def embedded_config(folder: Path, threads: int = 0, pause: str = "auto") -> Path:
+    """The default configuration (`pause` "auto": the cascade, the 1.5B answering pauses), or
+    the typing model alone ("off")."""
     config = folder / "ghosttype.toml"
-    config.write_text(f'[backend]\nkind = "embedded"\nthreads = {threads}\n')
+    config.write_text(
+        f'[backend]\nkind = "embedded"\nthreads = {threads}\n\n'
+        f'[pauseBackend]\nkind = "{pause}"\nthreads = {threads}\n'
+    )
     return config
 
 
@@ -601,6 +610,26 @@ async def type_sites(
         await type_site(
             editor, lines, site, typing, result, label, reply_timeout, last_calls, record_text
         )
+        if args.pause != "off":
+            await hold_for_the_pause_model(client, result)
+
+
+# The person stops at the end of what they typed and reads: the pause model answers there.
+HOLD_S = 20.0
+
+
+async def hold_for_the_pause_model(client: LspClient, result: RunResult) -> None:
+    """Waits (up to HOLD_S) for the pause model's answer at the last place, so every site has a
+    pause that lasted: the short pauses while typing keep only the pause answers that were fast
+    enough, and would flatter the figure."""
+    answered = (await client.stats())["pauseAnswerMs"]["count"]
+    deadline = time.perf_counter() + HOLD_S
+    while time.perf_counter() < deadline:
+        if (await client.stats())["pauseAnswerMs"]["count"] > answered:
+            result.extra["held_pauses_answered"] = result.extra.get("held_pauses_answered", 0) + 1
+            return
+        await asyncio.sleep(0.1)
+    result.extra["held_pauses_unanswered"] = result.extra.get("held_pauses_unanswered", 0) + 1
 
 
 def _collect(result: RunResult, future: asyncio.Future[Any], sent: float) -> None:
@@ -635,7 +664,9 @@ async def run_embedded(args: argparse.Namespace, scratch: Path) -> RunResult:
         siblings = sorted(p for p in copied.glob("*.py") if p != target)[:3]
         targets.append((target, siblings))
     started = time.perf_counter()
-    client = await start_client(embedded_config(scratch, args.threads), workspace, scratch)
+    client = await start_client(
+        embedded_config(scratch, args.threads, args.pause), workspace, scratch
+    )
     result.extra["load_s"] = round(time.perf_counter() - started, 2)
     rng = random.Random(args.seed)
     try:
@@ -647,6 +678,7 @@ async def run_embedded(args: argparse.Namespace, scratch: Path) -> RunResult:
             await type_sites(client, result, target, text, sites, rng, args, record_text=True)
             client.notify("textDocument/didClose", {"textDocument": {"uri": target.as_uri()}})
         result.stats = await client.stats()
+        result.extra["rss_mb"] = rss_mb(client.process.pid)
         result.extra["open_documents"] = {
             str(t.relative_to(workspace)): [str(s.relative_to(workspace)) for s in sib]
             for t, sib in targets
@@ -956,6 +988,36 @@ def report(summary: dict[str, Any], meta: dict[str, Any]) -> str:
             (e["singleLinePauseLatencyMsP50"] or 1e9) <= 500,
         )
         row("embedded: mid-line pauses p50", f"{fmt(e['midLinePauseLatencyMsP50'])} ms", "", None)
+        pause = e["serverStats"].get("pauseAnswerMs", {})
+        if pause.get("count"):
+            server = e["serverStats"]
+            extra = e["extra"]
+            row(
+                "embedded: the pause model's answer, typing reply -> answer, p50 / p90 "
+                f"({pause['count']} pauses; add the typing reply's time for the last keystroke)",
+                f"{fmt(pause['p50'])} / {fmt(pause['p90'])} ms",
+                "<= 2000 ms (from the last keystroke)",
+                (pause["p50"] or 1e9) + (p["p50"] or 0) <= 2000,
+            )
+            row(
+                "embedded: ... answers that differed from the typing model's (refresh sent)",
+                f"{server['pauseReplaced']} of {server['pauseAnswers']}",
+                "",
+                None,
+            )
+            row(
+                "embedded: ... held pauses at the end of each site answered / not in 20 s",
+                f"{extra.get('held_pauses_answered', 0)} / {extra.get('held_pauses_unanswered', 0)}",
+                "",
+                None,
+            )
+        if "rss_mb" in e["extra"]:
+            row(
+                "embedded: server RSS after the run",
+                f"{fmt(e['extra']['rss_mb'])} MB",
+                "<= 2500 MB",
+                e["extra"]["rss_mb"] <= 2500,
+            )
         row(
             "embedded: pauses with ghost text", f"{e['pausesWithGhost']} of {e['pauses']}", "", None
         )
@@ -1044,7 +1106,8 @@ def report(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         row("soak: RSS growth", f"{100 * growth:+.1f}%", "<= 10%", growth <= 0.10)
     header = (
         f"ghosttype latency benchmark  ({meta['command']})\n"
-        f"machine: {meta['machine']}; load average at start {meta['load_start']}, at end {meta['load_end']}"
+        f"machine: {meta['machine']}; load average at start {meta['load_start']}, at end {meta['load_end']}\n"
+        f"configuration: {meta['configuration']}"
     )
     return render_table(header, rows)
 
@@ -1116,6 +1179,9 @@ async def main_async(args: argparse.Namespace) -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores ({platform.platform()})",
         "load_start": load_start,
         "load_end": tuple(round(x, 2) for x in os.getloadavg()),
+        "configuration": "cascade (0.5B typing, 1.5B pauses)"
+        if args.pause == "auto"
+        else "0.5B alone",
         "seconds": timings,
     }
     print(report(summary, meta))
@@ -1143,6 +1209,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument(
         "--threads", type=int, default=0, help="llama.cpp threads (embedded, naive); 0: default"
+    )
+    parser.add_argument(
+        "--pause",
+        choices=("auto", "off"),
+        default="auto",
+        help="auto: the default cascade (the 1.5B answers pauses); off: the 0.5B alone",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every pause")

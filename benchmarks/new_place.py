@@ -76,7 +76,9 @@ def workspace_files(scratch: Path) -> tuple[Path, list[tuple[Path, list[Path]]]]
 async def run_new_place(args: argparse.Namespace, scratch: Path) -> RunResult:
     result = RunResult("newplace")
     workspace, targets = workspace_files(scratch)
-    client = await start_client(embedded_config(scratch, args.threads), workspace, scratch)
+    client = await start_client(
+        embedded_config(scratch, args.threads, args.pause), workspace, scratch
+    )
     rng = random.Random(args.seed)
     opened_count, jump_count = (3, 8) if args.quick else (8, 40)
     editors: list[tuple[Editor, list[str], list[int], str]] = []
