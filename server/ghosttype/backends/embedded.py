@@ -240,6 +240,10 @@ class EmbeddedBackend:
                 n_batch=256,
                 n_threads=self.settings.threads or default_threads(),
                 n_gpu_layers=gpu_layers(self.settings.gpu_layers, llama_supports_gpu_offload()),
+                # llama.cpp's CPU backend copies the weights into its own layout for its kernels:
+                # mapped, the file's pages stayed resident beside the copy (the 1.5B: 1,873 MB of
+                # RSS mapped, 1,281 MB read).
+                use_mmap=False,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as error:
