@@ -121,6 +121,21 @@ class Session:
             )
         )
         self.client.initialized(types.InitializedParams())
+        if self.settings.get("completion", {}).get("checkNames", True):
+            await self._index_built()
+
+    async def _index_built(self, limit_s: float = 120) -> None:
+        """Waits for the server's first symbol index (the name check applies only once it is
+        built): a workspace asked at once would be answered without it. A server without one
+        (older commits) answers at once."""
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            stats = await self.client.workspace_execute_command_async(
+                types.ExecuteCommandParams("ghosttype.stats")
+            )
+            if (stats or {}).get("symbols", {"ready": True}).get("ready", True):
+                return
+            await asyncio.sleep(0.2)
 
     async def stop(self) -> None:
         try:
