@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from ghosttype.actions import model as action_model
 from ghosttype.actions.model import ActionModel, model_host
 from ghosttype.backends import ChatMessage, GenerationParams, Usage
-from ghosttype.config import ActionsSettings, BackendSettings, Settings
+from ghosttype.config import ActionsSettings, BackendSettings, Settings, with_overrides
 from ghosttype.engine import Engine
 from ghosttype.prompts import pick_format
 
@@ -100,7 +100,9 @@ async def test_the_action_waits_while_requests_keep_coming(monkeypatch):
 
 def test_one_setting_picks_the_model_that_serves_actions():
     engine = Engine(Settings())
+    assert engine.pause is not None  # by default the cascade's 1.5B is the pause role
+    assert model_host(engine, ActionsSettings(model="pause")) is engine.pause.host
     assert model_host(engine, ActionsSettings(model="typing")) is engine.host
-    pause = getattr(engine, "pause", None)
-    expected = pause.host if pause is not None else engine.host
-    assert model_host(engine, ActionsSettings(model="pause")) is expected
+    without = Engine(with_overrides(Settings(), pause_backend={"kind": "off"}))
+    assert without.pause is None
+    assert model_host(without, ActionsSettings(model="pause")) is without.host

@@ -41,10 +41,8 @@ Progress = Callable[[str], None]
 def model_host(engine: Engine, settings: ActionsSettings) -> BackendHost:
     """The host that serves actions: the pause role's where `actions.model` asks for it and the
     engine has one, else the typing role's."""
-    # The pause role (engine.pause, the cascade's larger model) where the engine has one.
-    pause = getattr(getattr(engine, "pause", None), "host", None)
-    if settings.model == "pause" and isinstance(pause, BackendHost):
-        return pause
+    if settings.model == "pause" and engine.pause is not None:
+        return engine.pause.host
     return engine.host
 
 
