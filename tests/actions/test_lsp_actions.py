@@ -168,6 +168,23 @@ async def test_refactor_takes_the_instruction_as_the_commands_argument(client: L
     assert change.edits[0].new_text == "def add(a, b):\n    return b + a"
 
 
+async def test_resolving_refactor_which_carries_a_command_computes_nothing(client):
+    # VS Code and Neovim resolve every action without an edit, Refactor too: it must come back
+    # as it went, without a progress or a warning (the instruction is asked for first).
+    uri = open_source(client, "resolve_refactor.py")
+    actions = await code_actions(client, uri, 1, 8)
+    command = command_of(by_title(actions, "ghosttype: Refactor with an instruction"))
+    refactor = types.CodeAction(  # as sent (pytest-lsp reads it back as a Command)
+        "ghosttype: Refactor with an instruction",
+        kind="refactor.rewrite.ghosttype.instruction",
+        command=types.Command("refactor", command["command"], arguments=command["arguments"]),
+    )
+    before = set(client.progress_reports)
+    resolved = await client.code_action_resolve_async(refactor)
+    assert resolved.title == refactor.title and resolved.edit is None
+    assert set(client.progress_reports) == before
+
+
 async def test_bad_input_is_a_message_and_the_server_keeps_serving(client: LanguageClient):
     uri = open_source(client, "bad.py", "import os\n\n\n")
     data = {"action": "tests", "uri": uri, "start": 11, "end": 11}

@@ -31,6 +31,14 @@ def test_the_innermost_definition_at_the_range_is_the_target():
     assert find_target(e.context.syntax, document, line, line + 3).name == "add"
 
 
+def test_a_cursor_at_the_end_of_a_definitions_last_line_is_in_it():
+    e = engine()
+    text = "def add(a, b):\n    return a + b"  # no line end after it
+    document = e.documents.open("file:///w/end.py", text, "python", 1)
+    target = find_target(e.context.syntax, document, len(text), len(text))
+    assert target is not None and target.name == "add"
+
+
 def test_javascript_functions_and_named_arrows():
     e = engine()
     document = e.documents.open("file:///w/a.js", JS, "javascript", 1)

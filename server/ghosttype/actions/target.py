@@ -38,6 +38,9 @@ def find_target(syntax: SyntaxIndex, document: Document, start: int, end: int) -
     parsed = syntax.parsed(document)
     if parsed is not None:
         node = _definition_at(parsed, start, end)
+        if node is None and start == end > 0:
+            # A cursor at the very end of a definition's last line is just past its last byte.
+            node = _definition_at(parsed, start - 1, start - 1)
         if node is not None:
             return _definition(parsed, node)
     if end > start and document.text[start:end].strip():

@@ -73,6 +73,10 @@ def register(server: LanguageServer, engine_of: Callable[[Any], Engine]) -> None
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve(ls: LanguageServer, action: types.CodeAction) -> types.CodeAction:
+        if action.data is None:
+            # Refactor carries a command (the client asks the instruction first); clients
+            # resolve every action without an edit, that one too: nothing to compute here.
+            return action
         outcome = await _run(ls, actions_of(ls), action.data, action.title)
         if outcome is not None and outcome.edits:
             action.edit = _workspace_edit(ls, outcome.edits)
