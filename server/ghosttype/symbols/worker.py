@@ -242,4 +242,9 @@ def serve() -> None:
             answer: tuple[str, object] = ("ok", FUNCTIONS[name](*args))
         except Exception as error:  # one bad file must not end the worker
             answer = ("error", f"{type(error).__name__}: {error}")
-        _write(answers, answer)
+        try:
+            _write(answers, answer)
+        except (BrokenPipeError, ValueError):  # the server is gone: so is the reason to work
+            # Python flushes stdout once more at exit: into /dev/null, not onto stderr.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
