@@ -383,8 +383,17 @@ class Engine:
         self, document: Document, offset: int, role: Role, backend: Backend, invoked: bool
     ) -> tuple[Answers | None, str]:
         """In a pause, the typing role's prompt (the pause model's KV cache then holds what the
-        next pause at this place shares); invoked, the invoked request's."""
+        next pause at this place shares), or where the pause model's KV cache lacks too much of
+        it, the lines around the cursor (first_answer.py); invoked, the invoked request's."""
         plan = self._plan(document, offset, invoked=invoked, host=role.host)
+        budget = None
+        if not invoked:
+            budget = first_answer.short_budget(
+                backend, plan.prompt, first_answer.PAUSE_ANSWER_PREFILL_S
+            )
+        if budget is not None:
+            completion = self.settings.completion
+            plan = self.planner.short(plan, document, offset, budget, backend, completion)
         deterministic = self.settings.completion.deterministic
         answers = None if deterministic else role.cache.get(plan.key)
         if answers is not None:

@@ -25,14 +25,21 @@ SHORT_PROMPT_MIN_TOKENS = 48
 FULL_PROMPT_SLACK = 1.5
 FULL_LANE = 0
 SHORT_LANE = 1
+# The same for the pause role's answer in a pause (engine._pause_answer): the 1.5B evaluates ~80
+# prompt tokens/s on 2 cores, so its full prompt at a place took 11 s (benchmarks/latency.py);
+# the person reads the typing model's suggestion meanwhile, so it may spend more than a first
+# answer.
+PAUSE_ANSWER_PREFILL_S = 1.0
 
 
-def short_budget(backend: Backend, full: Prompt) -> int | None:
-    """The short prompt's token budget when `full` cannot be evaluated in time; None when it can,
-    or when the backend cannot tell (an HTTP server keeps its own cache)."""
+def short_budget(
+    backend: Backend, full: Prompt, prefill_s: float = FIRST_ANSWER_PREFILL_S
+) -> int | None:
+    """The short prompt's token budget when `full` cannot be evaluated within `prefill_s`; None
+    when it can, or when the backend cannot tell (an HTTP server keeps its own cache)."""
     if not isinstance(backend, KeepsPrompts):
         return None
-    affordable = max(SHORT_PROMPT_MIN_TOKENS, int(backend.prefill_rate() * FIRST_ANSWER_PREFILL_S))
+    affordable = max(SHORT_PROMPT_MIN_TOKENS, int(backend.prefill_rate() * prefill_s))
     if backend.uncached_tokens(full, FULL_LANE) <= affordable * FULL_PROMPT_SLACK:
         return None
     return affordable

@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 
 from ghosttype.backends.base import GenerationParams, Usage
-from ghosttype.config import with_overrides
-from ghosttype.engine import CUE_AFTER_S, FAR_EDIT_LINES
-from ghosttype.first_answer import FIRST_ANSWER_PREFILL_S
+from ghosttype.config import Settings, with_overrides
+from ghosttype.engine import CUE_AFTER_S, FAR_EDIT_LINES, PAUSE_AFTER_S, Engine
+from ghosttype.first_answer import FIRST_ANSWER_PREFILL_S, PAUSE_ANSWER_PREFILL_S
+from tests.conftest import write_script
 from tests.engine.manual_clock import ManualClock, settle, until
 from tests.engine.test_engine import WarmRecordingBackend, engine_with_backend
 
@@ -155,3 +156,35 @@ async def test_an_edit_far_from_the_last_request_is_a_cue_and_a_near_one_is_not(
     engine.edited(document, far)
     await until(lambda: len(backend.runs) > runs)
     assert backend.runs[runs][0] == "warm"
+
+
+async def test_in_a_pause_the_pause_model_answers_from_a_short_prompt_where_it_lacks_the_full(
+    tmp_path,
+):
+    # The pause role's model (the 1.5B, ~80 prompt tokens/s) took 11 s for a place's full prompt;
+    # where its KV cache lacks it, a pause answer comes from the lines around the cursor.
+    clock = ManualClock()
+    script = write_script(tmp_path, {"rules": [{"endsWith": "x = ", "text": "full_answer()"}]})
+    settings = with_overrides(
+        Settings(),
+        backend={"kind": "scripted", "script": str(script)},
+        pause_backend={"kind": "scripted", "script": str(script)},
+        completion={"debounce_ms": 0},
+    )
+    backends: list[KvBackend] = []
+    engine = Engine(
+        settings,
+        backend_factory=lambda s: backends.append(KvBackend(s)) or backends[-1],
+        clock=clock,
+    )
+    await engine.wait_ready()
+    await engine.wait_pause_ready()
+    pause = backends[1]
+    text = long_file() + "x = "
+    document = engine.documents.open("file:///w/a.py", text, "python", 1)
+    await engine.complete(document, len(text))
+    await clock.advance(PAUSE_AFTER_S)
+    await until(lambda: engine.stats.pause_answers == 1)
+    (what, lane, length), *_ = pause.runs
+    assert (what, lane) == ("generate", 1)  # the short prompt's plan (one lane: lane 0's cache)
+    assert length <= RATE * PAUSE_ANSWER_PREFILL_S + 16
