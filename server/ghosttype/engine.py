@@ -386,11 +386,8 @@ class Engine:
         next pause at this place shares), or where the pause model's KV cache lacks too much of
         it, the lines around the cursor (first_answer.py); invoked, the invoked request's."""
         plan = self._plan(document, offset, invoked=invoked, host=role.host)
-        budget = None
-        if not invoked:
-            budget = first_answer.short_budget(
-                backend, plan.prompt, first_answer.PAUSE_ANSWER_PREFILL_S
-            )
+        prefill_s = first_answer.PAUSE_ANSWER_PREFILL_S
+        budget = None if invoked else first_answer.short_budget(backend, plan.prompt, prefill_s)
         if budget is not None:
             completion = self.settings.completion
             plan = self.planner.short(plan, document, offset, budget, backend, completion)
@@ -424,6 +421,8 @@ class Engine:
         if backend is None:
             return
         answers, _ = await self._pause_answers(document, offset, role, backend, invoked=False)
+        if answers is None:
+            return  # the backend failed (the host has told the client)
         self.stats.pause_answer_ms.append((self.clock.now() - shown_at) * 1000)
         if not answers or answers[:1] == shown[:1]:
             return  # nothing better to show: the shown suggestion stays, no flicker
