@@ -1,4 +1,5 @@
-"""End to end with the real embedded model (Qwen2.5-Coder-0.5B, greedy, versions pinned): the real
+"""End to end with the real embedded models in the default configuration (greedy, versions pinned;
+the requests here are invoked, so Qwen2.5-Coder-1.5B, the pause role, answers them): the real
 server over stdio. Short prompts and small maxTokens keep each test within seconds on 2 cores."""
 
 from __future__ import annotations
