@@ -26,6 +26,17 @@ def code_in(answer: str, language_id: str) -> str | None:
     return None
 
 
+def code_blocks(answer: str, language_id: str) -> list[str]:
+    """Each fenced block of the answer that holds code that parses, in the answer's order (an
+    answer asked for two blocks: a translation and its tests)."""
+    found = []
+    for block in _FENCE.findall(answer):
+        whole = _whole(_without_repeats(str(block).strip("\n")), language_id)
+        if whole is not None:
+            found.append(whole + "\n")
+    return found
+
+
 # A block the token limit cut off is trimmed back by at most this share of its lines.
 TRIM_SHARE = 0.3
 

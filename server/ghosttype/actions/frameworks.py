@@ -223,7 +223,11 @@ def _go(root: Path, source: PurePosixPath) -> Framework:
     if not (root / "go.mod").exists():
         raise ActionError("no go.mod at the workspace root: go test needs a module")
     package = re.search(r"^package (\w+)", _read(root / source), re.MULTILINE)
-    name = package.group(1) if package else "main"
+    return go_test(source, package.group(1) if package else "main")
+
+
+def go_test(source: PurePosixPath, name: str) -> Framework:
+    """go test for the Go file `source` of package `name` (the module's go.mod found)."""
     test_path = str(source.with_name(f"{source.stem}_test.go"))
     folder = f"./{source.parent}" if str(source.parent) != "." else "."
     style = f'Use Go\'s testing package: `package {name}`, `import "testing"`, `func TestX(t *testing.T)`.'
@@ -235,12 +239,17 @@ def _go(root: Path, source: PurePosixPath) -> Framework:
 def _rust(root: Path, source: PurePosixPath) -> Framework:
     if not (root / "Cargo.toml").exists():
         raise ActionError("no Cargo.toml at the workspace root: cargo test needs a crate")
+    return cargo_test(str(source))
+
+
+def cargo_test(source: str, manifest: str = "") -> Framework:
+    """cargo test for a test module appended to the Rust file `source` (of the crate whose
+    Cargo.toml is `manifest`, the workspace root's where empty)."""
     style = (
         "Write a Rust test module: `#[cfg(test)] mod ghosttype_tests { use super::*; "
         "#[test] fn ...() { assert_eq!(...); } }`."
     )
     pattern = r"^test (?:\S+::)?(?P<name>\w+) \.\.\. (?P<status>ok|FAILED)"
-    command = ("cargo", "test", "--offline", "ghosttype_tests")
-    return Framework(
-        "cargo test", "rust", str(source), style, command, pattern, "ok", in_source=True
-    )
+    where = ("--manifest-path", manifest) if manifest else ()
+    command = ("cargo", "test", "--offline", *where, "ghosttype_tests")
+    return Framework("cargo test", "rust", source, style, command, pattern, "ok", in_source=True)

@@ -133,3 +133,45 @@ def refactor(target: Target, language_id: str, instruction: str) -> list[ChatMes
         "nothing else."
     )
     return [_system("You refactor code carefully."), ChatMessage("user", user)]
+
+
+def translate_tests(
+    tests: str, language_id: str, to: str, translation: str, framework: str, style: str
+) -> list[ChatMessage]:
+    """Translate's second step: the original's tests, in the target's test style, against the
+    translated code."""
+    user = (
+        f"These {language_name(language_id)} tests check a function that was translated to "
+        f"{language_name(to)}.\n```{language_id}\n{_code(tests, 2500)}\n```\n"
+        f"The {language_name(to)} translation:\n```{to}\n{_code(translation, 2500)}\n```\n"
+        f"Translate the tests to {framework} tests in {language_name(to)}. {style}\n"
+        "Keep every test and its expected values; call the translation by its "
+        f"{language_name(to)} name. Do not copy or redefine the translation. Answer with the "
+        "test code in one fenced code block and nothing else."
+    )
+    return [_system("You translate code between languages."), ChatMessage("user", user)]
+
+
+def translation_failed(
+    target: Target,
+    language_id: str,
+    to: str,
+    translation: str,
+    tests: str,
+    output: str,
+    original_tests: str,
+) -> list[ChatMessage]:
+    """Translate after the translated tests failed: the original and its tests are right; the
+    translation or the translated tests are not."""
+    language, target_language = language_name(language_id), language_name(to)
+    user = (
+        f"This {language} {target.label} and its tests are right:\n```{language_id}\n"
+        f"{_code(target.text, 2500)}\n```\n```{language_id}\n{_code(original_tests, 2000)}\n```\n"
+        f"Its {target_language} translation:\n```{to}\n{_code(translation, 2500)}\n```\n"
+        f"The translated tests:\n```{to}\n{_code(tests, 2500)}\n```\n"
+        f"Running the translated tests failed. The output:\n```\n{_tail(output)}\n```\n"
+        "Correct the translation or the tests, whichever is wrong. Answer with two fenced code "
+        f"blocks and nothing else: first the whole corrected {target_language} translation, "
+        "then the whole corrected tests."
+    )
+    return [_system("You translate code between languages."), ChatMessage("user", user)]

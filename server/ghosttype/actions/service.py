@@ -15,10 +15,10 @@ from ..config import cache_dir
 from ..context import relative_path
 from ..documents import Document, uri_to_path
 from ..engine import Engine
-from . import kinds, prompts, sandbox, testgen
+from . import kinds, prompts, sandbox, testgen, translation
 from .answers import code_in, prose_in
 from .errors import ActionError
-from .frameworks import detect
+from .frameworks import Framework, detect
 from .model import ActionModel, Progress
 from .target import Target, find_target
 
@@ -257,25 +257,65 @@ class Actions:
     ) -> Outcome:
         if to not in kinds.TRANSLATE_TO or to == document.language_id:
             raise ActionError(f"cannot translate to {to or 'no language'}")
-        progress(f"translating to {kinds.TRANSLATE_TO[to]}")
-        answer = await model.ask(prompts.translate(target, document.language_id, to))
-        code = code_in(answer, to)
-        if code is None:
-            raise ActionError("the model's answer held no code that parses (nothing written)")
-        source = uri_to_path(document.uri)
-        if source is None:
-            raise ActionError("the document is not a file on disk")
-        destination = source.with_suffix(EXTENSIONS[to])
+        root, path = self._root(document)
+        destination = (root / path).with_suffix(EXTENSIONS[to])
+        relative = destination.relative_to(root).as_posix()
         existing = self._readable(destination)
         if destination.exists() and not existing:
             raise ActionError(f"{destination.name} exists but may not be read (context.exclude)")
-        text = testgen.combined(existing, code)
-        edit = FileEdit(destination.as_uri(), existing, 0, len(existing), text, create=not existing)
-        return Outcome(
-            f"ghosttype: translated {target.label} to {kinds.TRANSLATE_TO[to]} in "
-            f"{destination.name} (its tests were not run)",
-            (edit,),
+        shape = translation.shape(root, relative, to)
+        plan = self._translation_plan(document, target, root, relative, to, shape)
+        report = translation.TranslationReport(kinds.TRANSLATE_TO[to], destination.name)
+        result = await translation.translate(
+            model,
+            self.engine.settings.actions,
+            target,
+            document.language_id,
+            shape,
+            existing,
+            plan,
+            root,
+            progress,
+            report,
         )
+        text = testgen.combined(existing, result.code)
+        tests: FileEdit | None = None
+        if isinstance(plan, translation.Plan) and result.tests:  # they all pass: kept
+            framework, old = plan.runner.framework, plan.existing_tests
+            if framework.in_source:
+                text = text.rstrip("\n") + "\n\n" + result.tests
+            else:
+                uri = (root / framework.test_path).as_uri()
+                new = testgen.combined(old, result.tests)
+                tests = FileEdit(uri, old, 0, len(old), new, create=not old)
+        edit = FileEdit(destination.as_uri(), existing, 0, len(existing), text, not existing)
+        edits = (edit, tests) if tests else (edit,)
+        done = f"translated {target.label} to {report.language} in {destination.name}"
+        return Outcome(f"ghosttype: {done}; {report.summary()}", edits, report.markdown(done))
+
+    def _translation_plan(
+        self,
+        document: Document,
+        target: Target,
+        root: Path,
+        destination: str,
+        to: str,
+        shape: translation.Shape,
+    ) -> translation.Plan | str:
+        """What running the translation's tests needs, or why they cannot run: no test covers
+        the original, no test framework or toolchain for the target, no sandbox."""
+        try:
+            _, framework, text = self._covering_tests(document, target)
+            original = translation.covering(text, target.name, framework.language, target.text)
+            runner = translation.runner(root, destination, to, shape)
+            kind = sandbox.choose_sandbox(self.engine.settings.actions.allow_unsandboxed)
+        except ActionError as error:
+            return error.message
+        test_file = root / runner.framework.test_path
+        existing = "" if runner.framework.in_source else self._readable(test_file)
+        if test_file.is_file() and not existing and not runner.framework.in_source:
+            return f"{runner.framework.test_path} exists but may not be read (context.exclude)"
+        return translation.Plan(runner, original, document.language_id, kind, existing)
 
     def _replacement(self, document: Document, target: Target, answer: str) -> FileEdit:
         code = code_in(answer, document.language_id)
@@ -319,6 +359,17 @@ class Actions:
             summary += f" (before: {'pass' if runs[0][1].passed else 'fail'})"
         return Outcome(f"ghosttype: {summary}", (edit,), "\n".join(lines))
 
+    def _covering_tests(self, document: Document, target: Target) -> tuple[Path, Framework, str]:
+        """The workspace root, the test framework of the document's language and the text of
+        the test file that covers the target. Raises ActionError where none does."""
+        root, path = self._root(document)
+        framework = detect(root, path, document.language_id)
+        tests = root / framework.test_path
+        text = document.text if framework.in_source else self._readable(tests)
+        if not target.name or target.name not in text:
+            raise ActionError(f"no test covers {target.label}")
+        return root, framework, text
+
     async def _covering_runs(
         self,
         document: Document,
@@ -327,12 +378,8 @@ class Actions:
         progress: Progress,
         before: bool,
     ) -> list[tuple[str, sandbox.RunResult]]:
-        root, path = self._root(document)
-        framework = detect(root, path, document.language_id)
-        tests = root / framework.test_path
-        text = document.text if framework.in_source else self._readable(tests)
-        if not target.name or target.name not in text:
-            raise ActionError(f"no test covers {target.label}")
+        root, framework, _ = self._covering_tests(document, target)
+        path = self._root(document)[1]
         missing = framework.toolchain_missing(root)
         if missing:
             raise ActionError(missing)
