@@ -40,6 +40,32 @@ async def test_fix_replaces_the_function_and_reruns_the_covering_test(tmp_path):
     assert "test_above: assert 0 == 10" in asked and "def clamp" in asked
 
 
+async def test_fix_shows_the_model_the_failing_tests_output_and_retries_on_a_failing_fix(
+    tmp_path,
+):
+    # The diagnostic says little; the covering test's output says what fails. A first answer
+    # the test still fails on goes back to the model with the new output.
+    root = with_tests(tmp_path)
+    still_wrong = FIXED.replace("return high", "return value")
+    chat = [
+        {"contains": "still fail with that change", "text": fenced(FIXED)},
+        {"contains": "has a problem", "text": fenced(still_wrong)},
+    ]
+    engine = engine_for(root, chat)
+    document = open_source(engine, root)
+    problem = {"message": "wrong result", "start": AT, "end": AT + 10}
+    data = {"action": "fix", "uri": document.uri, "start": AT, "end": AT, "problem": problem}
+    outcome = await Actions(engine).run(data, lambda _: None)
+    (edit,) = outcome.edits
+    assert edit.text == FIXED.rstrip("\n")
+    assert "(2 of 3 attempts); covering tests pass (before: fail)" in outcome.message
+    first, second = engine.host.loaded.chats
+    asked = first[-1].content
+    assert "wrong result" in asked and "assert clamp(15, 0, 10) == 10" in asked
+    assert "assert 0 == 10" in asked  # pytest's explanation, on the code as it is
+    assert "assert 15 == 10" in second[-1].content  # and on the first answer
+
+
 async def test_refactor_reports_the_tests_before_and_after(tmp_path):
     root = with_tests(tmp_path)
     engine = engine_for(root, [{"contains": "Refactor this", "text": fenced(FIXED)}])

@@ -115,6 +115,16 @@ def fix(target: Target, language_id: str, problem: str, output: str) -> list[Cha
     return [_system("You fix bugs with the smallest change."), ChatMessage("user", user)]
 
 
+def fix_failed(answer: str, output: str) -> list[ChatMessage]:
+    """What the model is told when the covering tests still fail on its fix."""
+    user = (
+        f"The tests still fail with that change. The output:\n```\n{_tail(output)}\n```\n"
+        "The tests are right: find what in the code makes them fail. Answer with the whole "
+        "corrected code in one fenced code block and nothing else."
+    )
+    return [ChatMessage("assistant", answer), ChatMessage("user", user)]
+
+
 def translate(target: Target, language_id: str, to: str) -> list[ChatMessage]:
     user = (
         f"Translate this {language_name(language_id)} {target.label} to idiomatic "

@@ -223,12 +223,34 @@ class Actions:
         message = str(problem.get("message", "")) if isinstance(problem, dict) else ""
         if not message:
             raise ActionError("Fix needs a diagnostic: pick it from the diagnostic's quick fixes")
-        progress("fixing")
-        answer = await model.ask(prompts.fix(target, document.language_id, message, ""))
-        edit = self._replacement(document, target, answer)
-        return await self._tested(
-            document, target, edit, f"fixed: {_short(message)}", progress, False
-        )
+        done = f"fixed: {_short(message)}"
+        try:
+            covering = self._covering(document, target)
+        except ActionError as error:  # no test to run: one answer, from the diagnostic alone
+            progress("fixing")
+            answer = await model.ask(prompts.fix(target, document.language_id, message, ""))
+            return _untested(done, self._replacement(document, target, answer), error)
+        # The covering tests' failure says more than a diagnostic's line: the model sees their
+        # output, and a fix they still fail on goes back to it with the new output.
+        before = await self._run_covering(covering, document.text, "before the fix", progress)
+        output = "" if before.passed else before.output
+        messages = prompts.fix(target, document.language_id, message, output)
+        attempts = 1 if before.passed else self.engine.settings.actions.max_attempts
+        runs = [("before", before)]
+        for attempt in range(1, attempts + 1):
+            progress(f"fixing (attempt {attempt} of {attempts})")
+            answer = await model.ask(
+                messages, temperature=0.0 if attempt == 1 else 0.4, seed=attempt
+            )
+            edit = self._replacement(document, target, answer)
+            after = await self._run_covering(covering, _applied(edit), "after the fix", progress)
+            runs = [("before", before), ("after", after)]
+            if after.passed:
+                break
+            messages = [*messages, *prompts.fix_failed(answer, after.output)]
+        if attempts > 1:
+            done += f" ({attempt} of {attempts} attempts)"
+        return _outcome(done, edit, runs, True)
 
     async def _refactor(
         self,
@@ -338,26 +360,16 @@ class Actions:
     ) -> Outcome:
         """The edit, with the tests that cover the target run on the new code (and on the old
         one first, where `before`) where they can be run; why not, where they cannot."""
-        runs: list[tuple[str, sandbox.RunResult]] = []
         try:
-            runs = await self._covering_runs(document, target, edit, progress, before)
+            covering = self._covering(document, target)
         except ActionError as error:
-            note = f"tests not run: {error.message}"
-            return Outcome(
-                f"ghosttype: {done} ({note})", (edit,), f"# ghosttype: {done}\n\n{note}\n"
-            )
-        lines = [f"# ghosttype: {done}\n"]
-        for label, result in runs:
-            verdict = "pass" if result.passed else "fail"
-            lines.append(
-                f"Tests {label}: {verdict} (`{' '.join(result.command)}`, sandbox: "
-                f"{result.sandbox})\n\n```\n{result.output.strip()}\n```\n"
-            )
-        after = runs[-1][1]
-        summary = f"{done}; covering tests {'pass' if after.passed else 'still fail'}"
-        if before and len(runs) == 2:
-            summary += f" (before: {'pass' if runs[0][1].passed else 'fail'})"
-        return Outcome(f"ghosttype: {summary}", (edit,), "\n".join(lines))
+            return _untested(done, edit, error)
+        states = [("before", document.text)] if before else []
+        runs = []
+        for label, source in [*states, ("after", _applied(edit))]:
+            result = await self._run_covering(covering, source, f"{label} the change", progress)
+            runs.append((label, result))
+        return _outcome(done, edit, runs, before)
 
     def _covering_tests(self, document: Document, target: Target) -> tuple[Path, Framework, str]:
         """The workspace root, the test framework of the document's language and the text of
@@ -370,14 +382,8 @@ class Actions:
             raise ActionError(f"no test covers {target.label}")
         return root, framework, text
 
-    async def _covering_runs(
-        self,
-        document: Document,
-        target: Target,
-        edit: FileEdit,
-        progress: Progress,
-        before: bool,
-    ) -> list[tuple[str, sandbox.RunResult]]:
+    def _covering(self, document: Document, target: Target) -> _Covering:
+        """How the tests that cover the target run; ActionError says why they cannot."""
         root, framework, _ = self._covering_tests(document, target)
         path = self._root(document)[1]
         missing = framework.toolchain_missing(root)
@@ -387,16 +393,60 @@ class Actions:
         limits = sandbox.Limits(
             self.engine.settings.actions.timeout_s, self.engine.settings.actions.memory_mb
         )
-        changed = document.text[: edit.start] + edit.text + document.text[edit.end :]
-        states = [("before", document.text)] if before else []
-        runs = []
-        for label, source in [*states, ("after", changed)]:
-            progress(f"running the tests {label} the change")
-            async with sandbox.workspace_copy(root, {path: source}) as copy:
-                command = list(framework.command)
-                result = await sandbox.run(kind, command, root, copy, limits, framework.env)
-            runs.append((label, result))
-        return runs
+        return _Covering(root, path, framework, kind, limits)
+
+    async def _run_covering(
+        self, covering: _Covering, source: str, label: str, progress: Progress
+    ) -> sandbox.RunResult:
+        """The covering tests, on a copy of the workspace where the document's text is
+        `source`."""
+        progress(f"running the tests {label}")
+        async with sandbox.workspace_copy(covering.root, {covering.path: source}) as copy:
+            framework = covering.framework
+            return await sandbox.run(
+                covering.kind,
+                list(framework.command),
+                covering.root,
+                copy,
+                covering.limits,
+                framework.env,
+            )
+
+
+@dataclass(frozen=True)
+class _Covering:
+    root: Path
+    path: str  # the document's, in the workspace
+    framework: Framework
+    kind: str  # the sandbox
+    limits: sandbox.Limits
+
+
+def _applied(edit: FileEdit) -> str:
+    return edit.base[: edit.start] + edit.text + edit.base[edit.end :]
+
+
+def _untested(done: str, edit: FileEdit, why: ActionError) -> Outcome:
+    note = f"tests not run: {why.message}"
+    return Outcome(f"ghosttype: {done} ({note})", (edit,), f"# ghosttype: {done}\n\n{note}\n")
+
+
+def _outcome(
+    done: str, edit: FileEdit, runs: list[tuple[str, sandbox.RunResult]], before: bool
+) -> Outcome:
+    """The edit, with the covering tests' runs (the last one on the new code) as the report."""
+    lines = [f"# ghosttype: {done}\n"]
+    for label, result in runs:
+        verdict = "pass" if result.passed else "fail"
+        lines.append(
+            f"Tests {label}: {verdict} (`{' '.join(result.command)}`, sandbox: "
+            f"{result.sandbox})\n\n```\n{result.output.strip()}\n```\n"
+        )
+    after = runs[-1][1]
+    summary = f"{done}; covering tests {'pass' if after.passed else 'still fail'}"
+    if before and len(runs) == 2:
+        summary += f" (before: {'pass' if runs[0][1].passed else 'fail'})"
+    return Outcome(f"ghosttype: {summary}", (edit,), "\n".join(lines))
 
 
 def _int(value: Any) -> int:
