@@ -227,3 +227,41 @@ async def test_a_cancelled_resolve_stops_and_the_server_keeps_serving(client: La
         types.ExecuteCommandParams("ghosttype.stats", [])
     )
     assert "requests" in stats
+
+
+async def test_the_person_cancels_the_progress_and_nothing_is_written(client: LanguageClient):
+    # VS Code and Neovim show work-done progress; a cancellable one can be stopped by the person
+    # (window/workDoneProgress/cancel): the action stops, the request ends without an edit.
+    uri = open_source(client, "cancel.py", "def add(a, b):\n    # SLOW\n    return a + b\n")
+    actions = await code_actions(client, uri, 2, 8)
+    before = set(client.progress_reports)
+    request = asyncio.ensure_future(
+        client.code_action_resolve_async(by_title(actions, "ghosttype: Explain"))
+    )
+    for _ in range(100):  # up to 5 s for the progress to begin
+        if token := _explain_progress(client, before):
+            break
+        await asyncio.sleep(0.05)
+    assert token, "no progress began"
+    begin = client.progress_reports[token][0]
+    assert isinstance(begin, types.WorkDoneProgressBegin) and begin.cancellable is True
+    await asyncio.sleep(0.5)  # the answer takes 10 s: 500 tokens at 20 ms
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    resolved = await asyncio.wait_for(request, 5)
+    assert resolved.edit is None
+    assert client.progress_reports[token][-1].message == "cancelled"
+    assert client.messages[-1].message == "ghosttype: Explain: cancelled, nothing written"
+    stats = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams("ghosttype.stats", [])
+    )
+    assert "requests" in stats
+
+
+def _explain_progress(client: LanguageClient, before: set) -> str | None:
+    """The token of the Explain progress that began after `before` (the server reports other
+    progress too: the symbol index)."""
+    for token in set(client.progress_reports) - before:
+        begin = client.progress_reports[token][0]
+        if getattr(begin, "title", "") == "ghosttype: Explain":
+            return token
+    return None

@@ -2,7 +2,8 @@
 `codeAction/resolve` computes the edit where the client can resolve, `workspace/executeCommand`
 (`ghosttype.runAction`, `ghosttype.refactor`) runs one and applies the edit otherwise. Work-done
 progress where the client accepts server-initiated progress; `$/cancelRequest` cancels the
-handler, which stops the model and kills a test run. The actions themselves live in
+handler, which stops the model and kills a test run, and so does the person's cancelling the
+progress (`window/workDoneProgress/cancel`: the progress is cancellable). The actions live in
 ghosttype.actions, which knows nothing of LSP."""
 
 from __future__ import annotations
@@ -117,6 +118,12 @@ async def _run(ls: LanguageServer, actions: Actions, data: Any, title: str) -> O
         outcome = await actions.run(_plain(data), progress.report)
     except asyncio.CancelledError:
         progress.end("cancelled")
+        task = asyncio.current_task()
+        # The person cancelled the progress (its cancel button): no error for the request, as
+        # long as the client did not also cancel the request itself.
+        if progress.cancelled and task is not None and task.uncancel() == 0:
+            _tell(ls, types.MessageType.Info, f"{title}: cancelled, nothing written")
+            return None
         raise
     except ActionError as error:
         progress.end(error.message)
@@ -141,6 +148,25 @@ class _Progress:
     def __init__(self, ls: LanguageServer, token: str | None):
         self.ls = ls
         self.token = token
+        self.cancelled = False  # by the person, through window/workDoneProgress/cancel
+
+    def cancels(self, task: asyncio.Task[Any]) -> None:
+        """Cancels `task` when the client cancels this progress (pygls cancels the token's
+        future on window/workDoneProgress/cancel)."""
+        token = self.token
+        future = self.ls.work_done_progress.tokens.get(token) if token else None
+        if future is None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def cancel() -> None:
+            if self.token == token:  # not ended meanwhile
+                self.cancelled = True
+                task.cancel()
+
+        future.add_done_callback(
+            lambda f: loop.call_soon_threadsafe(cancel) if f.cancelled() else None
+        )
 
     def report(self, message: str) -> None:
         if self.token is not None:
@@ -151,6 +177,7 @@ class _Progress:
     def end(self, message: str) -> None:
         if self.token is not None:
             self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+            self.ls.work_done_progress.tokens.pop(self.token, None)  # pygls keeps them all
             self.token = None
 
 
@@ -164,8 +191,12 @@ async def _progress(ls: LanguageServer, title: str) -> _Progress:
     except Exception as error:  # a client that refuses: no progress, the action runs
         log.info("no work-done progress: %s", error)
         return _Progress(ls, None)
-    ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title))
-    return _Progress(ls, token)
+    ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=True))
+    progress = _Progress(ls, token)
+    task = asyncio.current_task()
+    if task is not None:
+        progress.cancels(task)
+    return progress
 
 
 async def _show(ls: LanguageServer, outcome: Outcome) -> None:
