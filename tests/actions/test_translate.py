@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 
-from ghosttype.actions import frameworks, sandbox
+from ghosttype.actions import sandbox
 from ghosttype.actions.errors import ActionError
 from ghosttype.actions.service import Actions
 from ghosttype.actions.translation import Shape, covering, importable, name_in
+from ghosttype.backends import ChatMessage
+from ghosttype.backends.scripted import ScriptedBackend
+from ghosttype.engine import Engine
 from tests.actions.helpers import engine_for, fenced, open_source, workspace
 
 TESTS = "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
@@ -36,6 +39,12 @@ def with_tests(tmp_path: Path) -> Path:
     root = workspace(tmp_path)
     (root / "tests" / "test_calc.py").write_text(TESTS)
     return root
+
+
+def chats(engine: Engine) -> list[list[ChatMessage]]:
+    backend = engine.host.loaded
+    assert isinstance(backend, ScriptedBackend)
+    return backend.chats
 
 
 def translate(to: str) -> Callable[[str], dict[str, Any]]:
@@ -73,7 +82,7 @@ async def test_failing_translated_tests_go_back_to_the_model_and_the_passing_one
         outcome.message
     )
     assert "node --test" in outcome.report and "# pass 1" in outcome.report
-    asked = engine.host.loaded.chats
+    asked = chats(engine)
     tests_prompt, retry = asked[1][-1].content, asked[2][-1].content
     assert "def test_add" in tests_prompt and "from calc import" not in tests_prompt
     assert "AssertionError" in retry and "return a - b" in retry  # the failed run went back
@@ -137,7 +146,7 @@ async def test_without_tests_the_translation_is_written_and_says_why_nothing_ran
     (code,) = outcome.edits
     assert "return a + b" in code.text
     assert outcome.message.endswith("in calc.js; tests not run: no test covers function add")
-    assert len(engine.host.loaded.chats) == 1  # no test translated
+    assert len(chats(engine)) == 1  # no test translated
 
 
 async def test_a_missing_toolchain_is_said_and_the_translation_still_offered(
@@ -145,9 +154,7 @@ async def test_a_missing_toolchain_is_said_and_the_translation_still_offered(
 ) -> None:
     root = with_tests(tmp_path)
     real_which = shutil.which
-    monkeypatch.setattr(
-        frameworks.shutil, "which", lambda tool: None if tool == "go" else real_which(tool)
-    )
+    monkeypatch.setattr(shutil, "which", lambda tool: None if tool == "go" else real_which(tool))
     engine = engine_for(root, [{"contains": "Translate this Python", "text": fenced(GO, "go")}])
     document = open_source(engine, root)
     outcome = await Actions(engine).run(TO_GO(document.uri), lambda _: None)
@@ -167,7 +174,7 @@ async def test_without_a_sandbox_nothing_runs_unless_the_user_allowed_it(
     document = open_source(engine, root)
     outcome = await Actions(engine).run(TO_JS(document.uri), lambda _: None)
     assert "tests not run: no sandbox to run the tests in" in outcome.message
-    assert len(engine.host.loaded.chats) == 1
+    assert len(chats(engine)) == 1
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
@@ -196,7 +203,7 @@ async def test_an_answer_with_no_code_writes_nothing(tmp_path: Path) -> None:
     document = open_source(engine, root)
     with pytest.raises(ActionError, match="held no JavaScript code that parses"):
         await Actions(engine).run(TO_JS(document.uri), lambda _: None)
-    assert len(engine.host.loaded.chats) == 3  # asked again up to actions.maxAttempts
+    assert len(chats(engine)) == 3  # asked again up to actions.maxAttempts
 
 
 def test_translations_are_made_importable() -> None:
@@ -217,3 +224,32 @@ def test_only_the_tests_that_use_the_function_are_translated() -> None:
     assert covering(text, "add", "python", "def add(a, b): ...") == (
         "def test_add():\n    assert add(1, 2) == 3"
     )
+
+
+RUST = "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n"
+RUST_TESTS = (
+    "#[cfg(test)]\nmod ghosttype_tests {\n    use super::*;\n\n    #[test]\n"
+    "    fn adds() {\n        assert_eq!(add(1, 2), 3);\n    }\n}\n"
+)
+
+
+@pytest.mark.skipif(shutil.which("cargo") is None, reason="cargo is not installed")
+async def test_rust_runs_in_a_scratch_crate_and_the_tests_join_the_translation(
+    tmp_path: Path,
+) -> None:
+    root = with_tests(tmp_path)
+    engine = engine_for(
+        root,
+        [
+            {"contains": "These Python tests check", "text": fenced(RUST_TESTS, "rust")},
+            {"contains": "Translate this Python", "text": fenced(RUST, "rust")},
+        ],
+        timeout_s=300,
+    )
+    document = open_source(engine, root)
+    outcome = await Actions(engine).run(translate("rust")(document.uri), lambda _: None)
+    (code,) = outcome.edits
+    assert code.uri == (root / "calc.rs").as_uri()
+    assert code.text.startswith(RUST) and "fn adds()" in code.text
+    assert "1 of 1 translated tests pass (cargo test, 1 attempt" in outcome.message
+    assert "--manifest-path .ghosttype-translation/Cargo.toml" in outcome.report
