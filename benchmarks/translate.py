@@ -190,6 +190,7 @@ async def one(
     own = _OWN.search(outcome.message)
     result.update(
         message=outcome.message,
+        report=outcome.report,
         translation=code,
         ownPassed=int(own.group(1)) if own else 0,
         ownTests=int(own.group(2)) if own else 0,

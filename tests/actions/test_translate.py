@@ -14,7 +14,14 @@ import pytest
 from ghosttype.actions import sandbox
 from ghosttype.actions.errors import ActionError
 from ghosttype.actions.service import Actions
-from ghosttype.actions.translation import Shape, covering, importable, name_in
+from ghosttype.actions.translation import (
+    Shape,
+    covering,
+    importable,
+    name_in,
+    named_import,
+    repaired,
+)
 from ghosttype.backends import ChatMessage
 from ghosttype.backends.scripted import ScriptedBackend
 from ghosttype.engine import Engine
@@ -85,6 +92,7 @@ async def test_failing_translated_tests_go_back_to_the_model_and_the_passing_one
     asked = chats(engine)
     tests_prompt, retry = asked[1][-1].content, asked[2][-1].content
     assert "def test_add" in tests_prompt and "from calc import" not in tests_prompt
+    assert "Import the translation with `const { add } = require('../calc');`" in tests_prompt
     assert "AssertionError" in retry and "return a - b" in retry  # the failed run went back
     assert any("running the translated tests" in s for s in steps)
     assert not (root / "calc.js").exists() and not (root / "tests" / "calc.test.js").exists()
@@ -253,3 +261,26 @@ async def test_rust_runs_in_a_scratch_crate_and_the_tests_join_the_translation(
     assert code.text.startswith(RUST) and "fn adds()" in code.text
     assert "1 of 1 translated tests pass (cargo test, 1 attempt" in outcome.message
     assert "--manifest-path .ghosttype-translation/Cargo.toml" in outcome.report
+
+
+def test_tests_that_take_the_module_as_the_function_import_its_name() -> None:
+    assert named_import("const addOne = require('../calc');\n", "addOne") == (
+        "const { addOne } = require('../calc');\n"
+    )
+    assert named_import("import addOne from './calc.js';\n", "addOne") == (
+        "import { addOne } from './calc.js';\n"
+    )
+
+
+def test_go_tests_that_copy_the_translation_and_forget_imports_are_mended() -> None:
+    code = 'package calc\n\nimport "fmt"\n\nfunc addOne(x int) int {\n\treturn x + 1\n}\n'
+    code += "\nfunc main() {\n\tfmt.Println(addOne(1))\n}\n"
+    tests = (
+        'package calc\n\nimport "fmt"\n\nfunc addOne(x int) int {\n\treturn x + 1\n}\n\n'
+        "func TestAddOne(t *testing.T) {\n\tif calc.AddOne(1) != 2 {\n\t\tt.Fatal()\n\t}\n}\n"
+    )
+    mended = repaired(tests, code, Shape("go", package="calc"), "add_one")
+    assert mended == (
+        'package calc\n\nimport (\n\t"testing"\n)\n\n'
+        "func TestAddOne(t *testing.T) {\n\tif addOne(1) != 2 {\n\t\tt.Fatal()\n\t}\n}\n"
+    )

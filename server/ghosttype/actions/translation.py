@@ -19,7 +19,7 @@ from .errors import ActionError
 from .frameworks import Framework
 from .model import ActionModel, Progress
 from .target import Target
-from .testgen import combined
+from .testgen import combined, drop_tests
 
 # A translated function or its tests fit in this: a longer answer is a model writing on and on.
 ANSWER_MAX_TOKENS = 768
@@ -200,6 +200,69 @@ def importable(code: str, shape: Shape) -> str:
     return code
 
 
+def repaired(tests: str, code: str, shape: Shape, original: str) -> str:
+    """The model's translated tests with a small model's usual slips mended: the function called
+    by another spelling of its name (add_one for addOne), the module taken as the function, and
+    in Go the translation copied into the test file, the package named before the function and
+    the imports (missing, unused)."""
+    if shape.to == "go":  # the tests are in the translation's package: no qualified names
+        tests = re.sub(rf"\b{re.escape(shape.package)}\.(?=\w)", "", tests)
+    name = name_in(code, shape.to, original)
+    key = original.replace("_", "").lower()
+    if name:
+        spellings = set(re.findall(r"\b([A-Za-z_][\w$]*)\s*\(", tests))
+        for other in spellings - {name}:
+            if other.replace("_", "").lower() == key:
+                tests = re.sub(rf"(?<![\w$.]){re.escape(other)}(?=\s*\()", name, tests)
+        tests = named_import(tests, name)
+    if shape.to != "go":
+        return tests
+    tests = importable(tests, shape)
+    tests = drop_tests(tests, "go", defined(code, "go"))
+    return go_imports(tests)
+
+
+# Standard packages a small model uses without importing them.
+_GO_STANDARD = ("fmt", "strings", "strconv", "sort", "math", "unicode", "testing", "reflect")
+_GO_IMPORTS = re.compile(r'^import\s*(?:"[\w/]+"|\(\s*(?:"[\w/]+"\s*)*\))\s*\n', re.MULTILINE)
+
+
+def go_imports(code: str) -> str:
+    """Go code whose imports are the packages it uses: a missing standard one added, an unused
+    one removed (both fail `go test`). Code with an import this cannot read is left alone."""
+    imports = _GO_IMPORTS.findall(code)
+    if len(re.findall(r"^import\b", code, re.MULTILINE)) != len(imports):
+        return code
+    paths = [p for block in imports for p in re.findall(r'"([\w/]+)"', block)]
+    body = _GO_IMPORTS.sub("", code)
+    used = [
+        p
+        for p in dict.fromkeys([*paths, *_GO_STANDARD])
+        if re.search(rf"\b{p.split('/')[-1]}\.\w", body)
+    ]
+    if used == paths:
+        return code
+    lines = "".join(f'\t"{p}"\n' for p in used)
+    block = f"import (\n{lines})\n" if used else ""
+    header = re.search(r"^package \w+\n", body, re.MULTILINE)
+    if header is None:
+        return code
+    rest = body[header.end() :].lstrip("\n")
+    return body[: header.end()] + (f"\n{block}" if block else "") + "\n" + rest
+
+
+def named_import(tests: str, name: str) -> str:
+    """Tests that take the translation's module as the function (`const f = require(...)`,
+    `import f from ...`) import the name the translation exports instead."""
+    if not name:
+        return tests
+    quoted = re.escape(name)
+    tests = re.sub(
+        rf"^(\s*(?:const|let|var)\s+)({quoted})(\s*=\s*require\()", r"\1{ \2 }\3", tests, flags=re.M
+    )
+    return re.sub(rf"^(\s*import\s+)({quoted})(\s+from\b)", r"\1{ \2 }\3", tests, flags=re.M)
+
+
 def defined(code: str, language_id: str) -> list[str]:
     """The top-level names a translation defines."""
     pattern = _NAMES.get(language_id)
@@ -288,13 +351,16 @@ async def _verified(
         report.attempts = max(report.attempts, attempt)
         if attempt == 1:
             progress("translating the tests")
+            template = framework.import_template if target.top_level else ""
+            how = template.format(name=name_in(code, to, target.name)) if template else ""
+            style = f"{framework.style} Import the translation with `{how}`." if how else ""
             asked = prompts.translate_tests(
                 plan.original_tests,
                 plan.source_language,
                 to,
                 code,
                 framework.name,
-                framework.style,
+                style or framework.style,
             )
             tests = code_in(await model.ask(asked, tokens), to)
         else:
@@ -315,10 +381,11 @@ async def _verified(
             tests = new_tests or tests
         if tests is None:
             continue
-        name = name_in(code, to, target.name)
-        tests = framework.with_import(tests, name) if target.top_level else tests
+        tests = repaired(tests, code, shape, target.name)
+        if target.top_level:
+            tests = framework.with_import(tests, name_in(code, to, target.name))
         if to == "go":
-            tests = importable(tests, shape)
+            code = go_imports(code)
         progress(f"running the translated tests ({framework.name}, attempt {attempt})")
         result = await _run(plan, root, existing, code, tests, limits)
         outcomes = framework.outcomes(result.output)
