@@ -1,5 +1,12 @@
-"""Prompt lookup in the embedded backend: how many drafted tokens the model accepts, and how fast
+"""Drafting in the embedded backend: how many drafted tokens the model accepts, and how fast
 greedy completions are generated with drafting off and on (the text must be the same).
+
+Two sources of drafts: prompt lookup (the default here: the model drafts from its own context),
+and with --hint the cascade's 0.5B for the 1.5B: the 0.5B answers each prompt first (as it does
+while the person types), and the 1.5B generates with and without that answer as its draft
+(GenerationParams.draft; prompt lookup off, as by default). --pad N evaluates every generated
+token in a batch of N in both runs, where the outputs must be the same token for token; unpadded,
+llama.cpp's logits move a little with a batch's size and a near-tie can part them.
 
 Prompts are built from real code (Python standard library modules, a sibling module as the
 neighbour file for some) with ghosttype's own prompt builder: the cursor at the start of a line
@@ -11,6 +18,7 @@ request does), drafting off and on in turn, first off then first on, so both see
 Decode time runs from the end of the prompt's evaluation to the end of the generation.
 
     .venv/bin/python benchmarks/speculative.py [--quick] [--prompts 30] [--max-tokens 64]
+        [--hint] [--pad N]
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import statistics
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +38,7 @@ sys.path.insert(0, str(ROOT / "server"))
 
 from ghosttype.backends.base import GenerationParams, Usage  # noqa: E402
 from ghosttype.backends.embedded import EmbeddedBackend, _common_prefix, _logits  # noqa: E402
-from ghosttype.config import BackendSettings  # noqa: E402
+from ghosttype.config import PAUSE_MODEL, BackendSettings  # noqa: E402
 from ghosttype.context.types import PromptContext, Snippet  # noqa: E402
 from ghosttype.prompts import FORMATS, Prompt, build_prompt  # noqa: E402
 
@@ -126,10 +134,15 @@ def make_cases(count: int, seed: int) -> list[Case]:
 
 
 def generate(
-    backend: EmbeddedBackend, prompt: Prompt, case: Case, drafting: bool, max_tokens: int
+    backend: EmbeddedBackend,
+    prompt: Prompt,
+    case: Case,
+    max_tokens: int,
+    lookup: bool = False,
+    hint: str = "",
 ) -> Run:
     """One generation on this thread (the backend's worker loop, called directly), timed."""
-    backend.prompt_lookup = drafting
+    backend.prompt_lookup = lookup
     prompt_done = [0.0]
     timed_eval = backend._timed_eval
 
@@ -148,7 +161,7 @@ def generate(
             stop.set()
 
     usage = Usage()
-    params = GenerationParams(max_tokens=max_tokens, avoid_line=case.avoid)
+    params = GenerationParams(max_tokens=max_tokens, avoid_line=case.avoid, draft=hint)
     backend._timed_eval = eval_timed  # type: ignore[method-assign]
     try:
         backend._evaluate_and_sample(backend.tokenize(prompt), params, usage, stop, emit)
@@ -157,6 +170,13 @@ def generate(
     decode_s = time.perf_counter() - prompt_done[0]
     llm, start = backend._llm, len(backend.tokenize(prompt))
     return Run(pieces, usage, decode_s, [int(t) for t in llm.input_ids[start : llm.n_tokens]])
+
+
+def loaded(settings: BackendSettings) -> EmbeddedBackend:
+    backend = EmbeddedBackend(settings)
+    backend._llm = backend._load(lambda message: None)
+    backend._tokens_beginning("x")  # index the vocabulary now, not in a timed run
+    return backend
 
 
 def first_difference(backend: EmbeddedBackend, prompt: Prompt, off: Run, on: Run) -> str:
@@ -193,19 +213,36 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="llama.cpp threads; 0: default")
     parser.add_argument("-v", "--verbose", action="store_true", help="a line per prompt")
+    parser.add_argument("--hint", action="store_true", help="the 1.5B, drafting from the 0.5B")
+    parser.add_argument("--pad", type=int, default=0, help="every token in a batch of N")
     args = parser.parse_args()
     count = 10 if args.quick else args.prompts
 
-    backend = EmbeddedBackend(BackendSettings(threads=args.threads))
-    backend._llm = backend._load(lambda message: None)
-    backend._tokens_beginning("x")  # index the vocabulary now, not in a timed run
+    settings = BackendSettings(threads=args.threads)
+    backend = loaded(replace(settings, model=PAUSE_MODEL) if args.hint else settings)
+    backend.pad_batches_to = args.pad
+    small = loaded(settings) if args.hint else None
     totals = {"single-line": Totals(), "multi-line": Totals()}
     for index, case in enumerate(make_cases(count, args.seed)):
         prompt = build_prompt(FORMATS["qwen2.5-coder"], case.context)
-        generate(backend, prompt, case, False, 1)  # evaluates the prompt: both runs reuse it
+        hint = ""
+        if small is not None:  # the typing model's answer, as the person saw it
+            generate(small, prompt, case, 1)
+            hint = "".join(generate(small, prompt, case, args.max_tokens).pieces)
+            end = hint.find("\n", len(hint) - len(hint.lstrip()))
+            if not case.multiline and end >= 0:  # the line the engine showed
+                hint = hint[:end]
+        generate(backend, prompt, case, 1)  # evaluates the prompt: both runs reuse it
         order = (False, True) if index % 2 == 0 else (True, False)
         runs = {
-            drafting: generate(backend, prompt, case, drafting, args.max_tokens)
+            drafting: generate(
+                backend,
+                prompt,
+                case,
+                args.max_tokens,
+                lookup=drafting and not args.hint,
+                hint=hint if drafting else "",
+            )
             for drafting in order
         }
         off, on = runs[False], runs[True]
@@ -240,7 +277,9 @@ def main() -> int:
         on_s=sum(t.on_s for t in totals.values()),
         speedups=[s for t in totals.values() for s in t.speedups],
     )
-    print(f"\n{count} prompts, max_tokens {args.max_tokens}, greedy; decode tokens/s")
+    source = "the 1.5B drafting from the 0.5B's answer" if args.hint else "prompt lookup"
+    padded = f", every token in a batch of {args.pad}" if args.pad else ""
+    print(f"\n{count} prompts, max_tokens {args.max_tokens}, greedy, {source}{padded}")
     print("| completions | prompts | tokens | accepted/drafted | off tok/s | on tok/s | speed-up (median) | identical |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|")
     for name, t in totals.items():

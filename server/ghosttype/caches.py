@@ -52,6 +52,14 @@ class ShownSuggestions:
         else:
             self._shown.pop(document.uri, None)
 
+    def here(self, document: Document, offset: int) -> tuple[Completion, ...] | None:
+        """The suggestions shown at this place of this very text, if any."""
+        shown = self._shown.get(document.uri)
+        if shown is None or offset != len(shown.before):
+            return None
+        text = document.text
+        return shown.completions if text == shown.before + shown.after else None
+
     def typed_through(self, document: Document, offset: int) -> tuple[Completion, ...] | None:
         """The rest of the shown suggestions when the person typed their start."""
         shown = self._shown.get(document.uri)

@@ -98,10 +98,12 @@ async def collect(
     plan: Plan,
     settings: CompletionSettings,
     check: NameCheck | None = None,
+    draft: str = "",
 ) -> tuple[Completion, ...] | None:
     """The ranked answers; None when the backend failed on the main prompt. With a `check`,
     each candidate's invented names are counted, and while every one invents, up to
-    `check.retries` sampled ones more are asked."""
+    `check.retries` sampled ones more are asked. `draft`: what the greedy answer is likely to
+    be (GenerationParams.draft)."""
     found: list[Candidate] = []
     guided = check.guide() if check is not None else None
     members, typed = guided if guided is not None else (frozenset[str](), "")
@@ -119,6 +121,7 @@ async def collect(
             cold=settings.deterministic,
             members=members,
             member_typed=typed,
+            draft=draft if index == 0 else "",
         )
         candidate = await _one(generator, backend, plan.prompt, plan, params, settings, check)
         if candidate is None:

@@ -374,17 +374,29 @@ class Engine:
         if backend is None:
             return Reply(source="error")
         self.background.cancel()  # the CPU is the pause model's now
-        answers, source = await self._pause_answers(document, offset, role, backend, invoked=True)
+        shown = self.shown.here(document, offset)
+        draft = shown[0].text if shown else ""
+        answers, source = await self._pause_answers(
+            document, offset, role, backend, invoked=True, draft=draft
+        )
         if answers is None:
             return Reply(source="error")
         return self._reply(document, offset, answers, source, by_pause=True)
 
     async def _pause_answers(
-        self, document: Document, offset: int, role: Role, backend: Backend, invoked: bool
+        self,
+        document: Document,
+        offset: int,
+        role: Role,
+        backend: Backend,
+        invoked: bool,
+        draft: str = "",
     ) -> tuple[Answers | None, str]:
         """In a pause, the typing role's prompt (the pause model's KV cache then holds what the
         next pause at this place shares), or where the pause model's KV cache lacks too much of
-        it, the lines around the cursor (first_answer.py); invoked, the invoked request's."""
+        it, the lines around the cursor (first_answer.py); invoked, the invoked request's.
+        `draft`: the typing model's answer here, which the pause model's greedy answer often
+        repeats (verified in batches: GenerationParams.draft)."""
         plan = self._plan(document, offset, invoked=invoked, host=role.host)
         prefill_s = first_answer.PAUSE_ANSWER_PREFILL_S
         budget = None if invoked else first_answer.short_budget(backend, plan.prompt, prefill_s)
@@ -398,7 +410,7 @@ class Engine:
         roots = self.context.workspace_roots
         check = self.symbols.check(document, offset, self.settings, roots, invoked)
         answers = await candidates.collect(
-            role.generator, backend, plan, self.settings.completion, check
+            role.generator, backend, plan, self.settings.completion, check, draft
         )
         if answers is not None:
             role.cache.put(plan.key, answers)
@@ -420,7 +432,10 @@ class Engine:
         backend = await role.host.ready()
         if backend is None:
             return
-        answers, _ = await self._pause_answers(document, offset, role, backend, invoked=False)
+        draft = shown[0].text if shown else ""
+        answers, _ = await self._pause_answers(
+            document, offset, role, backend, invoked=False, draft=draft
+        )
         if answers is None:
             return  # the backend failed (the host has told the client)
         self.stats.pause_answer_ms.append((self.clock.now() - shown_at) * 1000)

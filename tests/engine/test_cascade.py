@@ -139,3 +139,46 @@ async def test_a_deterministic_invoked_request_asks_the_pause_model_every_time(t
         reply = await engine.complete(document, 4, invoked=True)
         assert (reply.source, reply.items[0].text) == ("model", "pause_answer()")
     assert engine.stats.pause_answers == 2
+
+
+async def test_the_pause_model_is_given_the_shown_answer_to_draft_from(tmp_path):
+    """Its greedy answer often repeats the typing model's: verified in batches, not generated
+    token by token (the embedded backend; tests/model/test_prompt_lookup.py)."""
+    clock = ManualClock()
+    engine, refreshes = cascade(tmp_path, clock)
+    document = engine.documents.open("file:///w/a.py", "x = ", "python", 1)
+    await engine.complete(document, 4)
+    assert engine.pause is not None
+    pause_backend = await engine.pause.host.ready()
+    drafts = _record_drafts(pause_backend)
+    await clock.advance(PAUSE_AFTER_S)
+    await until(lambda: bool(refreshes))
+    assert drafts == ["typing_answer()"]
+
+
+async def test_an_invoked_request_drafts_from_the_answer_shown_at_its_place_only(tmp_path):
+    clock = ManualClock()
+    engine, _ = cascade(tmp_path, clock)
+    assert engine.pause is not None
+    drafts = _record_drafts(await engine.pause.host.ready())
+    document = engine.documents.open("file:///w/a.py", "x = \n", "python", 1)
+    await engine.complete(document, 4)
+    engine.pauses.cancel()
+    await engine.complete(document, 4, invoked=True)
+    moved = engine.documents.change("file:///w/a.py", [TextEdit("y = ", (1, 0), (1, 0))], 2)
+    await engine.complete(moved, len(moved.text), invoked=True)  # nothing shown there
+    assert drafts == ["typing_answer()", ""]
+
+
+def _record_drafts(backend):
+    """Wraps a scripted backend's generate to note each greedy call's GenerationParams.draft."""
+    drafts: list[str] = []
+    generate = backend.generate
+
+    def recording(prompt, params, usage):
+        if params.candidate == 0:
+            drafts.append(params.draft)
+        return generate(prompt, params, usage)
+
+    backend.generate = recording
+    return drafts

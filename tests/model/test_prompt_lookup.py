@@ -1,5 +1,6 @@
-"""Prompt lookup in the embedded backend (the real model): drafting from the context changes how
-fast greedy text comes, never what it is."""
+"""Drafting in the embedded backend (the real model): from the context (prompt lookup) or from
+another model's answer (GenerationParams.draft), it changes how fast greedy text comes, never
+what it is."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from ghosttype.backends import embedded as embedded_module
 from ghosttype.backends.base import GenerationParams, Usage
-from ghosttype.backends.embedded import DRAFT_PROBE_EVERY, EmbeddedBackend, _draft
+from ghosttype.backends.embedded import DRAFT_PROBE_EVERY, EmbeddedBackend, _continuing, _draft
 from ghosttype.config import BackendSettings
 from ghosttype.context.types import PromptContext, Snippet
 from ghosttype.prompts import FORMATS, build_prompt
@@ -70,14 +71,18 @@ def drafting_always_pays(monkeypatch):
 
 
 async def pieces(
-    backend: EmbeddedBackend, context: PromptContext, drafting: bool, avoid: str = ""
+    backend: EmbeddedBackend,
+    context: PromptContext,
+    drafting: bool,
+    avoid: str = "",
+    hint: str = "",
 ) -> tuple[list[str], Usage]:
     backend.prompt_lookup = drafting
     prompt = build_prompt(FORMATS["qwen2.5-coder"], context)
     # The prompt is evaluated first: both runs reuse it (its last token evaluated alone), so
     # only the drafting differs. (A cold request never drafts: it must not depend on the load.)
     await backend.generate(prompt, GenerationParams(max_tokens=1), Usage()).__anext__()
-    params = GenerationParams(max_tokens=48, avoid_line=avoid)
+    params = GenerationParams(max_tokens=48, avoid_line=avoid, draft=hint)
     usage = Usage()
     return [piece async for piece in backend.generate(prompt, params, usage)], usage
 
@@ -114,6 +119,38 @@ async def test_drafting_gives_the_same_tokens_after_a_step_back(backend):
     assert drafted == steered
     assert usage.generated_tokens == steered_usage.generated_tokens
     assert usage.accepted_tokens > 0
+
+
+@pytest.mark.usefixtures("drafting_always_pays")
+@pytest.mark.parametrize("name", ["stdlib", "neighbour file", "fibonacci"])
+async def test_drafting_from_another_answer_gives_the_same_tokens(backend, monkeypatch, name):
+    """The hint right (the model's own answer: all of it taken), wrong from its middle, and
+    wrong from its start: the same text every time. Prompt lookup off, as by default. At a
+    fixed batch size: unpadded, "fibonacci" parts at a near-tie (`n <= 0` / `n <= 1`), since
+    llama.cpp sums a lone token's logits in another order than a batch's rows."""
+    monkeypatch.setattr(backend, "pad_batches_to", 12)
+    _, prefix, suffix, snippets, _ = next(c for c in CASES if c[0] == name)
+    context = PromptContext(f"{name}.py", "python", prefix, suffix, snippets)
+    plain, plain_usage = await pieces(backend, context, drafting=False)
+    own = "".join(plain)
+    half = len(own) // 2
+    for hint in (own, own[:half] + "zq(" + own[half:], "xyzzy = 42\n"):
+        drafted, usage = await pieces(backend, context, drafting=False, hint=hint)
+        assert drafted == plain, hint
+        assert usage.generated_tokens == plain_usage.generated_tokens
+        assert usage.accepted_tokens <= usage.drafted_tokens
+        if hint == own:  # nearly every token came in a batch, without a step of its own
+            assert usage.accepted_tokens >= plain_usage.generated_tokens // 2, hint
+        assert usage.logprob == pytest.approx(plain_usage.logprob, rel=0.05)
+
+
+def test_a_hint_drafts_while_the_generation_follows_it():
+    assert _continuing([1, 2, 3, 4, 5], [1, 2], limit=2) == [3, 4]
+    assert _continuing([1, 2, 3, 4, 5], [1, 2, 3, 4], limit=8) == [5]
+    assert _continuing([1, 2, 3], [1, 9], limit=8) == []  # parted: no use any more
+    assert _continuing([1, 2, 3], [1, 2, 3], limit=8) == []  # followed to its end
+    assert _continuing([1, 2, 3], [], limit=0) == []
+    assert _continuing([], [], limit=4) == []
 
 
 def test_drafting_stops_while_a_drafted_token_costs_over_half_a_tokens_time():

@@ -36,6 +36,11 @@ class GenerationParams:
     # keeps the next identifier on one of them (backends/guide.py). Others ignore it.
     members: frozenset[str] = frozenset()
     member_typed: str = ""
+    # Text the model is likely to write here: another model's answer at this place (the cascade's
+    # typing model, for the pause model). A backend that verifies drafts (the embedded one,
+    # greedy) evaluates its tokens in batches and keeps those it would have chosen itself; the
+    # text it writes is its own either way. Others ignore it.
+    draft: str = ""
 
 
 @dataclass
@@ -49,8 +54,9 @@ class Usage:
     generated_tokens: int = 0
     # Tokens generated after the request was cancelled (work nobody will see).
     wasted_tokens: int = 0
-    # Prompt lookup (the embedded backend, greedy): tokens guessed from the context and
-    # evaluated with the chosen token, and those of them the model chose as well.
+    # Drafting (the embedded backend, greedy): tokens guessed (from the context, or
+    # GenerationParams.draft) and evaluated with the chosen token, and those of them the model
+    # chose as well.
     drafted_tokens: int = 0
     accepted_tokens: int = 0
     # The model's log-probability of the text streamed so far and the tokens it covers, where

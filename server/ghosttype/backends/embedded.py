@@ -16,6 +16,8 @@ that followed the last few tokens' previous occurrence (in the document window, 
 the completion so far) are a guess at what comes next. The chosen token and that guess are
 evaluated in one batch, which costs little more than the token alone, and every guessed token the
 model would have chosen itself is taken without a step of its own. The output is the same.
+Another model's answer at the place (GenerationParams.draft: the cascade's 0.5B for the 1.5B) is
+drafted the same way, and since that answer is already written, its drafts cost nothing to make.
 """
 
 from __future__ import annotations
@@ -71,6 +73,9 @@ CONTEXT_TOKENS = 4096
 PROMPT_LOOKUP = False
 DRAFT_NGRAMS = (3, 2)
 DRAFT_MAX = 8
+# Another model's answer (GenerationParams.draft) is a better guess than a lookup, and is often the
+# whole line: its first draft is larger.
+HINT_FIRST_DRAFT = 4
 # A batch runs on llama.cpp's batch threads (one per core), a lone token on `threads` (one): with
 # another process busy on a core, the batch's threads wait for each other, and a drafted token adds
 # 1-3 tokens' time, which no draft pays back. So both are timed, and drafting stops while a
@@ -178,6 +183,11 @@ class EmbeddedBackend:
     def __init__(self, settings: BackendSettings, prompt_lookup: bool = PROMPT_LOOKUP):
         self.settings = settings
         self.prompt_lookup = prompt_lookup  # draft greedy generations from their own context
+        # Every generated token evaluated in a batch of this size (0: as it comes). llama.cpp's
+        # logits move a little with the batch's size (its kernels for one token and for several
+        # sum in other orders), so a near-tie can part drafted and undrafted output; at a fixed
+        # size they are the same token for token (tests/model/test_prompt_lookup.py).
+        self.pad_batches_to = 0
         self.model_name = settings.model or DEFAULT_MODEL
         self.name = (
             f"embedded:{Path(settings.model_path).name if settings.model_path else self.model_name}"
@@ -403,11 +413,13 @@ class EmbeddedBackend:
         held = ""  # the first line, held back while it may still repeat `avoid`
         # Not for a deterministic request: whether a draft is evaluated depends on the load, and
         # a batch's numerics can tip a near-tie (see benchmarks/speculative.py).
-        drafting = self.prompt_lookup and params.temperature == 0 and not params.cold
+        greedy = params.temperature == 0 and not params.cold
+        lookup = self.prompt_lookup and greedy
+        hint = self._hint(llm, params.draft) if greedy else []
         # The model's next choices, known from a verified draft: (token, the row of the last
         # batch's logits it was chosen from). All but the last are evaluated already.
         known: list[tuple[int, int]] = []
-        draft_size = 1
+        draft_size = HINT_FIRST_DRAFT if hint else 1
         try:
             while len(generated) < params.max_tokens:
                 if stop.is_set():
@@ -467,11 +479,14 @@ class EmbeddedBackend:
                 # Drafts are checked against the model's own greedy choice: not while tokens are
                 # banned from the next one. Never past max_tokens: the choice after the draft is
                 # a token too.
-                limit = 0
-                if drafting and not banned and not (guide is not None and guide.active):
+                draft: list[int] | None = None  # None: the next token is sampled, not verified
+                if not banned and not (guide is not None and guide.active):
                     room = params.max_tokens - len(generated) - 1
                     limit = min(self._draft_limit(draft_size), room)
-                known, drafted = self._evaluate(llm, token, limit, usage)
+                    draft = _continuing(hint, generated, limit)
+                    if not draft and lookup:
+                        draft = _draft(llm.input_ids[: llm.n_tokens], token, limit)
+                known, drafted = self._evaluate(llm, token, draft, usage)
                 if drafted:
                     whole = len(known) - 1 == drafted
                     draft_size = (
@@ -499,19 +514,28 @@ class EmbeddedBackend:
         llm = self._lane(0)
         return str(llm.detokenize([token], special=False).decode("utf-8", "replace"))
 
+    def _hint(self, llm: Any, text: str) -> list[int]:
+        """GenerationParams.draft's tokens (none for no text)."""
+        if not text:
+            return []
+        return list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
     def _evaluate(
-        self, llm: Any, token: int, limit: int, usage: Usage
+        self, llm: Any, token: int, draft: list[int] | None, usage: Usage
     ) -> tuple[list[tuple[int, int]], int]:
-        """Evaluates `token`, with up to `limit` tokens drafted after it where the context has
-        them. Returns the model's choices the draft showed (see _eval_verifying; none without a
-        draft) and how many tokens were drafted."""
-        draft = _draft(llm.input_ids[: llm.n_tokens], token, limit)
+        """Evaluates `token`, with `draft` after it in the same batch where there is one.
+        Returns the model's choices the draft showed (see _eval_verifying; none without a
+        draft) and how many tokens were drafted. `draft` None: the next token will be sampled
+        (tokens are banned), so it is never chosen here."""
         started = time.perf_counter()
-        if not draft:
+        if not draft and (draft is None or not self.pad_batches_to):
             llm.eval([token])
             self._measure_token(time.perf_counter() - started)
             return [], 0
-        known = _eval_verifying(llm, token, draft)
+        known = _eval_verifying(llm, token, draft, self.pad_batches_to)
+        if not draft:  # padded to the fixed size: the model's choice after `token`
+            self._measure_token(time.perf_counter() - started)
+            return known, 0
         self._draft_token_s = (time.perf_counter() - started - self._token_s) / len(draft)
         self._undrafted = 0
         if self._drafts_pay():
@@ -714,14 +738,25 @@ def _draft(context: Any, token: int, limit: int) -> list[int]:
     return []
 
 
-def _eval_verifying(llm: Any, token: int, draft: list[int]) -> list[tuple[int, int]]:
+def _continuing(hint: list[int], generated: list[int], limit: int) -> list[int]:
+    """The next `limit` tokens of `hint` while what was generated is its beginning."""
+    if limit <= 0 or len(hint) <= len(generated) or hint[: len(generated)] != generated:
+        return []
+    return hint[len(generated) : len(generated) + limit]
+
+
+def _eval_verifying(
+    llm: Any, token: int, draft: list[int], pad_to: int = 0
+) -> list[tuple[int, int]]:
     """Evaluates `token` and `draft` in one batch, with logits at every position (Llama.eval
     keeps only the last one's), and keeps the draft's longest run the model would have chosen
     greedily. Returns the model's choices after `token`, each with the batch row it was chosen
-    from: the accepted draft tokens (evaluated) and the choice after them (not yet)."""
+    from: the accepted draft tokens (evaluated) and the choice after them (not yet). `pad_to`:
+    the batch's size, filled with copies of `token` that are dropped with the rejected draft."""
     import numpy as np
 
     batch = [token, *draft]
+    batch += [token] * (pad_to - len(batch))
     past = llm.n_tokens
     llm._ctx.kv_cache_seq_rm(-1, past, -1)  # as Llama.eval does
     llm._batch.set_batch(batch=batch, n_past=past, logits_all=True)
