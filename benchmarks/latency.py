@@ -1216,6 +1216,11 @@ def main() -> int:
         default="auto",
         help="auto: the default cascade (the 1.5B answers pauses); off: the 0.5B alone",
     )
+    parser.add_argument(
+        "--busy",
+        action="store_true",
+        help="newplace: the 1.5B answers an invoked request when each new place starts",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every pause")
     return asyncio.run(main_async(parser.parse_args()))

@@ -15,7 +15,11 @@ Between sites the person reads the suggestion for 1.5 s. The same states are the
 naive way in the same run (latency.run_naive: the full prompt from an empty KV cache). The server's
 CPU time is read from /proc while typing and over an idle spell after the last site.
 
-    .venv/bin/python benchmarks/latency.py --runs newplace,naive [--quick]
+With --busy (the cascade) the 1.5B is in the middle of an answer when each new place starts: after
+reading, the person invokes completion at the site (the 1.5B answers invoked requests) and moves
+on BUSY_S later, the client cancelling that request as editors do when the cursor leaves.
+
+    .venv/bin/python benchmarks/latency.py --runs newplace,naive [--quick] [--busy]
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from latency import (
 KEY_GAP_S = 0.08
 LOOK_S = 1.0  # after opening, before typing
 READ_S = 1.5  # reading the suggestion before the next site
+BUSY_S = 0.6  # --busy: from invoking completion to moving on (the 1.5B mid-prefill)
 IDLE_S = 30.0  # the idle spell whose CPU time is measured
 
 
@@ -98,6 +103,8 @@ async def run_new_place(args: argparse.Namespace, scratch: Path) -> RunResult:
         await asyncio.sleep(5)  # the opens' warm-up done: the runs start from a settled server
         plan = [("opened", i % len(editors)) for i in range(opened_count)]
         plan += [("jump", rng.randrange(len(editors))) for _ in range(jump_count)]
+        if args.busy:
+            result.extra["busy_cancelled"] = 0
         cpu_start, wall_start = cpu_seconds(client.process.pid), time.perf_counter()
         for where, index in plan:
             editor, real, sites, label = editors[index]
@@ -106,6 +113,12 @@ async def run_new_place(args: argparse.Namespace, scratch: Path) -> RunResult:
             number = sites.pop(rng.randrange(len(sites)))
             await type_at(client, editor, real, number, where, label, result, args)
             await asyncio.sleep(READ_S)
+            if args.busy:  # invoked there; the cursor leaves while the 1.5B answers
+                editor.ask(trigger=1)
+                await asyncio.sleep(BUSY_S)
+                if editor.pending is not None and not editor.pending[1].done():
+                    client.notify("$/cancelRequest", {"id": editor.pending[0]})
+                    result.extra["busy_cancelled"] += 1
         typing_cpu = cpu_seconds(client.process.pid) - cpu_start
         typing_wall = time.perf_counter() - wall_start
         await asyncio.sleep(10)  # the last growth ends
@@ -218,6 +231,8 @@ def summarize_new_place(result: RunResult, naive: RunResult | None) -> dict[str,
         "grownDiffers": stats.get("grownDiffers"),
         "cpuPerTypingMinute": result.extra.get("cpu_s_per_typing_minute"),
         "cpuPerIdleMinute": result.extra.get("cpu_s_per_idle_minute"),
+        # --busy: places reached while the 1.5B was answering an invoked request (cancelled then)
+        "busyCancelled": result.extra.get("busy_cancelled"),
     }
     if naive is not None and naive.keystroke_ms:
         ours = [p.latency_ms for p in result.pauses if p.latency_ms is not None]
@@ -240,7 +255,9 @@ def new_place_rows(s: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]
         return "-" if value is None else f"{value:,.0f}"
 
     rows: list[tuple[str, str, str, bool | None]] = []
+    busy = "" if s.get("busyCancelled") is None else ", the 1.5B mid-answer"
     for case, name in (("opened", "a file just opened"), ("jump", "a jump, no cue")):
+        name += busy
         c = s[case]
         met = c["p50"] is not None and c["p50"] <= 1000 and (c["p90"] or 1e9) <= 2000
         rows.append(
@@ -290,6 +307,15 @@ def new_place_rows(s: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]
             None,
         )
     )
+    if s.get("busyCancelled") is not None:
+        rows.append(
+            (
+                "new place: places reached while the 1.5B's invoked answer was still running",
+                str(s["busyCancelled"]),
+                "",
+                None,
+            )
+        )
     rows.append(
         (
             "server CPU seconds per minute: typing new places / idle",
