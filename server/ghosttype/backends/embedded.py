@@ -480,7 +480,7 @@ class EmbeddedBackend:
                 # banned from the next one. Never past max_tokens: the choice after the draft is
                 # a token too.
                 draft: list[int] | None = None  # None: the next token is sampled, not verified
-                if not banned and not (guide is not None and guide.active):
+                if greedy and not banned and not (guide is not None and guide.active):
                     room = params.max_tokens - len(generated) - 1
                     limit = min(self._draft_limit(draft_size), room)
                     draft = _continuing(hint, generated, limit)
@@ -526,7 +526,7 @@ class EmbeddedBackend:
         """Evaluates `token`, with `draft` after it in the same batch where there is one.
         Returns the model's choices the draft showed (see _eval_verifying; none without a
         draft) and how many tokens were drafted. `draft` None: the next token will be sampled
-        (tokens are banned), so it is never chosen here."""
+        (at a temperature, or with tokens banned), so it is never chosen here."""
         started = time.perf_counter()
         if not draft and (draft is None or not self.pad_batches_to):
             llm.eval([token])
