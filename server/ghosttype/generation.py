@@ -53,6 +53,8 @@ class Generator:
             await stream.aclose()  # type: ignore[attr-defined]
             self.stats.generated_tokens += usage.generated_tokens
             self.stats.prompt_tokens += usage.prompt_tokens
+            self.stats.drafted_tokens += usage.drafted_tokens
+            self.stats.accepted_tokens += usage.accepted_tokens
             if finished:
                 self.stats.evaluated_tokens += usage.evaluated_tokens
             else:  # the backend may still be evaluating its last batch: counted when done

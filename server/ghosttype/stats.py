@@ -28,6 +28,10 @@ class Stats:
     wasted_tokens: int = 0
     prompt_tokens: int = 0
     evaluated_tokens: int = 0
+    # Drafted tokens verified in a batch (the pause model's drafts from the typing model's
+    # answer), and those the model chose as well.
+    drafted_tokens: int = 0
+    accepted_tokens: int = 0
     prefetches: int = 0
     prewarms: int = 0
     # Requests answered from a short prompt at a new place (first_answer.py); the full prompts
@@ -64,6 +68,8 @@ class Stats:
             # Beyond the contract: what explains latency independent of the machine.
             "promptTokens": self.prompt_tokens,
             "evaluatedPromptTokens": self.evaluated_tokens,
+            "draftedTokens": self.drafted_tokens,
+            "acceptedTokens": self.accepted_tokens,
             "prefetches": self.prefetches,
             "prewarms": self.prewarms,
             "firstAnswers": self.first_answers,

@@ -107,6 +107,8 @@ async def test_completion_with_accept_command(client: LanguageClient):
         "latencyMs",
         "generatedTokens",
         "wastedTokens",
+        "draftedTokens",
+        "acceptedTokens",
     }
 
 
