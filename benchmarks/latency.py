@@ -1005,6 +1005,14 @@ def report(summary: dict[str, Any], meta: dict[str, Any]) -> str:
                 "",
                 None,
             )
+            drafted = server.get("draftedTokens", 0)
+            row(
+                "embedded: ... its drafts from the typing model's answer: tokens accepted / drafted",
+                f"{server.get('acceptedTokens', 0)} / {drafted}"
+                + (f" ({server.get('acceptedTokens', 0) / drafted:.0%})" if drafted else ""),
+                "",
+                None,
+            )
             row(
                 "embedded: ... held pauses at the end of each site answered / not in 20 s",
                 f"{extra.get('held_pauses_answered', 0)} / {extra.get('held_pauses_unanswered', 0)}",
