@@ -487,11 +487,15 @@ class Engine:
 
     async def _grow(self, full: Plan, shown: Answers) -> None:
         """The full prompt's answer for the state a first answer was shown at: it fills lane 0's
-        KV cache for the next requests, and is cached, so a request for that state again gets it."""
+        KV cache for the next requests, and is cached, so a request for that state again gets it.
+        The shown answer is its draft: the two prompts seldom answer differently."""
         backend = await self.host.ready()
         if backend is None:
             return
-        answers = await candidates.collect(self.generator, backend, full, self.settings.completion)
+        draft = shown[0].text if shown else ""
+        answers = await candidates.collect(
+            self.generator, backend, full, self.settings.completion, draft=draft
+        )
         if answers is None:
             return
         self.cache.put(full.key, answers)

@@ -30,6 +30,7 @@ class KvBackend(WarmRecordingBackend):
         super().__init__(settings)
         self.held: dict[int, str] = {}
         self.runs: list[tuple[str, int, int]] = []  # (what, lane, prompt length)
+        self.drafts: list[str] = []  # GenerationParams.draft of each generation
         self.count_tokens = len  # type: ignore[assignment]
         self.generate = self.generate_in_lane  # type: ignore[assignment]
 
@@ -49,6 +50,7 @@ class KvBackend(WarmRecordingBackend):
 
     async def generate_in_lane(self, prompt, params: GenerationParams, usage: Usage):
         self.runs.append(("generate", params.lane, len(text_of(prompt))))
+        self.drafts.append(params.draft)
         self.held[params.lane] = text_of(prompt)
         if params.lane == 1:
             yield SHORT_ANSWER
@@ -82,6 +84,7 @@ async def test_a_new_place_is_answered_from_a_short_prompt_then_the_full_one_gro
     # In the background, the full prompt in lane 0, to its answer.
     await until(lambda: engine.stats.grown == 1)
     assert backend.runs[1][:2] == ("generate", 0) and backend.runs[1][2] > 5 * first[2]
+    assert backend.drafts[:2] == ["", SHORT_ANSWER]  # the shown answer drafts the full one's
     assert engine.stats.first_answers == 1 and engine.stats.grown_differs == 1
     # The same state again gets the full prompt's answer, from the cache.
     again = await engine.complete(document, len(text))
