@@ -66,6 +66,27 @@ async def test_fix_shows_the_model_the_failing_tests_output_and_retries_on_a_fai
     assert "assert 15 == 10" in second[-1].content  # and on the first answer
 
 
+async def test_fix_of_a_helper_runs_the_test_its_diagnostic_names(tmp_path):
+    # A private helper's tests call its caller: the test the diagnostic names covers it.
+    root = workspace(tmp_path)
+    source = (
+        "def _twice(x):\n    return x + 2\n\n\n"
+        "def double_all(xs):\n    return [_twice(x) for x in xs]\n"
+    )
+    (root / "calc.py").write_text(source)
+    tests = "from calc import double_all\n\n\ndef test_doubles():\n"
+    tests += "    assert double_all([1, 3]) == [2, 6]\n"
+    (root / "tests" / "test_calc.py").write_text(tests)
+    answer = fenced("def _twice(x):\n    return x * 2\n")
+    engine = engine_for(root, [{"contains": "has a problem", "text": answer}])
+    document = open_source(engine, root)
+    at = source.index("x + 2")
+    problem = {"message": "test_doubles failed: assert [3, 5] == [2, 6]", "start": at, "end": at}
+    data = {"action": "fix", "uri": document.uri, "start": at, "end": at, "problem": problem}
+    outcome = await Actions(engine).run(data, lambda _: None)
+    assert "covering tests pass (before: fail)" in outcome.message
+
+
 async def test_refactor_reports_the_tests_before_and_after(tmp_path):
     root = with_tests(tmp_path)
     engine = engine_for(root, [{"contains": "Refactor this", "text": fenced(FIXED)}])

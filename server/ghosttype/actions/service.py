@@ -225,7 +225,7 @@ class Actions:
             raise ActionError("Fix needs a diagnostic: pick it from the diagnostic's quick fixes")
         done = f"fixed: {_short(message)}"
         try:
-            covering = self._covering(document, target)
+            covering = self._covering(document, target, message)
         except ActionError as error:  # no test to run: one answer, from the diagnostic alone
             progress("fixing")
             answer = await model.ask(prompts.fix(target, document.language_id, message, ""))
@@ -371,20 +371,24 @@ class Actions:
             runs.append((label, result))
         return _outcome(done, edit, runs, before)
 
-    def _covering_tests(self, document: Document, target: Target) -> tuple[Path, Framework, str]:
+    def _covering_tests(
+        self, document: Document, target: Target, problem: str = ""
+    ) -> tuple[Path, Framework, str]:
         """The workspace root, the test framework of the document's language and the text of
-        the test file that covers the target. Raises ActionError where none does."""
+        the test file that covers the target: it names the target, or a test the diagnostic
+        `problem` names (a helper's tests call its caller). Raises ActionError where none does."""
         root, path = self._root(document)
         framework = detect(root, path, document.language_id)
         tests = root / framework.test_path
         text = document.text if framework.in_source else self._readable(tests)
-        if not target.name or target.name not in text:
+        named = {word for word in re.findall(r"\b[Tt]est\w*", problem) if word in _words(text)}
+        if not named and (not target.name or target.name not in text):
             raise ActionError(f"no test covers {target.label}")
         return root, framework, text
 
-    def _covering(self, document: Document, target: Target) -> _Covering:
+    def _covering(self, document: Document, target: Target, problem: str = "") -> _Covering:
         """How the tests that cover the target run; ActionError says why they cannot."""
-        root, framework, _ = self._covering_tests(document, target)
+        root, framework, _ = self._covering_tests(document, target, problem)
         path = self._root(document)[1]
         missing = framework.toolchain_missing(root)
         if missing:
@@ -420,6 +424,10 @@ class _Covering:
     framework: Framework
     kind: str  # the sandbox
     limits: sandbox.Limits
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text))
 
 
 def _applied(edit: FileEdit) -> str:
