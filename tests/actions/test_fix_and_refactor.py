@@ -123,3 +123,24 @@ async def test_bad_input_says_why_and_writes_nothing(tmp_path, data, message):
         await Actions(engine).run(
             {"uri": document.uri, "start": AT, "end": AT, **data}, lambda _: None
         )
+
+
+async def test_an_answers_imports_go_with_the_modules_not_inside_the_function(tmp_path):
+    root = with_tests(tmp_path)
+    (root / "calc.py").write_text("import os\n\n\n" + SOURCE)
+    answer = "import math\nimport os\n\n\n" + FIXED.replace(
+        "return value", "return math.floor(value)"
+    )
+    engine = engine_for(root, [{"contains": "has a problem", "text": fenced(answer)}])
+    document = open_source(engine, root)
+    at = document.text.index("return low\n    return value")
+    problem = {"message": "test_above: assert 0 == 10", "start": at, "end": at + 10}
+    data = {"action": "fix", "uri": document.uri, "start": at, "end": at, "problem": problem}
+    outcome = await Actions(engine).run(data, lambda _: None)
+    (edit,) = outcome.edits
+    fixed = document.text[: edit.start] + edit.text + document.text[edit.end :]
+    # math after the module's own import, os not twice, the function whole where it was.
+    assert fixed.startswith("import os\nimport math\n\n\ndef add(a, b):")
+    assert fixed.count("import os") == 1
+    assert "return math.floor(value)\n" in fixed and "\n    import" not in fixed
+    assert "covering tests pass" in outcome.message

@@ -344,10 +344,24 @@ class Actions:
         if code is None:
             raise ActionError("the model's answer held no code that parses (nothing written)")
         indent = _indent_of(document.text, target.start)
-        body = textwrap.dedent(code).rstrip("\n")
+        imports, body = _leading_imports(textwrap.dedent(code).rstrip("\n"), document.language_id)
         lines = body.split("\n")
         text = "\n".join([lines[0], *(indent + line if line else line for line in lines[1:])])
-        return FileEdit(document.uri, document.text, target.start, target.end, text)
+        # The answer's imports belong with the module's, not where the function was: those the
+        # module lacks go after its last import above the function (or just above it).
+        have = set(document.text.split("\n"))
+        missing = "".join(line + "\n" for line in imports if line not in have)
+        if not missing:
+            return FileEdit(document.uri, document.text, target.start, target.end, text)
+        above = document.text[: target.start]
+        last = [m.end() for m in _IMPORT_LINE.finditer(above)]
+        if not last:
+            start = above.rfind("\n") + 1  # the function's line
+            text = missing + "\n\n" + document.text[start : target.start] + text
+            return FileEdit(document.uri, document.text, start, target.end, text)
+        start = last[-1] + 1 if last[-1] < len(above) else last[-1]
+        text = missing + document.text[start : target.start] + text
+        return FileEdit(document.uri, document.text, start, target.end, text)
 
     async def _tested(
         self,
@@ -464,6 +478,24 @@ def _int(value: Any) -> int:
 def _short(message: str) -> str:
     line = message.strip().splitlines()[0] if message.strip() else ""
     return line if len(line) <= 60 else line[:57] + "..."
+
+
+# A whole import line at the top level (Python; JavaScript and TypeScript `import`).
+_IMPORT_LINE = re.compile(r"^(?:import\s|from\s+[\w.]+\s+import\s).*$", re.MULTILINE)
+
+
+def _leading_imports(code: str, language_id: str) -> tuple[list[str], str]:
+    """The import lines an answer puts before its code, and the code without them."""
+    if language_id not in ("python", "javascript", "typescript"):
+        return [], code
+    lines = code.split("\n")
+    count = 0
+    while count < len(lines) and (_IMPORT_LINE.match(lines[count]) or not lines[count].strip()):
+        count += 1
+    rest = "\n".join(lines[count:])
+    if not rest.strip():
+        return [], code  # nothing but imports: leave it as the model wrote it
+    return [line for line in lines[:count] if line.strip()], rest
 
 
 def _indent_of(text: str, offset: int) -> str:
