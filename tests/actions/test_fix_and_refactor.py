@@ -144,3 +144,22 @@ async def test_an_answers_imports_go_with_the_modules_not_inside_the_function(tm
     assert fixed.count("import os") == 1
     assert "return math.floor(value)\n" in fixed and "\n    import" not in fixed
     assert "covering tests pass" in outcome.message
+
+
+async def test_a_methods_new_import_goes_above_its_decorated_class(tmp_path):
+    # No import in the module: the import goes above the top-level statement that holds the
+    # method, not at column 0 inside the class body.
+    root = workspace(tmp_path)
+    source = "@dataclass\nclass Box:\n    def area(self):\n        return 0\n"
+    (root / "calc.py").write_text(source)
+    answer = "import math\n\n\ndef area(self):\n    return math.pi\n"
+    engine = engine_for(root, [{"contains": "has a problem", "text": fenced(answer)}])
+    document = open_source(engine, root)
+    at = document.text.index("return 0")
+    problem = {"message": "area is 0", "start": at, "end": at + 8}
+    data = {"action": "fix", "uri": document.uri, "start": at, "end": at, "problem": problem}
+    outcome = await Actions(engine).run(data, lambda _: None)
+    (edit,) = outcome.edits
+    fixed = document.text[: edit.start] + edit.text + document.text[edit.end :]
+    assert fixed.startswith("import math\n\n\n@dataclass\nclass Box:\n    def area(self):\n")
+    assert "        return math.pi" in fixed

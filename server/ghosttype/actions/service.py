@@ -348,19 +348,19 @@ class Actions:
         lines = body.split("\n")
         text = "\n".join([lines[0], *(indent + line if line else line for line in lines[1:])])
         # The answer's imports belong with the module's, not where the function was: those the
-        # module lacks go after its last import above the function (or just above it).
+        # module lacks go after its last import above the function, else above the top-level
+        # statement that holds it (its class, its decorators).
         have = set(document.text.split("\n"))
         missing = "".join(line + "\n" for line in imports if line not in have)
         if not missing:
             return FileEdit(document.uri, document.text, target.start, target.end, text)
         above = document.text[: target.start]
         last = [m.end() for m in _IMPORT_LINE.finditer(above)]
-        if not last:
-            start = above.rfind("\n") + 1  # the function's line
-            text = missing + "\n\n" + document.text[start : target.start] + text
-            return FileEdit(document.uri, document.text, start, target.end, text)
-        start = last[-1] + 1 if last[-1] < len(above) else last[-1]
-        text = missing + document.text[start : target.start] + text
+        if last:
+            start, lead = last[-1] + 1, missing  # after the last import line's newline
+        else:
+            start, lead = _top_level_start(above), missing + "\n\n"
+        text = lead + document.text[start : target.start] + text
         return FileEdit(document.uri, document.text, start, target.end, text)
 
     async def _tested(
@@ -496,6 +496,20 @@ def _leading_imports(code: str, language_id: str) -> tuple[list[str], str]:
     if not rest.strip():
         return [], code  # nothing but imports: leave it as the model wrote it
     return [line for line in lines[:count] if line.strip()], rest
+
+
+def _top_level_start(above: str) -> int:
+    """Where the top-level statement that reaches the end of `above` begins: its first
+    decorator, else its own first line."""
+    starts = [0, *(m.end() for m in re.finditer(r"\n", above))]
+    lines = above.split("\n")
+    index = max(
+        (i for i, line in enumerate(lines) if line[:1] not in ("", " ", "\t", "@", "#")),
+        default=len(lines) - 1,
+    )
+    while index > 0 and lines[index - 1].startswith("@"):
+        index -= 1
+    return starts[index]
 
 
 def _indent_of(text: str, offset: int) -> str:
