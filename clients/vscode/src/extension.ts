@@ -16,11 +16,13 @@ import {
   type ErrorHandler,
   type LanguageClientOptions,
   type ServerOptions,
+  WorkDoneProgressCancelNotification,
 } from "vscode-languageclient/node";
 
 import { commandArguments } from "./actions";
 import { CursorMoveTracker, MOVED_NOTIFICATION, type Place } from "./cursorMoves";
 import { findServer, type Discovery } from "./discovery";
+import { NotificationProgress, type Notification } from "./progress";
 import { REFRESH_NOTIFICATION, RefreshTracker, type DocumentPlace } from "./refresh";
 import { languageEnabled, needsRestart, pickSection, SERVER_KEYS, toServerSettings, withLanguage, type ServerSettings } from "./settings";
 import { describeStatus, parseStatus, type ServerState } from "./statusModel";
@@ -43,6 +45,27 @@ function isExecutable(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A progress notification (ProgressLocation.Notification) with a Cancel button, open until close(). */
+function openNotification(title: string, onCancel: () => void): Notification {
+  type Step = { message?: string; increment?: number };
+  let sink: vscode.Progress<Step> | undefined;
+  const early: Step[] = [];
+  let close = (): void => undefined;
+  const closed = new Promise<void>((resolve) => {
+    close = resolve;
+  });
+  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+    sink = progress;
+    early.splice(0).forEach((step) => progress.report(step));
+    const listener = token.onCancellationRequested(onCancel);
+    return closed.finally(() => listener.dispose());
+  });
+  return {
+    report: (step) => (sink !== undefined ? sink.report(step) : early.push(step)),
+    close: () => close(),
+  };
 }
 
 /** The server settings as VS Code has them for a scope (a folder or file URI, or none). */
@@ -237,6 +260,12 @@ class Controller implements vscode.Disposable {
       options: cwd !== undefined ? { cwd } : {},
     };
     let client: LanguageClient | undefined;
+    // The actions' cancellable progress: a notification with a Cancel button (src/progress.ts).
+    const progress = new NotificationProgress(openNotification, (token) => {
+      client?.sendNotification(WorkDoneProgressCancelNotification.type, { token }).catch((error: unknown) => {
+        this.output.warn(`could not cancel the progress ${String(token)}: ${String(error)}`);
+      });
+    });
     const maxRestartCount = Math.max(0, Math.trunc(this.config().get<number>("server.maxRestarts", 5)));
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
@@ -254,6 +283,7 @@ class Controller implements vscode.Disposable {
         workspace: {
           configuration: (params, token, next) => this.answerConfiguration(params, token, next),
         },
+        handleWorkDoneProgress: (token, params, next) => progress.handle(token, params, () => next(token, params)),
         // ghosttype.refactor needs the person's instruction (docs/actions.md).
         executeCommand: async (command, args, next) => {
           const sent = await commandArguments(command, args, () =>
@@ -307,6 +337,9 @@ class Controller implements vscode.Disposable {
       if (event.newState === State.Running) {
         this.running.add(client);
         this.restartPending = false;
+      } else {
+        // A stopped or restarting server ends no progress: close what it left open.
+        progress.closeAll();
       }
       if (
         event.newState === State.Stopped &&

@@ -6,14 +6,20 @@
 //   node test/e2e/actions.mjs --code-server PATH --vsix FILE --server PATH [--artifacts DIR] [--chromium PATH] [--keep]
 //
 // Scenario 1: with the cursor in a function, the Quick Fix menu (Ctrl+.) lists the `ghosttype:`
-//   actions; picking Write docstring (resolved with codeAction/resolve) shows its progress in the
-//   status bar and puts the docstring in.
+//   actions; picking Write docstring (resolved with codeAction/resolve) shows its progress as a
+//   notification with a Cancel button (src/progress.ts; not in the status bar) and puts the
+//   docstring in.
 // Scenario 2: Refactor with an instruction asks for the instruction in an input box and the
 //   server's answer for that instruction replaces the function.
 // Scenario 3: Explain opens its markdown file (window/showDocument).
+// Scenario 4: the Cancel button of a slow action's notification cancels it
+//   (window/workDoneProgress/cancel): the notification closes, the server says "cancelled,
+//   nothing written" and the document is unchanged.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
+
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { editorLines, logger, openCodeServer, openFile, parseArgs, statusLabel, waitFor } from "./harness.mjs";
 
@@ -32,7 +38,9 @@ fs.writeFileSync(
     rules: [],
     chat: [
       { contains: "swap the operands", text: "```python\ndef add(a, b):\n    return b + a\n```\n" },
-      // Slow enough to see its progress in the status bar.
+      // Scenario 4 cancels this one long before it answers.
+      { contains: "take your time", text: "```python\ndef add(a, b):\n    return 0\n```\n", delayMs: 120_000 },
+      // Slow enough to see its progress.
       { contains: "documentation comment", text: "Add two numbers.", delayMs: 1500 },
       { contains: "Explain this", text: "It **adds** its arguments." },
     ],
@@ -94,6 +102,13 @@ try {
   const pick = async (title) => {
     await page.locator(".action-widget .monaco-list-row.action", { hasText: title }).first().click();
   };
+  /** The toast of `title`'s progress notification: the one with a Cancel button. */
+  const progressToast = (title) =>
+    page.locator(".notifications-toasts .notification-toast", { hasText: title }).filter({
+      has: page.locator(".monaco-button", { hasText: /^Cancel$/ }),
+    });
+  const statusBarItems = () => page.locator(".part.statusbar .statusbar-item").allTextContents();
+  const toastTexts = () => page.locator(".notifications-toasts .notification-list-item-message").allTextContents();
 
   // ---------- Scenario 1: the Quick Fix menu lists the actions; Write docstring applies ----------
   const titles = await quickFixMenu();
@@ -103,15 +118,28 @@ try {
   }
   await page.screenshot({ path: path.join(ARTIFACTS, "vscode-e2e-actions-menu.png") });
   await pick("ghosttype: Write docstring");
-  const progress = await waitFor("the action's progress in the status bar", async () => {
-    const items = await page.locator(".part.statusbar .statusbar-item").allTextContents();
-    return items.find((t) => t.includes("Write docstring"));
+  // The language client's own progress (the status bar) must not show it as well.
+  const inStatusBar = new Set();
+  const watchStatusBar = async () => {
+    for (const t of await statusBarItems()) if (t.includes("Write docstring")) inStatusBar.add(t.trim());
+  };
+  const progress = await waitFor("the action's progress notification with a Cancel button", async () => {
+    await watchStatusBar();
+    const toast = progressToast("ghosttype: Write docstring").first();
+    return (await toast.count()) ? toast.locator(".notification-list-item-message").textContent() : undefined;
   }, 10_000, 50);
-  log(`status bar progress: ${JSON.stringify(progress.trim())}`);
-  await waitFor("the docstring in the editor", async () => (await editorLines(page, false))[1] === DOCSTRING, 20_000, 100);
+  log(`progress notification: ${JSON.stringify(progress.trim())}`);
+  await sleep(400); // the toast fades in
+  await page.screenshot({ path: path.join(ARTIFACTS, "vscode-e2e-actions-progress.png") });
+  await waitFor("the docstring in the editor", async () => {
+    await watchStatusBar();
+    return (await editorLines(page, false))[1] === DOCSTRING;
+  }, 20_000, 100);
+  if (inStatusBar.size) throw new Error(`the progress was also in the status bar: ${JSON.stringify([...inStatusBar])}`);
+  await waitFor("the progress notification to close", async () => (await progressToast("ghosttype: Write docstring").count()) === 0, 10_000, 100);
   const documented = await editorLines(page, false);
   if (documented[0] !== "def add(a, b):" || documented[2] !== "    return a + b") throw new Error(`after Write docstring: ${JSON.stringify(documented)}`);
-  log("PASS scenario 1: the Quick Fix menu lists the ghosttype actions; Write docstring showed its progress and inserted the docstring");
+  log("PASS scenario 1: the Quick Fix menu lists the ghosttype actions; Write docstring showed its progress as a notification with a Cancel button (not in the status bar), inserted the docstring and closed it");
 
   // ---------- Scenario 2: Refactor asks the instruction in an input box ----------
   await quickFixMenu();
@@ -141,6 +169,41 @@ try {
   log(`explanation tab ${JSON.stringify(tab)}: ${JSON.stringify(text)}`);
   await page.screenshot({ path: path.join(ARTIFACTS, "vscode-e2e-actions-explain.png") });
   log("PASS scenario 3: Explain opened its markdown");
+
+  // ---------- Scenario 4: Cancel on a slow action's notification ----------
+  await openFile(page, FILE, "def add");
+  const unchanged = await editorLines(page, false);
+  const REFACTOR = "ghosttype: Refactor with an instruction";
+  await quickFixMenu();
+  await pick(REFACTOR);
+  const slowInput = page.locator(".quick-input-widget input").first();
+  await slowInput.waitFor({ timeout: 10_000 });
+  await slowInput.fill("take your time");
+  await page.keyboard.press("Enter");
+  const cancel = progressToast(REFACTOR).first().locator(".monaco-button", { hasText: /^Cancel$/ });
+  await cancel.waitFor({ timeout: 15_000 });
+  // The server's first report ("refactoring") shows in the notification.
+  const running = await waitFor("the action's report in its notification", async () => {
+    const text = (await progressToast(REFACTOR).first().locator(".notification-list-item-message").textContent()) ?? "";
+    return text.includes("refactoring") ? text : undefined;
+  }, 10_000, 100);
+  log(`progress notification: ${JSON.stringify(running.trim())}`);
+  await sleep(400); // the toast fades in
+  await page.screenshot({ path: path.join(ARTIFACTS, "vscode-e2e-actions-cancel.png") });
+  // A toast can move as another one comes or goes: click again until the server hears it.
+  const said = await waitFor("the server's word that it cancelled", async () => {
+    const done = (await toastTexts()).find((t) => t.includes("cancelled, nothing written"));
+    if (done) return done;
+    if (await cancel.isVisible()) await cancel.click({ timeout: 2_000 }).catch(() => {});
+    return undefined;
+  }, 20_000, 500);
+  log(`server: ${JSON.stringify(said)}`);
+  await waitFor("the progress notification to close", async () => (await progressToast(REFACTOR).count()) === 0, 10_000, 100);
+  await sleep(1_000); // an edit that were still coming would be applied by now
+  const after = await editorLines(page, false);
+  if (after.join("\n") !== unchanged.join("\n")) throw new Error(`the cancelled action changed the document: ${JSON.stringify(after)}`);
+  await page.screenshot({ path: path.join(ARTIFACTS, "vscode-e2e-actions-cancelled.png") });
+  log("PASS scenario 4: Cancel on the notification cancelled the action; nothing written");
   log("all passed");
 } catch (error) {
   failed = true;
