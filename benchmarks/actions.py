@@ -17,6 +17,7 @@ Targets: tests pass on the original for >= 80% of functions; mutation score >= 0
 functions; time per function p50 <= 90 s on 2 cores with the embedded model.
 
 Run: PYTHONPATH=server .venv/bin/python benchmarks/actions.py [--functions 30] [--out FILE]
+    [--only NAME]   (just the functions whose name holds NAME)
 """
 
 from __future__ import annotations
@@ -194,6 +195,7 @@ async def one(engine: Engine, path: Path, package: str, name: str, root: Path) -
     report = outcome.report
     result.update(passed=True, message=outcome.message, attempts=_attempts(outcome.message))
     result["tests"] = edit.text.count("def test")
+    result["testCode"] = edit.text
     framework = detect(root, f"{module}.py", "python")
     test_file = {framework.test_path: edit.text}
     kind = sandbox.choose_sandbox(False)
@@ -238,8 +240,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--functions", type=int, default=30)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--only", default="", help="just the functions whose name has this")
     args = parser.parse_args()
-    chosen = candidates()[: args.functions]
+    chosen = [c for c in candidates() if args.only in c[2]][: args.functions]
     engine = Engine(with_overrides(Settings()))
     engine.start()
     error = await engine.wait_ready()

@@ -143,3 +143,27 @@ async def test_a_failing_assertion_is_dropped_and_the_rest_of_its_test_kept(tmp_
     assert "clamp(15, 0, 10)" not in edit.text
     assert "1 of 1 tests pass (pytest, 1 attempt" in outcome.message
     assert "suspected bugs: test_clamp: assert clamp(15, 0, 10) == 10" in outcome.message
+
+
+async def test_the_prompt_shows_what_the_function_needs_from_its_file(tmp_path):
+    # A method's tests must build its class, and a function taking the module's own type must
+    # be given one: the model is shown both as signatures (it called such functions with a str).
+    root = workspace(tmp_path)
+    (root / "calc.py").write_text(
+        "class Reader:\n    size: int\n\n    def __init__(self, text: str) -> None:\n"
+        "        self.text = text\n\n    def peek(self) -> str:\n        return self.text[:1]\n\n\n"
+        "def first(reader: Reader) -> str:\n    return reader.peek()\n\n\n"
+        "def unrelated():\n    return 1\n"
+    )
+    engine = engine_for(root, [{"contains": "Write pytest", "text": fenced(GOOD)}], max_attempts=1)
+    document = open_source(engine, root)
+    for name in ("def first", "def peek"):
+        at = document.text.index(name) + 5
+        with pytest.raises(ActionError):  # GOOD imports `add`, which this calc.py lacks
+            await Actions(engine).run(
+                {"action": "tests", "uri": document.uri, "start": at, "end": at}, lambda _: None
+            )
+    first, method = (problems(chat)[0] for chat in engine.host.loaded.chats)
+    outline = "class Reader:\n    size: int\n    def __init__(self, text: str) -> None:\n"
+    assert outline in first and "def unrelated" not in first
+    assert outline in method and "def first" not in method.split("```")[1]

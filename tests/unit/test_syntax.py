@@ -18,6 +18,7 @@ from ghosttype.context.syntax import (
     enclosing_scopes,
     imports,
     parses_cleanly,
+    related_outline,
     spec_for,
     used_signatures,
 )
@@ -226,3 +227,23 @@ def test_a_seeded_speculative_state_parses_like_a_fresh_one() -> None:
     assert "binary_operator" in str(got.tree.root_node)
     unchanged = index.parsed(base)
     assert unchanged is not None and unchanged.tree.root_node.end_byte == len(base.text)
+
+
+def test_related_outline_is_what_the_code_names_and_the_class_that_holds_it():
+    text = (
+        "import os\n\n\nclass Point:\n    x: int = 0\n    '''doc'''\n\n    @property\n"
+        "    def norm(self) -> int:\n        return abs(self.x)\n\n    def moved(self, by):\n"
+        "        return Point()\n\n\ndef helper(a, b):\n    return a\n\n\n"
+        "def target(p: Point):\n    return helper(p.norm, 1)\n\n\ndef other():\n    pass\n"
+    )
+    parsed = parse(text, "python")
+    start = text.index("def target")
+    end = text.index("def other") - 3
+    assert related_outline(parsed, start, end) == (
+        "class Point:\n    x: int = 0\n    def norm(self) -> int:\n    def moved(self, by):\n"
+        "def helper(a, b):"
+    )
+    method = text.index("    def moved")
+    outline = related_outline(parsed, method, text.index("def helper") - 3)
+    assert outline.startswith("class Point:\n") and "helper" not in outline
+    assert related_outline(parsed, 0, 9) == ""  # `import os` names nothing defined here

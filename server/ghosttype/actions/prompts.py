@@ -50,16 +50,30 @@ def _system(role: str) -> ChatMessage:
 
 
 def tests(
-    target: Target, language_id: str, path: str, framework: str, style: str, existing: str
+    target: Target,
+    language_id: str,
+    path: str,
+    framework: str,
+    style: str,
+    existing: str,
+    related: str = "",
 ) -> list[ChatMessage]:
+    """`related`: the outline of what the target uses from its file (target.related)."""
     language = language_name(language_id)
     seen = ""
     if existing.strip():
         seen = f"\nThe existing test file, for its style (do not repeat it):\n```\n{_code(existing, 2000)}\n```\n"
+    uses = ""
+    if related.strip():
+        uses = (
+            f"\nIt uses these from the same file (signatures only; build them as they "
+            f"show):\n```{language_id}\n{_code(related, 2000)}\n```\n"
+        )
     user = (
         f"Write {framework} unit tests for the {target.label} from the {language} file `{path}`.\n"
-        f"{style}\nDo not copy or redefine the code under test: import it. Test normal cases and "
-        f"edge cases; every test asserts a concrete expected value.{seen}\n"
+        f"{style}\nDo not copy or redefine the code under test: import it. Cover each branch "
+        "(every if, else, loop and early return) and the boundary values, each with an assert "
+        f"of the exact expected result.{seen}{uses}\n"
         f"```{language_id}\n{_code(target.text)}\n```\n"
         "Keep it short: under 50 lines. Answer with the test code in one fenced code block and "
         "nothing else."

@@ -20,7 +20,7 @@ from .answers import code_in, prose_in
 from .errors import ActionError
 from .frameworks import Framework, detect
 from .model import ActionModel, Progress
-from .target import Target, find_target
+from .target import Target, find_target, related
 
 EXTENSIONS = {"python": ".py", "javascript": ".js", "typescript": ".ts", "go": ".go", "rust": ".rs"}
 
@@ -181,6 +181,7 @@ class Actions:
             existing,
             run_sandbox,
             progress,
+            related(self.engine.context.syntax, document, target),
         )
         uri = document.uri if framework.in_source else test_file.as_uri()
         edit = FileEdit(uri, existing, 0, len(existing), result.text, create=not existing)

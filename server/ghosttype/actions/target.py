@@ -8,7 +8,7 @@ from typing import Literal
 
 from tree_sitter import Node
 
-from ..context.syntax import Parsed, SyntaxIndex
+from ..context.syntax import Parsed, SyntaxIndex, related_outline
 from ..documents import Document
 
 # Wrappers whose range is the definition's own (decorators belong to the function).
@@ -91,3 +91,12 @@ def _definition(parsed: Parsed, node: Node) -> Target:
         top_level = top_level and ancestor.type not in wanted
         ancestor = ancestor.parent
     return Target(kind, name, start, end, parsed.text[start:end], body_start, top_level)
+
+
+def related(syntax: SyntaxIndex, document: Document, target: Target) -> str:
+    """The outline of what `target` uses from its file (the class of a method, the classes and
+    functions it names): a test of it has to build those."""
+    parsed = syntax.parsed(document)
+    if parsed is None or target.kind == "selection":
+        return ""
+    return related_outline(parsed, target.start, target.end)

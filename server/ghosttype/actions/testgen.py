@@ -78,11 +78,15 @@ async def generate(
     existing: str,
     run_sandbox: str,
     progress: Progress,
+    related: str = "",
 ) -> GeneratedTests:
+    """`related`: the outline of what the target uses from its file (target.related)."""
     report = TestReport(framework.name, framework.test_path, sandbox=run_sandbox)
     report.command = " ".join(framework.command)
     limits = sandbox.Limits(settings.timeout_s, settings.memory_mb)
-    messages = prompts.tests(target, language_id, path, framework.name, framework.style, existing)
+    messages = prompts.tests(
+        target, language_id, path, framework.name, framework.style, existing, related
+    )
     best: tuple[str, dict[str, bool], str] | None = None  # code, outcomes, output
     last: sandbox.RunResult | None = None
     for attempt in range(1, settings.max_attempts + 1):

@@ -729,6 +729,55 @@ def used_signatures(
     return tuple(found)
 
 
+def related_outline(parsed: Parsed, start: int, end: int, limit: int = 2_000) -> str:
+    """What the code at text[start:end] (a function an action works on) needs from the rest of its
+    file, without bodies: the class that holds it, and the file's functions and classes it names,
+    each class with its methods' signatures and its fields. "" where there is none."""
+    used = {match.group() for match in _WORD.finditer(parsed.text, start, end)}
+    lines: list[str] = []
+    for node in _definitions_in(parsed, parsed.tree.root_node):
+        scope = _scope(parsed, node)
+        overlaps = scope.start < end and start < scope.end
+        inside = start <= scope.start and scope.end <= end
+        holds = overlaps and not inside and scope.kind == "class"
+        if holds or (not overlaps and scope.name in used):
+            lines.append(" ".join(scope.signature.split()))
+            body = _body(node, parsed.spec) if scope.kind == "class" else None
+            lines += ["    " + member for member in _members(parsed, body)] if body else []
+    text = "\n".join(lines)
+    return text if len(text) <= limit else text[:limit].rsplit("\n", 1)[0] + "\n…"
+
+
+def _members(parsed: Parsed, body: Node) -> list[str]:
+    """A class body's methods (signatures) and one-line fields (`key: str`, `size = 0`) in order;
+    docstrings and comments left out."""
+    spec = parsed.spec
+    found: list[str] = []
+    for child in body.named_children:
+        if child.type in spec.wrappers or child.type in spec.functions | spec.classes:
+            inner = _definitions_in(parsed, child) if child.type in spec.wrappers else [child]
+            found += [" ".join(_signature(parsed, member).split()) for member in inner]
+            continue
+        text = parsed.node_text(child).strip()
+        one_line = "\n" not in text and len(text) <= SIGNATURE_MAX_CHARS
+        if one_line and child.type not in spec.comments and text[:1] not in "\"'`":
+            found.append(text)
+    return found
+
+
+def _definitions_in(parsed: Parsed, node: Node) -> list[Node]:
+    """The functions and classes directly in `node` (a module or a class body), through
+    decorators and export statements."""
+    spec = parsed.spec
+    found: list[Node] = []
+    for child in node.named_children:
+        if child.type in spec.functions or child.type in spec.classes:
+            found.append(child)
+        elif child.type in spec.wrappers:
+            found += _definitions_in(parsed, child)
+    return found
+
+
 # --- completion shape ------------------------------------------------------------------------
 
 
