@@ -3,10 +3,10 @@ targets: report typing p50 with an action running").
 
 Through the real `ghosttype serve` in the default configuration (the cascade: the 0.5B answers
 typing, the 1.5B answers pauses and serves the actions), latency.py's typist types lines back at
-places in a real file (CPython's json/decoder.py), alternately with no action and while Generate
-tests runs on a function of another file (a copy of colorsys, as `colors.py`), started with
-`codeAction/resolve` as VS Code's client sends it, started again whenever it ends and cancelled
-when the place is typed, so an action runs the whole time the typist types there (its model
+places in real files (CPython's json package: decoder.py, encoder.py, __init__.py; up to 11
+places a half), alternately with no action and while Generate tests runs on a function of another
+file (a copy of colorsys, as `colors.py`), started with `codeAction/resolve` as VS Code's client
+sends it, started again whenever it ends and cancelled when the place is typed, so an action runs the whole time the typist types there (its model
 work, and its pytest runs in the sandbox). One server; the halves alternate place by place, so
 neither gets the warm-up or the machine's quieter minutes to itself, and every place is typed
 once (a place typed again would be served from the caches).
@@ -52,15 +52,19 @@ ACTION_TARGET = "def rgb_to_hls("
 ACTION_LIMIT_S = 900.0
 
 
-def workspace(scratch: Path) -> tuple[Path, Path, Path]:
+# The json package's files typed into (one file gives only about 7 places 40 lines apart).
+TYPED_FILES = ("decoder.py", "encoder.py", "__init__.py")
+
+
+def workspace(scratch: Path) -> tuple[Path, list[Path], Path]:
     """A project with pytest: the json package (typed into) and colors.py (tested)."""
     root = scratch / "project"
     (root / "tests").mkdir(parents=True)
     (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
     colors = root / "colors.py"
     colors.write_text((STDLIB / "colorsys.py").read_text(encoding="utf-8"))
-    typed = copy_package(STDLIB / "json", root, "json") / "decoder.py"
-    return root, typed, colors
+    package = copy_package(STDLIB / "json", root, "json")
+    return root, [package / name for name in TYPED_FILES], colors
 
 
 def scripted_config(scratch: Path) -> Path:
@@ -165,7 +169,7 @@ async def main_async(args: argparse.Namespace) -> None:
     load_start = os.getloadavg()
     scratch = Path(tempfile.mkdtemp(prefix="ghosttype-action-typing-"))
     try:
-        root, typed, colors = workspace(scratch)
+        root, typed_files, colors = workspace(scratch)
         config = scripted_config(scratch) if args.scripted else embedded_config(scratch)
         client = await start_client(config, root, scratch)
         try:
@@ -173,16 +177,22 @@ async def main_async(args: argparse.Namespace) -> None:
             open_document(client, colors.as_uri(), source)
             at = source.index(ACTION_TARGET) + 4
             data = {"action": "tests", "uri": colors.as_uri(), "start": at, "end": at}
-            text = typed.read_text(encoding="utf-8")
-            sites = pick_sites(text, 2 * args.sites, random.Random(args.seed), (2, 3))
+            rng = random.Random(args.seed)
+            places = [
+                (typed, site)
+                for typed in typed_files
+                for site in pick_sites(typed.read_text(encoding="utf-8"), 99, rng, (2, 3))
+            ][: 2 * args.sites]
             quiet, busy = RunResult("no action"), RunResult("action running")
             runs: list[dict[str, Any]] = []
             spans = []
-            for quiet_site, site in zip(sites[::2], sites[1::2], strict=False):
-                await type_half(client, quiet, typed, [quiet_site], args)
+            for (quiet_file, quiet_site), (busy_file, site) in zip(
+                places[::2], places[1::2], strict=False
+            ):
+                await type_half(client, quiet, quiet_file, [quiet_site], args)
                 loop = ActionLoop(client, data)
                 loop.start()
-                spans.append(await type_half(client, busy, typed, [site], args))
+                spans.append(await type_half(client, busy, busy_file, [site], args))
                 await loop.stop()
                 runs += loop.runs
         finally:
