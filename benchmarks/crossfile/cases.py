@@ -352,18 +352,22 @@ def candidates(package: Package, root: Path) -> list[Case]:
 
 
 def draw(
-    package: Package, pool: list[Case], seed: int = SEED, quota: int = PER_PACKAGE
+    package: Package,
+    pool: list[Case],
+    seed: int = SEED,
+    quota: int = PER_PACKAGE,
+    kinds: tuple[str, ...] = KINDS,
 ) -> list[Case]:
     """Round-robin over the kinds (each kind's candidates shuffled with a seeded RNG), at most
     PER_FILE cases from one file, until the quota."""
     rng = random.Random(f"{seed}:{package.name}")
-    queues = {kind: [c for c in pool if c.kind == kind] for kind in KINDS}
+    queues = {kind: [c for c in pool if c.kind == kind] for kind in kinds}
     for queue in queues.values():
         rng.shuffle(queue)
     per_file: dict[str, int] = {}
     chosen: list[Case] = []
     while len(chosen) < quota and any(queues.values()):
-        for kind in KINDS:
+        for kind in kinds:
             queue = queues[kind]
             while queue:
                 case = queue.pop()
@@ -386,24 +390,38 @@ def load_all_cases() -> list[Case]:
     return load_cases() + load_cases(HERE / "cases-ts.jsonl")
 
 
+def draw_packages(
+    packages: list[Package],
+    find: Callable[[Package, Path], list[Case]],
+    quota: int,
+    kinds: tuple[str, ...] = KINDS,
+) -> list[Case]:
+    """Each package's draw from its candidates (`find` on its pristine copy), reported on stderr."""
+    all_cases: list[Case] = []
+    for package in packages:
+        pool = find(package, unpacked(package, "pristine"))
+        chosen = draw(package, pool, quota=quota, kinds=kinds)
+        counts = {k: sum(c.kind == k for c in chosen) for k in kinds}
+        print(f"{package.name} ({package.language}): {len(pool)} candidate lines, "
+              f"{len(chosen)} drawn {counts}", file=sys.stderr)  # fmt: skip
+        all_cases += chosen
+    return all_cases
+
+
+def write_cases(cases: list[Case], path: Path) -> None:
+    with path.open("w") as handle:
+        for case in cases:
+            handle.write(json.dumps(asdict(case)) + "\n")
+    print(f"{len(cases)} cases -> {path}", file=sys.stderr)
+
+
 def draw_all(
     language: str, find: Callable[[Package, Path], list[Case]], quota: int, path: Path
 ) -> int:
-    """Draws every package of the language (its candidates from `find`) and writes them to path."""
-    all_cases: list[Case] = []
-    for package in PACKAGES:
-        if package.language != language:
-            continue
-        pool = find(package, unpacked(package, "pristine"))
-        chosen = draw(package, pool, quota=quota)
-        kinds = {k: sum(c.kind == k for c in chosen) for k in KINDS}
-        print(f"{package.name}: {len(pool)} candidate lines, {len(chosen)} drawn {kinds}",
-              file=sys.stderr)  # fmt: skip
-        all_cases += chosen
-    with path.open("w") as handle:
-        for case in all_cases:
-            handle.write(json.dumps(asdict(case)) + "\n")
-    print(f"{len(all_cases)} cases -> {path}", file=sys.stderr)
+    """Draws every cross-file package of the language (its candidates from `find`) and writes
+    them to path."""
+    packages = [p for p in PACKAGES if p.language == language and p.suite == "crossfile"]
+    write_cases(draw_packages(packages, find, quota), path)
     return 0
 
 

@@ -14,6 +14,10 @@ no answer from a cache). One server process per package and column.
 
     python -m benchmarks.crossfile.run --commit HEAD                  # today's main, all cases
     python -m benchmarks.crossfile.run --limit 24 --compare 'free:completion.candidates=1'
+    python -m benchmarks.crossfile.run --cases api      # the API-call lines (api_cases.py)
+
+The API-call line cases (`--cases api`) mask whole lines in five languages; they are scored by
+exact match only (no checker runs; their invented column shows "-"), with a row per language.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Any
 from benchmarks.quality import lsp_runner
 from benchmarks.quality.lsp_runner import Answer, Session, apply
 
+from . import api_cases
 from .cases import KINDS, Case, load_all_cases
 from .checker import Checker, broken
 from .checker import invented as invented_names
@@ -57,6 +62,7 @@ class Outcome:
     seconds: float
     span: list[int] | None = None  # the document offsets the item replaced (None: at the cursor)
     syntax: bool = False  # the completed lines have a syntax error the original line lacks
+    judged: bool = True  # a checker judged the answer's names (not for the API-call lines)
 
 
 # ---------------------------------------------------------------------------- settings
@@ -187,18 +193,20 @@ async def answer_cases(
 
 
 def score(
-    cases: list[Case], column: str, answers: dict[str, Answer], checker: Checker
+    cases: list[Case], column: str, answers: dict[str, Answer], checker: Checker | None
 ) -> list[Outcome]:
+    """Each case's outcome; with no checker, exact match and non-empty only."""
     completed: dict[str, str] = {}
     originals: dict[str, str] = {}
     for case in cases:
         originals[case.id] = original_text(case)
         document, cursor = masked(originals[case.id], case)
         completed[case.id] = apply(document, cursor, answers[case.id])
-    checker.prepare(
-        [(c.package, c.file, originals[c.id]) for c in cases]
-        + [(c.package, c.file, completed[c.id]) for c in cases if not answers[c.id].empty]
-    )
+    if checker is not None:
+        checker.prepare(
+            [(c.package, c.file, originals[c.id]) for c in cases]
+            + [(c.package, c.file, completed[c.id]) for c in cases if not answers[c.id].empty]
+        )
     outcomes = []
     for case in cases:
         answer = answers[case.id]
@@ -207,7 +215,7 @@ def score(
         keywords: list[str] = []
         syntax = False
         empty = answer.empty or not answer.insert_text.strip()
-        if not empty:
+        if not empty and checker is not None:
             last = case.line + answer.insert_text.count("\n")
             after = checker.findings(case.package, case.file, completed[case.id])
             before = checker.findings(case.package, case.file, originals[case.id])
@@ -228,6 +236,7 @@ def score(
                 seconds=answer.seconds,
                 span=list(answer.span) if answer.span else None,
                 syntax=syntax,
+                judged=checker is not None,
             )
         )
     return outcomes
@@ -239,9 +248,10 @@ def summary(outcomes: list[Outcome]) -> str:
         return "-"
     exact = sum(o.exact for o in outcomes)
     answered = [o for o in outcomes if not o.empty]
-    inventing = sum(bool(o.invented) for o in answered)
-    rate = f"{inventing / len(answered):.2f}" if answered else "-"
-    return f"{exact / n:.2f} ({exact}/{n}) | {rate} ({inventing}/{len(answered)}) | {len(answered) / n:.2f}"
+    judged = [o for o in answered if o.judged]
+    inventing = sum(bool(o.invented) for o in judged)
+    rate = f"{inventing / len(judged):.2f} ({inventing}/{len(judged)})" if judged else "-"
+    return f"{exact / n:.2f} ({exact}/{n}) | {rate} | {len(answered) / n:.2f}"
 
 
 def table(outcomes: list[Outcome], names: list[str]) -> str:
@@ -250,11 +260,21 @@ def table(outcomes: list[Outcome], names: list[str]) -> str:
         "| cases | " + " | ".join(f"{c}: exact \\| invented \\| non-empty" for c in names) + " |"
     )
     rows = [header, "|---|" + "---|" * len(names)]
-    groups: list[tuple[str, set[str]]] = [("all", set(KINDS))]
-    groups += [(kind, {kind}) for kind in KINDS]
-    for label, kinds in groups:
-        cells = [summary([o for o in outcomes if o.column == c and o.kind in kinds]) for c in names]
-        count = len({o.case for o in outcomes if o.kind in kinds})
+    kinds = list(dict.fromkeys([*KINDS, *api_cases.KINDS]))
+    languages = list(dict.fromkeys(BY_NAME[o.package].language for o in outcomes))
+    # (label, the kinds and the languages of its rows): all, then per kind, then per language
+    groups = [("all", set(kinds), set(languages))]
+    groups += [(kind, {kind}, set(languages)) for kind in kinds]
+    if len(languages) > 1:
+        groups += [(language, set(kinds), {language}) for language in languages]
+    for label, in_kinds, in_languages in groups:
+        rows_of = [
+            o
+            for o in outcomes
+            if o.kind in in_kinds and BY_NAME[o.package].language in in_languages
+        ]
+        cells = [summary([o for o in rows_of if o.column == c]) for c in names]
+        count = len({o.case for o in rows_of})
         if count:
             rows.append(f"| {label} ({count}) | " + " | ".join(cells) + " |")
     keywords = [sum(bool(o.keywords) for o in outcomes if o.column == c) for c in names]
@@ -278,6 +298,8 @@ def table(outcomes: list[Outcome], names: list[str]) -> str:
 def rescore(rows: list[Outcome]) -> list[Outcome]:
     """The stored answers judged again (the checker changed); each line must come out the same."""
     by_id = {case.id: case for case in load_all_cases()}
+    if any(row.case not in by_id for row in rows):
+        raise SystemExit("--rescore: only the cross-file cases have a checker")
     out: list[Outcome] = []
     for (_, column), group in groupby_key(rows):
         cases = [by_id[o.case] for o in group]
@@ -331,6 +353,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME:S.K=V[,...]",
         help="another column with these settings on top (repeatable)",
     )
+    parser.add_argument(
+        "--cases",
+        choices=("crossfile", "api"),
+        default="crossfile",
+        help="crossfile: the cross-file member accesses and calls (cases.jsonl, cases-ts.jsonl); "
+        "api: the API-call lines in five languages (cases-api.jsonl; exact match only)",
+    )
     parser.add_argument("--limit", type=int, help="only N cases, spread over the packages")
     parser.add_argument("--packages", nargs="*", choices=sorted(BY_NAME))
     parser.add_argument(
@@ -356,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     settings = columns(args.sets, args.compare)
-    cases = load_all_cases()
+    cases = load_all_cases() if args.cases == "crossfile" else api_cases.load_api_cases()
     if args.packages:
         cases = [c for c in cases if c.package in args.packages]
     if args.limit:
@@ -364,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     command, code = ghosttype_command(args.commit)
     doctor = models(args.commit)
     print(f"{len(cases)} cases; server: {code}", *doctor, sep="\n", file=sys.stderr)
-    checker = Checker()
+    checker = Checker() if args.cases == "crossfile" else None
     outcomes: list[Outcome] = []
     args.out.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
