@@ -7,6 +7,7 @@ import pytest
 
 from ghosttype.actions.errors import ActionError
 from ghosttype.actions.service import Actions
+from ghosttype.actions.testgen import pinned_assert
 from tests.actions.helpers import engine_for, fenced, open_source, workspace
 
 WRONG_IMPORT = "from calculator import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"
@@ -43,7 +44,7 @@ async def test_a_failing_run_goes_back_to_the_model_and_the_passing_tests_are_th
     assert not (root / "tests" / "test_calc.py").exists()  # nothing written by the server
 
 
-async def test_a_test_that_fails_against_the_code_is_dropped_and_reported_as_a_suspected_bug(
+async def test_a_failing_assertion_is_pinned_to_the_current_result_and_marked_a_suspected_bug(
     tmp_path,
 ):
     root = workspace(tmp_path)
@@ -56,12 +57,16 @@ async def test_a_test_that_fails_against_the_code_is_dropped_and_reported_as_a_s
         {"action": "tests", "uri": document.uri, "start": start, "end": start}, lambda _: None
     )
     (edit,) = outcome.edits
-    assert "def test_inside" in edit.text and "def test_above" not in edit.text
-    assert "suspected bugs: test_above" in outcome.message
-    assert "`test_above: assert clamp(15, 0, 10) == 10` failed against the current code" in (
-        outcome.report
+    # calc.clamp returns `low` above `high` (the planted bug): the test keeps the case, pinned
+    # to what the code does, and says so where the person reads it.
+    pinned = "assert clamp(15, 0, 10) == 0  # ghosttype: suspected bug? the model expected 10"
+    assert "def test_inside" in edit.text and pinned in edit.text
+    assert "2 of 2 tests pass" in outcome.message
+    assert "1 assertion pinned to the code's current result" in outcome.message
+    assert (
+        "`test_above: assert clamp(15, 0, 10) == 0 (the model expected 10)` failed against the "
+        "current code: pinned" in outcome.report
     )
-    assert "1 of 2 tests pass" in outcome.message
 
 
 async def test_existing_test_file_is_extended(tmp_path):
@@ -126,11 +131,12 @@ async def test_a_language_with_no_framework_is_a_clear_message(tmp_path):
 
 MANY_ASSERTS = (
     "from calc import clamp\n\n\ndef test_clamp():\n    assert clamp(5, 0, 10) == 5\n"
-    "    assert clamp(15, 0, 10) == 10\n    assert clamp(-5, 0, 10) == 0\n"
+    '    assert clamp(15, 0, 10) == int("10")\n    assert clamp(-5, 0, 10) == 0\n'
 )
 
 
-async def test_a_failing_assertion_is_dropped_and_the_rest_of_its_test_kept(tmp_path):
+async def test_a_failing_assertion_that_cannot_be_pinned_is_dropped_and_the_rest_kept(tmp_path):
+    # `int("10")` is no plain value to replace: the assertion goes, named as a suspected bug.
     root = workspace(tmp_path)
     engine = engine_for(root, [{"contains": "Write pytest", "text": fenced(MANY_ASSERTS)}])
     document = open_source(engine, root)
@@ -142,7 +148,7 @@ async def test_a_failing_assertion_is_dropped_and_the_rest_of_its_test_kept(tmp_
     assert "clamp(5, 0, 10) == 5" in edit.text and "clamp(-5, 0, 10) == 0" in edit.text
     assert "clamp(15, 0, 10)" not in edit.text
     assert "1 of 1 tests pass (pytest, 1 attempt" in outcome.message
-    assert "suspected bugs: test_clamp: assert clamp(15, 0, 10) == 10" in outcome.message
+    assert 'suspected bugs: test_clamp: assert clamp(15, 0, 10) == int("10")' in outcome.message
 
 
 async def test_the_prompt_shows_what_the_function_needs_from_its_file(tmp_path):
@@ -167,3 +173,27 @@ async def test_the_prompt_shows_what_the_function_needs_from_its_file(tmp_path):
     outline = "class Reader:\n    size: int\n    def __init__(self, text: str) -> None:\n"
     assert outline in first and "def unrelated" not in first
     assert outline in method and "def first" not in method.split("```")[1]
+
+
+@pytest.mark.parametrize(
+    ("statement", "explanation", "pinned"),
+    [
+        ("assert f(1) == 3", "4 == 3", "assert f(1) == 4"),
+        ("assert (3, 6) == g([1])", "(3, 6) == (3, 5)", "assert (3, 5) == g([1])"),
+        (
+            'assert h("a == b") == "x == y"',
+            "'a == b!' == 'x == y'",
+            "assert h(\"a == b\") == 'a == b!'",
+        ),
+        ("assert f(1) == 3", "'aaaa...aaaa' == 3", None),  # pytest shortened the result
+        ("assert f(1) == 3", "<Reader object at 0x7f> == 3", None),  # no plain value
+        ("assert f(1) == g(2)", "4 == 3", None),  # no literal expectation
+        ("assert f(1) < 3", "4 < 3", None),
+        ("assert f(1) == 3", "", None),  # pytest gave no explanation
+    ],
+)
+def test_pinning_replaces_only_a_plain_expectation_with_a_plain_result(
+    statement, explanation, pinned
+):
+    found = pinned_assert(statement, explanation)
+    assert (found[0] if found else None) == pinned

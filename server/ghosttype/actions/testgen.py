@@ -4,9 +4,11 @@ code are dropped from the edit and named in the report as suspected bugs, never 
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tree_sitter import Node
 
@@ -37,7 +39,8 @@ class TestReport:
     attempts: int = 0
     tests: int = 0
     passed: int = 0
-    suspected_bugs: list[str] = field(default_factory=list)
+    suspected_bugs: list[str] = field(default_factory=list)  # dropped from the tests
+    pinned: list[str] = field(default_factory=list)  # kept with the code's current result
     output: str = ""
 
     def summary(self) -> str:
@@ -45,6 +48,11 @@ class TestReport:
             f"{self.passed} of {self.tests} tests pass ({self.framework}, {self.attempts} "
             f"attempt{'s' if self.attempts != 1 else ''}, sandbox: {self.sandbox})"
         )
+        if self.pinned:
+            text += (
+                f"; {len(self.pinned)} assertion{'s' if len(self.pinned) > 1 else ''} pinned to "
+                "the code's current result, each a suspected bug to check (marked in the file)"
+            )
         if self.suspected_bugs:
             text += f"; dropped as suspected bugs: {'; '.join(self.suspected_bugs)}"
         return text
@@ -53,6 +61,11 @@ class TestReport:
         bugs = "".join(
             f"- `{name}` failed against the current code: a suspected bug (dropped from the tests)\n"
             for name in self.suspected_bugs
+        )
+        bugs += "".join(
+            f"- `{name}` failed against the current code: pinned to its current result, a "
+            "suspected bug if the model's expectation is right\n"
+            for name in self.pinned
         )
         return (
             f"# ghosttype: tests for {self.test_file}\n\n{self.summary()}\n\n{bugs}\n"
@@ -114,17 +127,19 @@ async def generate(
             return _done(report, existing, code, outcomes, result.output, 0)
         # A test stops at its first failing assertion: remove it and run again, while that
         # finds one to remove.
-        pruned, wrong, output = code, [], result.output
+        pruned, output = code, result.output
+        wrong: list[str] = []
+        pins: list[str] = []
         for _ in range(PRUNE_ROUNDS):
-            pruned, found = prune_failed_asserts(pruned, existing, framework, output)
-            if not found:
+            found = prune_failed_asserts(pruned, existing, framework, output)
+            if not (found.dropped or found.pinned):
                 break
-            wrong += found
-            progress("running the tests without their failing assertions")
+            pruned, wrong, pins = found.code, wrong + found.dropped, pins + found.pinned
+            progress("running the tests with their failing assertions pinned or removed")
             again = await _run(framework, root, existing, pruned, run_sandbox, limits)
             passing, output = framework.outcomes(again.output), again.output
             if again.passed and passing and all(passing.values()):
-                report.suspected_bugs = wrong
+                report.suspected_bugs, report.pinned = wrong, pins
                 dropped = len(outcomes) - len(passing)
                 return _done(report, existing, pruned, passing, again.output, dropped)
         failed = [name for name, ok in outcomes.items() if not ok]
@@ -181,32 +196,124 @@ def _why_none(last: sandbox.RunResult | None, settings: ActionsSettings) -> str:
     return f"the tests did not run {tries} (nothing written): {last.output.strip()[-300:]}"
 
 
-def prune_failed_asserts(
-    code: str, existing: str, framework: Framework, output: str
-) -> tuple[str, list[str]]:
-    """pytest: `code` without the one-line assertions that failed against the current code, and
-    those assertions (suspected bugs). A small model writes one test with many asserts, and one
-    wrong expectation fails them all. A test left with no assertion is dropped whole: it would
-    pass while checking nothing."""
+@dataclass(frozen=True)
+class Pruned:
+    code: str
+    dropped: list[str]  # "test_x: assert ..." removed (suspected bugs)
+    pinned: list[str]  # "test_x: assert ... (the model expected E)" kept with the current result
+
+
+def prune_failed_asserts(code: str, existing: str, framework: Framework, output: str) -> Pruned:
+    """pytest: `code` with each one-line assertion that failed against the current code either
+    pinned, where pytest showed the result and both sides are plain values (`assert f(x) == 3`
+    that got 4 becomes `assert f(x) == 4`, marked in a comment and named in the report as a
+    suspected bug: a small model most often gets the arithmetic of an expectation wrong, and the
+    case is worth keeping as a regression test), or else removed and named as a suspected bug. A
+    small model writes one test with many asserts, and one wrong expectation fails them all. A
+    test left with no assertion is dropped whole: it would pass while checking nothing."""
     if framework.name != "pytest":
-        return code, []
+        return Pruned(code, [], [])
     first = len(existing.rstrip("\n").split("\n")) + 3 if existing.strip() else 1
-    pattern = rf"^{re.escape(framework.test_path)}:(\d+): AssertionError$"
-    failing = {int(n) - first for n in re.findall(pattern, output, re.MULTILINE)}
+    explained = _explanations(output, framework.test_path)
     lines = code.split("\n")
-    wrong: list[str] = []
-    for index in sorted(failing, reverse=True):
+    dropped: list[str] = []
+    pinned: list[str] = []
+    for number, explanation in sorted(explained.items(), reverse=True):
+        index = number - first
         line = lines[index] if 0 <= index < len(lines) else ""
         statement = line.strip()
         one_line = statement.count("(") == statement.count(")")
         if not (statement.startswith("assert ") and one_line):
             continue
         test = next((m.group(1) for m in map(_TEST_DEF.match, reversed(lines[:index])) if m), "?")
-        wrong.insert(0, f"{test}: {statement}")
-        del lines[index]
+        pin = pinned_assert(statement, explanation)
+        if pin is None:
+            dropped.insert(0, f"{test}: {statement}")
+            del lines[index]
+            continue
+        kept, expected = pin
+        indent = line[: len(line) - len(line.lstrip())]
+        lines[index] = f"{indent}{kept}  # ghosttype: suspected bug? the model expected {expected}"
+        pinned.insert(0, f"{test}: {kept} (the model expected {expected})")
     pruned = "\n".join(lines)
     empty = [name for name, body in _test_bodies(pruned) if "assert" not in body]
-    return drop_tests(pruned, framework.language, empty), wrong
+    return Pruned(drop_tests(pruned, framework.language, empty), dropped, pinned)
+
+
+# pytest's explanation of a failed `assert`, and the line it failed at.
+_EXPLANATION = re.compile(r"^E\s+(?:AssertionError: )?assert (.*)$")
+# pytest shortens a longer value's repr (with "..."): such a value is never pinned.
+PIN_MAX_CHARS = 200
+
+
+def _explanations(output: str, test_path: str) -> dict[int, str]:
+    """The test file's line of each failed assertion in pytest's output, with pytest's
+    explanation (`<result> == <expected>`, "" where it gave none)."""
+    failed_at = re.compile(rf"^{re.escape(test_path)}:(\d+): AssertionError$")
+    found: dict[int, str] = {}
+    explanation = ""
+    for line in output.split("\n"):
+        if line.startswith(">"):
+            explanation = ""
+        match = _EXPLANATION.match(line)
+        if match and not explanation:
+            explanation = match.group(1)
+        at = failed_at.match(line)
+        if at:
+            found[int(at.group(1))] = explanation
+            explanation = ""
+    return found
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(text: str) -> Any:
+    """The plain value `text` spells (numbers, strings, containers of them), else _NOT_LITERAL.
+    `...` never counts: pytest writes it where it shortened a value."""
+    if "..." in text or "Ellipsis" in text:
+        return _NOT_LITERAL
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _NOT_LITERAL
+
+
+def pinned_assert(statement: str, explanation: str) -> tuple[str, str] | None:
+    """`assert <expr> == <literal>` (either way round) with the literal replaced by what <expr>
+    gave, read from pytest's explanation `<result> == <expected>`; and the expected literal.
+    None where it is not sure: another comparison, no literal or two, a result that is no
+    plain value or was shortened."""
+    try:
+        node = ast.parse(statement).body[0]
+    except (SyntaxError, IndexError):
+        return None
+    if not (
+        isinstance(node, ast.Assert)
+        and isinstance(node.test, ast.Compare)
+        and len(node.test.ops) == 1
+        and isinstance(node.test.ops[0], ast.Eq)
+    ):
+        return None
+    source = statement.encode()
+    sides = [node.test.left, node.test.comparators[0]]
+    texts = [source[s.col_offset : s.end_col_offset].decode() for s in sides]
+    values = [_literal(text) for text in texts]
+    literal = [v is not _NOT_LITERAL for v in values]
+    if literal[0] == literal[1]:
+        return None
+    at = 1 if literal[1] else 0  # the expected side
+    for split in (m.start() for m in re.finditer(" == ", explanation)):
+        parts = [explanation[:split], explanation[split + 4 :]]
+        expected, result = parts[at], parts[1 - at]
+        if len(result) > PIN_MAX_CHARS or _literal(result) is _NOT_LITERAL:
+            continue
+        if _literal(expected) == values[at] and type(_literal(expected)) is type(values[at]):
+            side = sides[at]
+            start, end = side.col_offset, side.end_col_offset or side.col_offset
+            kept = (source[:start] + result.encode() + source[end:]).decode()
+            return kept, texts[at]
+    return None
 
 
 _TEST_DEF = re.compile(r"\s*(?:async\s+)?def (test\w*)")
