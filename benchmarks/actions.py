@@ -18,6 +18,8 @@ functions; time per function p50 <= 90 s on 2 cores with the embedded model.
 
 Run: PYTHONPATH=server .venv/bin/python benchmarks/actions.py [--functions 30] [--out FILE]
     [--only NAME]   (just the functions whose name holds NAME)
+    [--serve]       (the actions over HTTP: llama-cpp-python's OpenAI-compatible server on
+                     127.0.0.1 running the 1.5B with every core, as a team's bigger model would be)
 """
 
 from __future__ import annotations
@@ -25,11 +27,17 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
+import contextlib
 import json
+import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +45,14 @@ from ghosttype.actions import sandbox
 from ghosttype.actions.errors import ActionError
 from ghosttype.actions.frameworks import detect
 from ghosttype.actions.service import Actions
+from ghosttype.backends.model_store import ensure_model
 from ghosttype.config import Settings, with_overrides
 from ghosttype.engine import Engine
 
 SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
 PACKAGES = ("idna", "h11", "dotenv", "pygments", "packaging", "anyio", "diskcache")
 MUTANTS_MAX = 6
+SERVED_MODEL = "qwen2.5-coder-1.5b"
 
 
 def candidates() -> list[tuple[Path, str, str]]:
@@ -241,16 +251,66 @@ async def main() -> None:
     parser.add_argument("--functions", type=int, default=30)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--only", default="", help="just the functions whose name has this")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="the actions served over HTTP: llama-cpp-python's OpenAI-compatible server on "
+        f"127.0.0.1 running {SERVED_MODEL} as the pause backend",
+    )
     args = parser.parse_args()
     chosen = [c for c in candidates() if args.only in c[2]][: args.functions]
-    engine = Engine(with_overrides(Settings()))
+    with contextlib.ExitStack() as stack:
+        settings = Settings()
+        if args.serve:
+            url = stack.enter_context(served_model(Path(tempfile.gettempdir())))
+            pause = {"kind": "openai", "url": url, "model": SERVED_MODEL}
+            settings = with_overrides(settings, pause_backend=pause)
+            print(f"actions served by {url} ({SERVED_MODEL}, llama-cpp-python's server)")
+        await run(args, chosen, settings)
+
+
+@contextlib.contextmanager
+def served_model(folder: Path) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server on 127.0.0.1 with the larger packaged model and
+    every core (it is the only model work while the benchmark runs); its URL while it runs."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    model = ensure_model(SERVED_MODEL)
+    log = (folder / "ghosttype-bench-actions-server.log").open("ab")
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"]
+    command += ["--n_threads", str(os.cpu_count() or 1), "--verbose", "False"]
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"the model server did not start; see {log.name}")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(url + "/v1/models", timeout=2):
+                    break
+            time.sleep(0.25)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
+
+
+async def run(
+    args: argparse.Namespace, chosen: list[tuple[Path, str, str]], settings: Settings
+) -> None:
+    engine = Engine(settings)
     engine.start()
     error = await engine.wait_ready()
     if error is not None:
         sys.exit(f"the model did not start: {error}")
     p50, p99 = await offering_ms(engine)
     print(f"offering actions: p50 {p50:.3f} ms, p99 {p99:.3f} ms (15,000-line file, 1,000 places)")
-    host = engine.host
+    host = engine.pause.host if engine.pause is not None else engine.host
+    await host.ready()
     print(
         f"model: {host.loaded.name if host.loaded else '?'}; sandbox: {sandbox.available_sandbox()}"
     )
