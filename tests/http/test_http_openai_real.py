@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ghosttype.backends.base import BackendError, GenerationParams, Usage
+from ghosttype.backends.base import Backend, BackendError, GenerationParams, Usage
 from tests.http.helpers import collect, make_backend, make_context, make_prompt
 from tests.http.real_servers import ServerProcess, llama_cpp_python_server, model_file
 
@@ -93,3 +93,44 @@ async def test_server_restarted_mid_session(server: ServerProcess) -> None:
 
 def test_model_file_is_the_embedded_default() -> None:
     assert model_file().name.startswith("qwen2.5-coder-0.5b") and Path(model_file()).stat().st_size
+
+
+# A receiver typed as a class whose members the model has not seen (issue 27: the index knows
+# them; the prompt shows another class).
+LEDGER = make_context(
+    prefix="class Ledger:\n    def post_entry(self, amount):\n        ...\n\n"
+    "    def balance_of(self, account):\n        ...\n\n\ndef pay(store: Ledger, amount):\n    store.",
+    suffix="\n",
+)
+
+
+async def _answer(backend: Backend, members: tuple[str, ...], typed: str = "") -> tuple[str, Usage]:
+    usage = Usage()
+    params = GenerationParams(max_tokens=8, members=frozenset(members), member_typed=typed)
+    prompt = make_prompt(backend, LEDGER)
+    return "".join([p async for p in backend.generate(prompt, params, usage)]), usage
+
+
+async def test_an_invented_member_name_is_replaced_by_one_the_receiver_has(
+    server: ServerProcess,
+) -> None:
+    backend = make_backend("openai", server.url, timeout_ms=60000)
+    await backend.start(lambda message: None)
+    plain, _ = await _answer(backend, ())
+    assert plain.startswith("post_entry(")  # what the prompt shows, not a member of these
+    steered, usage = await _answer(backend, ("reverse_last", "close_books"))
+    typed, _ = await _answer(backend, ("reverse_last", "record_payment", "refund"), typed="re")
+    kept, kept_usage = await _answer(backend, ("post_entry", "balance_of"))
+    await backend.close()
+    assert steered.split("(")[0] in ("reverse_last", "close_books")
+    assert typed.split("(")[0] in ("verse_last", "cord_payment", "fund")
+    # The audit log's line holds every request: the abandoned first answer, the tokenizer's,
+    # the one-token steps with logit_bias, then the rest of the answer.
+    assert usage.sent is not None
+    before = usage.sent["before"]
+    assert before[0]["path"] == "/v1/completions" and "logit_bias" not in before[0]["body"]
+    assert any(r["path"] == "/extras/tokenize" for r in before)
+    steps = [r["body"] for r in before if "logit_bias" in r["body"]]
+    assert steps and all(step["max_tokens"] == 1 for step in steps)
+    assert kept.startswith("post_entry(")  # a member already: nothing more asked
+    assert kept_usage.sent is not None and "before" not in kept_usage.sent

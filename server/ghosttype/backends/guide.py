@@ -14,7 +14,7 @@ from typing import Any
 TOP_CHOICES = 40
 
 
-def _identifier_end(text: str) -> int:
+def identifier_end(text: str) -> int:
     """The length of the identifier characters `text` starts with."""
     for index, char in enumerate(text):
         if not (char.isalnum() or char in "_$"):
@@ -30,7 +30,7 @@ class MemberGuide:
 
     def allows(self, piece: str) -> bool:
         """Whether `piece` keeps the name on a member's: still a prefix of one, or ending it."""
-        end = _identifier_end(piece)
+        end = identifier_end(piece)
         name = self.name + piece[:end]
         if end == len(piece):
             return any(m.startswith(name) for m in self.members)
@@ -68,7 +68,7 @@ class MemberGuide:
 
     def advance(self, piece: str) -> None:
         """The piece taken: the name grows, or it is complete and decoding is free again."""
-        end = _identifier_end(piece)
+        end = identifier_end(piece)
         self.name += piece[:end]
         if end < len(piece):
             self.active = False

@@ -98,8 +98,16 @@ class HttpClient:
 
     async def get_json(self, path: str) -> Any:
         """GET for `doctor` and discovery: the decoded JSON body, or a BackendError."""
+        return await self._json(path, None)
+
+    async def post_json(self, path: str, body: Mapping[str, Any]) -> Any:
+        """POST of a small request (a server's tokenizer): the decoded JSON body, or a
+        BackendError."""
+        return await self._json(path, body)
+
+    async def _json(self, path: str, body: Mapping[str, Any] | None) -> Any:
         try:
-            response = await self._send(path, stream=False)
+            response = await self._send(path, body, stream=False)
             if response.status_code >= 400:
                 raise await self._status_error(response)
             return response.json()

@@ -24,6 +24,7 @@ from .http import (
     error_in_payload,
     sse_events,
 )
+from .member_names import MemberNames
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class OpenAIBackend(HttpBackend):
     def __init__(self, settings: BackendSettings):
         self.chat_format = settings.prompt_format == "chat"  # before the name is made from it
         super().__init__(settings)
+        self.member_names = MemberNames(self.http, lambda: self.model)
 
     @property
     def format_name(self) -> str:
@@ -80,7 +82,35 @@ class OpenAIBackend(HttpBackend):
             body["prompt"] = prompt.as_text()
         body["stop"] = list(self.stops)
         usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(str(body["prompt"]))
+        if not (params.members and params.temperature == 0) or self.member_names.unsupported:
+            async for piece in self._completions(body, usage):
+                yield piece
+            return
+        sent: list[dict[str, Any]] = []  # requests besides the last one (the audit log)
+
+        def after(name: str) -> AsyncIterator[str]:
+            if usage.sent is not None:
+                sent.insert(0, usage.sent)  # the first answer's request, abandoned
+            rest = {**body, "prompt": body["prompt"] + name}
+            rest["max_tokens"] = max(1, params.max_tokens - usage.generated_tokens)
+            return self._completions(rest, usage, sent)
+
+        answer = self._completions(body, usage)
+        steered = self.member_names.keep_to_members(answer, body, params, usage, after, sent)
+        try:
+            async for piece in steered:
+                yield piece
+        finally:
+            if sent and usage.sent is not None and "before" not in usage.sent:
+                usage.sent = {**usage.sent, "before": sent}  # steering tried, not taken
+
+    async def _completions(
+        self, body: dict[str, Any], usage: Usage, before: list[dict[str, Any]] | None = None
+    ) -> AsyncIterator[str]:
+        """/v1/completions, streamed. `before`: other requests this answer made (audit log)."""
         async with self.post("/v1/completions", body, usage) as response:
+            if before and usage.sent is not None:
+                usage.sent = {**usage.sent, "before": before}
             events = sse_events(response, self.http.malformed)
             pieces = self.cut_stream(events, lambda e: self._piece(e, usage, chat=False), usage)
             async for piece in pieces:
