@@ -9,7 +9,8 @@ function in a header the file includes (C++), a type of the project (Java), or a
 declared type of its receiver (a parameter, a local or field declared with a type, a constructor
 call assigned). Python's sites are the cross-file cases' own (`cases.py`, with `ast`); the other
 languages are parsed with tree-sitter. A line is drawn when it holds exactly one statement (no
-comment, nothing else) that contains such a call; its kind and name are those of its leftmost one.
+comment, nothing else), or the header of a block (`if (x.ok()) {`), that contains such a call; its
+kind and name are those of its leftmost one.
 """
 
 from __future__ import annotations
@@ -46,6 +47,19 @@ STATEMENTS = {
 }  # fmt: skip
 STATEMENTS["javascript"] = STATEMENTS["typescript"]
 WRAPPERS = {"export_statement"}
+# Statements whose header line (`if (x.ok()) {`) is a case when it is the line's only content and
+# ends with the block's opening brace
+HEADERS = {
+    "go": {"if_statement", "for_statement", "expression_switch_statement",
+           "type_switch_statement"},
+    "java": {"if_statement", "while_statement", "for_statement", "enhanced_for_statement",
+             "switch_expression", "synchronized_statement", "try_with_resources_statement"},
+    "cpp": {"if_statement", "while_statement", "for_statement", "for_range_loop",
+            "switch_statement"},
+    "typescript": {"if_statement", "while_statement", "for_statement", "for_in_statement",
+                   "switch_statement"},
+}  # fmt: skip
+HEADERS["javascript"] = HEADERS["typescript"]
 
 
 @dataclass(frozen=True)
@@ -748,28 +762,46 @@ def _js_declared(node: Node, name: str) -> str:
 # ---------------------------------------------------------------------------- lines
 
 
-def statement_of(node: Node, language: str) -> Node | None:
+def nearest(node: Node, types: set[str]) -> Node | None:
     current: Node | None = node
-    while current is not None and current.type not in STATEMENTS[language]:
+    while current is not None and current.type not in types:
         current = current.parent
     while current is not None and current.parent is not None and current.parent.type in WRAPPERS:
         current = current.parent
     return current
 
 
+def case_row(call: Node, language: str, lines: list[str]) -> int | None:
+    """The 0-based line the call makes a case of: a line that is one statement alone (no comment,
+    nothing else on it), or the header line of an `if`/`for`/`while`/`switch` that opens its block
+    with `{` (nothing else on it); else None."""
+    statement = nearest(call, STATEMENTS[language])
+    if statement is not None and statement.start_point.row == statement.end_point.row:
+        row = statement.start_point.row
+        if lines[row].strip() == text(statement).strip():
+            return row
+    header = nearest(call, HEADERS[language])
+    if header is None or header.start_point.row != call.start_point.row:
+        return None
+    row = header.start_point.row
+    line = lines[row].strip()
+    first = text(header).split("\n", 1)[0].strip()
+    if line == first and line.endswith("{") and "//" not in line and "/*" not in line:
+        return row
+    return None
+
+
 def line_cases(package: Package, root: Path, calls: dict[str, list[Call]]) -> list[Case]:
-    """One case per line that is one statement alone holding a cross-file call."""
+    """One case per line that is one statement alone, or a block's header, holding a cross-file
+    call."""
     out: list[Case] = []
     for file, found in calls.items():
         lines = (root / file).read_text(encoding="utf-8").split("\n")
         by_line: dict[int, Call] = {}
         for call in found:
-            statement = statement_of(call.node, package.language)
-            if statement is None or statement.start_point.row != statement.end_point.row:
+            row = case_row(call.node, package.language, lines)
+            if row is None:
                 continue
-            row = statement.start_point.row
-            if lines[row].strip() != text(statement).strip():
-                continue  # a comment or another statement shares the line
             best = by_line.get(row)
             if best is None or call.node.start_byte < best.node.start_byte:
                 by_line[row] = call

@@ -44,6 +44,7 @@ from .packages import BY_NAME, DATA, unpacked
 from .packages import original_text as archive_text
 
 OUTCOMES = DATA / "outcomes.jsonl"
+OUTCOMES_API = DATA / "outcomes-api.jsonl"  # --cases api
 BASE_SETTINGS: dict[str, Any] = {"completion": {"deterministic": True}}
 
 
@@ -367,7 +368,11 @@ def main(argv: list[str] | None = None) -> int:
         help="run this commit's server/ (git archive), e.g. HEAD; "
         "default: the venv's ghosttype (the working tree)",
     )
-    parser.add_argument("--out", type=Path, default=OUTCOMES, help="outcomes, one JSON a line")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"outcomes, one JSON a line (default {OUTCOMES.name}; --cases api: {OUTCOMES_API.name})",
+    )
     parser.add_argument(
         "--report", action="store_true", help="only print the table of the outcomes in --out"
     )
@@ -375,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
         "--rescore", action="store_true", help="judge the answers in --out again (a new checker)"
     )
     args = parser.parse_args(argv)  # fmt: skip
+    if args.out is None:
+        args.out = OUTCOMES_API if args.cases == "api" else OUTCOMES
 
     if args.report or args.rescore:
         rows = [Outcome(**json.loads(line)) for line in args.out.read_text().splitlines() if line]

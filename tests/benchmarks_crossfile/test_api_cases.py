@@ -61,6 +61,10 @@ def test_go(tmp_path: Path) -> None:
             \ts.Post(3) // a comment
             \tmade := &Store{}
             \tmade.Post(4)
+            \tif helper(5) > 0 {
+            \t\treturn
+            \t}
+            \tif x > 0 { s.Post(6) }
             }
             """,
         f"{GO}/app_test.go": """
@@ -74,7 +78,8 @@ def test_go(tmp_path: Path) -> None:
         "x := helper(2)": ("function", "helper"),
         "z := util.Double(x)": ("qualified", "Double"),
         "made.Post(4)": ("method", "Post"),
-    }
+        "if helper(5) > 0 {": ("function", "helper"),
+    }  # a block's header is a case; a one-line `if` with its body is not
 
 
 def test_java(tmp_path: Path) -> None:
@@ -95,6 +100,9 @@ def test_java(tmp_path: Path) -> None:
                     Shape u = Shape.unit();
                     Shape n = new Shape();
                     s.draw(); draw();
+                    while (Shape.unit() != null) {
+                        break;
+                    }
                 }
             }
             """,
@@ -104,6 +112,7 @@ def test_java(tmp_path: Path) -> None:
         "draw();": ("inherited", "draw"),
         "Shape u = Shape.unit();": ("qualified", "unit"),
         "Shape n = new Shape();": ("constructor", "Shape"),
+        "while (Shape.unit() != null) {": ("qualified", "unit"),
     }
 
 
@@ -175,6 +184,11 @@ def test_typescript_and_javascript(tmp_path: Path) -> None:
               s.helper(3);
               const t = new Store();
               helper(4); // a comment
+              if (helper(5)) {
+                return;
+              } else if (helper(6)) {
+                return;
+              }
             }
             """,
         "lib/_double.js": """
@@ -194,7 +208,8 @@ def test_typescript_and_javascript(tmp_path: Path) -> None:
         "const x = helper(2);": ("function", "helper"),
         "s.helper(3);": ("qualified", "helper"),
         "const t = new Store();": ("constructor", "Store"),
-    }
+        "if (helper(5)) {": ("function", "helper"),
+    }  # `} else if (helper(6)) {` starts with the closing brace
     assert drawn("javascript", "lib", root) == {"return double(double(n));": ("function", "double")}
 
 
