@@ -197,3 +197,29 @@ def test_pinning_replaces_only_a_plain_expectation_with_a_plain_result(
 ):
     found = pinned_assert(statement, explanation)
     assert (found[0] if found else None) == pinned
+
+
+RAISING = (
+    "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    '    assert add(None, 2) == 2\n    with pytest.raises(TypeError):\n        add("a", 1)\n'
+    '    assert add(*io.StringIO("12").read()) == "12"\n'
+)
+
+
+async def test_an_assertion_that_raises_is_dropped_and_forgotten_module_imports_are_added(
+    tmp_path,
+):
+    # The model used pytest and io without importing them, and called add with None (a
+    # TypeError inside calc.add): the imports are added, that assertion alone goes, named.
+    root = workspace(tmp_path)
+    engine = engine_for(root, [{"contains": "Write pytest", "text": fenced(RAISING)}])
+    document = open_source(engine, root)
+    outcome = await Actions(engine).run(
+        {"action": "tests", "uri": document.uri, "start": 5, "end": 5}, lambda _: None
+    )
+    (edit,) = outcome.edits
+    assert edit.text.startswith("import io\nimport pytest\nfrom calc import add\n")
+    assert "add(None, 2)" not in edit.text and "add(1, 2) == 3" in edit.text
+    assert "pytest.raises(TypeError)" in edit.text
+    assert "1 of 1 tests pass (pytest, 1 attempt" in outcome.message
+    assert "test_add: assert add(None, 2) == 2 (raised TypeError)" in outcome.message

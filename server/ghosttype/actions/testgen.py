@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,8 @@ async def generate(
         code = code_in(answer, framework.language)
         if code is not None and target.top_level:
             code = framework.with_import(code, target.name)
+        if code is not None and framework.language == "python":
+            code = with_module_imports(code)
         if code is None or not _TEST_MARKERS.search(code):
             messages = [*messages, ChatMessage("assistant", answer), prompts.no_code()]
             continue
@@ -214,11 +217,12 @@ def prune_failed_asserts(code: str, existing: str, framework: Framework, output:
     if framework.name != "pytest":
         return Pruned(code, [], [])
     first = len(existing.rstrip("\n").split("\n")) + 3 if existing.strip() else 1
-    explained = _explanations(output, framework.test_path)
     lines = code.split("\n")
     dropped: list[str] = []
     pinned: list[str] = []
-    for number, explanation in sorted(explained.items(), reverse=True):
+    for number, (raised, explanation) in sorted(
+        _failures(output, framework.test_path).items(), reverse=True
+    ):
         index = number - first
         line = lines[index] if 0 <= index < len(lines) else ""
         statement = line.strip()
@@ -226,9 +230,10 @@ def prune_failed_asserts(code: str, existing: str, framework: Framework, output:
         if not (statement.startswith("assert ") and one_line):
             continue
         test = next((m.group(1) for m in map(_TEST_DEF.match, reversed(lines[:index])) if m), "?")
-        pin = pinned_assert(statement, explanation)
+        pin = pinned_assert(statement, explanation) if raised == "AssertionError" else None
         if pin is None:
-            dropped.insert(0, f"{test}: {statement}")
+            why = "" if raised == "AssertionError" else f" (raised {raised})"
+            dropped.insert(0, f"{test}: {statement}{why}")
             del lines[index]
             continue
         kept, expected = pin
@@ -240,29 +245,62 @@ def prune_failed_asserts(code: str, existing: str, framework: Framework, output:
     return Pruned(drop_tests(pruned, framework.language, empty), dropped, pinned)
 
 
-# pytest's explanation of a failed `assert`, and the line it failed at.
+# pytest's explanation of a failed `assert`; a failure's report; where a traceback ended.
 _EXPLANATION = re.compile(r"^E\s+(?:AssertionError: )?assert (.*)$")
+_SECTION = re.compile(r"^_{3,} .+ _{3,}$", re.MULTILINE)
+_RAISED = re.compile(r"^\S+:\d+: (\w+(?:\.\w+)*)$", re.MULTILINE)
 # pytest shortens a longer value's repr (with "..."): such a value is never pinned.
 PIN_MAX_CHARS = 200
 
 
-def _explanations(output: str, test_path: str) -> dict[int, str]:
-    """The test file's line of each failed assertion in pytest's output, with pytest's
-    explanation (`<result> == <expected>`, "" where it gave none)."""
-    failed_at = re.compile(rf"^{re.escape(test_path)}:(\d+): AssertionError$")
-    found: dict[int, str] = {}
-    explanation = ""
-    for line in output.split("\n"):
-        if line.startswith(">"):
-            explanation = ""
-        match = _EXPLANATION.match(line)
-        if match and not explanation:
-            explanation = match.group(1)
-        at = failed_at.match(line)
-        if at:
-            found[int(at.group(1))] = explanation
-            explanation = ""
+def _failures(output: str, test_path: str) -> dict[int, tuple[str, str]]:
+    """The test file's line where each failed test of pytest's output stopped, with what stopped
+    it (`AssertionError`, or the exception raised there or in the code it called) and pytest's
+    explanation of a failed assert (`<result> == <expected>`; "" where there is none)."""
+    at = re.compile(rf"^{re.escape(test_path)}:(\d+): ", re.MULTILINE)
+    found: dict[int, tuple[str, str]] = {}
+    for section in _SECTION.split(output)[1:]:
+        section = re.split(r"^={3,}", section, maxsplit=1, flags=re.MULTILINE)[0]
+        places, raised = at.findall(section), _RAISED.findall(section)
+        if not places or not raised:
+            continue
+        explanation = ""
+        for line in section.split("\n"):
+            if line.startswith(">"):
+                explanation = ""
+            match = _EXPLANATION.match(line)
+            if match and not explanation:
+                explanation = match.group(1)
+        found[int(places[-1])] = (raised[-1], explanation)
     return found
+
+
+# Modules a test uses by name, which a small model forgets to import.
+_MODULES = frozenset(sys.stdlib_module_names) | {"pytest"}
+
+
+def with_module_imports(code: str) -> str:
+    """Python test code with `import <module>` added for each standard-library module (or
+    pytest) it uses as `module.name` without importing or defining it."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    bound: set[str] = set()
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            used.add(node.value.id)
+    missing = sorted((used & _MODULES) - bound)
+    return "".join(f"import {name}\n" for name in missing) + code
 
 
 _NOT_LITERAL = object()
