@@ -29,15 +29,10 @@ import ast
 import asyncio
 import contextlib
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +40,12 @@ from ghosttype.actions import sandbox
 from ghosttype.actions.errors import ActionError
 from ghosttype.actions.frameworks import detect
 from ghosttype.actions.service import Actions
-from ghosttype.backends.model_store import ensure_model
 from ghosttype.config import Settings, with_overrides
 from ghosttype.engine import Engine
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from served import served_model  # the benchmarks folder is no package
 
 SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
 PACKAGES = ("idna", "h11", "dotenv", "pygments", "packaging", "anyio", "diskcache")
@@ -262,41 +260,11 @@ async def main() -> None:
     with contextlib.ExitStack() as stack:
         settings = Settings()
         if args.serve:
-            url = stack.enter_context(served_model(Path(tempfile.gettempdir())))
+            url = stack.enter_context(served_model(SERVED_MODEL))
             pause = {"kind": "openai", "url": url, "model": SERVED_MODEL}
             settings = with_overrides(settings, pause_backend=pause)
             print(f"actions served by {url} ({SERVED_MODEL}, llama-cpp-python's server)")
         await run(args, chosen, settings)
-
-
-@contextlib.contextmanager
-def served_model(folder: Path) -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server on 127.0.0.1 with the larger packaged model and
-    every core (it is the only model work while the benchmark runs); its URL while it runs."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    model = ensure_model(SERVED_MODEL)
-    log = (folder / "ghosttype-bench-actions-server.log").open("ab")
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"]
-    command += ["--n_threads", str(os.cpu_count() or 1), "--verbose", "False"]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"the model server did not start; see {log.name}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(url + "/v1/models", timeout=2):
-                    break
-            time.sleep(0.25)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
 
 
 async def run(
