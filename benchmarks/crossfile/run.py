@@ -285,12 +285,19 @@ def table(outcomes: list[Outcome], names: list[str]) -> str:
         ]
         for c in names
     ]
+    checked = ""
+    if any(o.judged for o in outcomes):  # the checker's notes (none ran on the API-call lines)
+        checked = (
+            "invented keyword arguments (not counted above): "
+            + ", ".join(f"{c} {k}" for c, k in zip(names, keywords, strict=True))
+            + "; answers whose line does not parse (inventions there may go unseen): "
+            + ", ".join(f"{c} {sum(o.syntax for o in outcomes if o.column == c)}" for c in names)
+            + "; "
+        )
     rows.append(
-        "\ninvented keyword arguments (not counted above): "
-        + ", ".join(f"{c} {k}" for c, k in zip(names, keywords, strict=True))
-        + "; answers whose line does not parse (inventions there may go unseen): "
-        + ", ".join(f"{c} {sum(o.syntax for o in outcomes if o.column == c)}" for c in names)
-        + "; request p50: "
+        "\n"
+        + checked
+        + "request p50: "
         + ", ".join(f"{c} {s:.1f} s" for c, s in zip(names, seconds, strict=True))
     )
     return "\n".join(rows)
