@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -35,6 +36,7 @@ from typing import Any
 
 from benchmarks.quality import lsp_runner
 from benchmarks.quality.lsp_runner import Answer, Session, apply
+from benchmarks.served import served_model
 
 from . import api_cases
 from .cases import KINDS, Case, load_all_cases
@@ -368,6 +370,12 @@ def main(argv: list[str] | None = None) -> int:
         help="crossfile: the cross-file member accesses and calls (cases.jsonl, cases-ts.jsonl); "
         "api: the API-call lines in five languages (cases-api.jsonl; exact match only)",
     )
+    parser.add_argument(
+        "--serve",
+        metavar="MODEL",
+        help="answer through llama-cpp-python's OpenAI-compatible server on 127.0.0.1 running "
+        "this packaged model (backend.kind=openai), e.g. qwen2.5-coder-1.5b",
+    )
     parser.add_argument("--limit", type=int, help="only N cases, spread over the packages")
     parser.add_argument("--packages", nargs="*", choices=sorted(BY_NAME))
     parser.add_argument(
@@ -398,6 +406,18 @@ def main(argv: list[str] | None = None) -> int:
         print(table(rows, list(dict.fromkeys(o.column for o in rows))))
         return 0
 
+    with contextlib.ExitStack() as stack:
+        if args.serve:
+            url = stack.enter_context(served_model(args.serve))
+            args.sets += [
+                "backend.kind=openai",
+                f"backend.url={url}",
+                f"backend.model={args.serve}",
+            ]
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     settings = columns(args.sets, args.compare)
     cases = load_all_cases() if args.cases == "crossfile" else api_cases.load_api_cases()
     if args.packages:
