@@ -223,3 +223,44 @@ async def test_an_assertion_that_raises_is_dropped_and_forgotten_module_imports_
     assert "pytest.raises(TypeError)" in edit.text
     assert "1 of 1 tests pass (pytest, 1 attempt" in outcome.message
     assert "test_add: assert add(None, 2) == 2 (raised TypeError)" in outcome.message
+
+
+CHECKED = """class RangeError(ValueError):
+    pass
+
+
+LIMIT = 10
+
+
+def check(value):
+    if value > LIMIT:
+        raise RangeError(value)
+    return value
+"""
+# Uses the module's exception and constant without importing them, and was cut off (the token
+# limit) in its last test.
+USES_MODULE_NAMES_AND_CUT = (
+    "import pytest\n\n\ndef test_check_above():\n    with pytest.raises(RangeError):\n"
+    "        check(LIMIT + 1)\n\n\ndef test_check_inside():\n    assert check(3) == 3\n\n\n"
+    "def test_check_zero():\n"
+)
+
+
+async def test_the_module_names_tests_use_are_imported_and_a_cut_off_last_test_is_left_out(
+    tmp_path,
+):
+    root = workspace(tmp_path)
+    (root / "calc.py").write_text(CHECKED)
+    engine = engine_for(
+        root, [{"contains": "Write pytest", "text": fenced(USES_MODULE_NAMES_AND_CUT)}]
+    )
+    document = open_source(engine, root)
+    at = CHECKED.index("def check") + 4
+    outcome = await Actions(engine).run(
+        {"action": "tests", "uri": document.uri, "start": at, "end": at}, lambda _: None
+    )
+    (edit,) = outcome.edits
+    assert "from calc import LIMIT, RangeError\n" in edit.text
+    assert "from calc import check\n" in edit.text
+    assert "test_check_zero" not in edit.text
+    assert "2 of 2 tests pass (pytest, 1 attempt" in outcome.message

@@ -182,6 +182,9 @@ class Actions:
             run_sandbox,
             progress,
             related(self.engine.context.syntax, document, target),
+            testgen.top_level_names(document.text)
+            if framework.language == "python"
+            else frozenset(),
         )
         uri = document.uri if framework.in_source else test_file.as_uri()
         edit = FileEdit(uri, existing, 0, len(existing), result.text, create=not existing)

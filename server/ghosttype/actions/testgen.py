@@ -93,8 +93,11 @@ async def generate(
     run_sandbox: str,
     progress: Progress,
     related: str = "",
+    module_names: frozenset[str] = frozenset(),
 ) -> GeneratedTests:
-    """`related`: the outline of what the target uses from its file (target.related)."""
+    """`related`: the outline of what the target uses from its file (target.related);
+    `module_names`: the names its file defines at the top (Python), imported where tests use
+    them (an exception class, a constant) without the import."""
     report = TestReport(framework.name, framework.test_path, sandbox=run_sandbox)
     report.command = " ".join(framework.command)
     limits = sandbox.Limits(settings.timeout_s, settings.memory_mb)
@@ -114,10 +117,12 @@ async def generate(
             seed=attempt,
         )
         code = code_in(answer, framework.language)
+        if code is not None and framework.language == "python":
+            code = without_cut_tail(code)
         if code is not None and target.top_level:
             code = framework.with_import(code, target.name)
         if code is not None and framework.language == "python":
-            code = with_module_imports(code)
+            code = with_module_imports(code, framework.import_template, module_names)
         if code is None or not _TEST_MARKERS.search(code):
             messages = [*messages, ChatMessage("assistant", answer), prompts.no_code()]
             continue
@@ -279,15 +284,19 @@ def _failures(output: str, test_path: str) -> dict[int, tuple[str, str]]:
 _MODULES = frozenset(sys.stdlib_module_names) | {"pytest"}
 
 
-def with_module_imports(code: str) -> str:
+def with_module_imports(
+    code: str, import_template: str = "", module_names: frozenset[str] = frozenset()
+) -> str:
     """Python test code with `import <module>` added for each standard-library module (or
-    pytest) it uses as `module.name` without importing or defining it."""
+    pytest) it uses as `module.name` without importing or defining it, and the import of the
+    names of the module under test (`module_names`, through `import_template`) it uses so."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return code
     bound: set[str] = set()
-    used: set[str] = set()
+    modules: set[str] = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
@@ -295,12 +304,55 @@ def with_module_imports(code: str) -> str:
             bound.add(node.name)
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
-        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            bound.add(node.id)
-        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            used.add(node.value.id)
-    missing = sorted((used & _MODULES) - bound)
-    return "".join(f"import {name}\n" for name in missing) + code
+        elif isinstance(node, ast.Name):
+            (names if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            modules.add(node.value.id)
+    lines = [f"import {name}\n" for name in sorted((modules & _MODULES) - bound)]
+    own = sorted((names & module_names) - bound)
+    if own and import_template:
+        lines.append(import_template.format(name=", ".join(own)) + "\n")
+    return "".join(lines) + code
+
+
+def top_level_names(source: str) -> frozenset[str]:
+    """The names a Python module defines at the top: functions, classes, assignments."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return frozenset()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return frozenset(names)
+
+
+def without_cut_tail(code: str) -> str:
+    """Python test code whose answer was cut off (the token limit) in its last test: that test
+    removed, so the complete ones before it run. Code with an error elsewhere comes back as it
+    was (the model sees the error and tries again)."""
+    try:
+        ast.parse(code)
+        return code
+    except SyntaxError as error:
+        at = (error.lineno or 1) - 1
+    lines = code.split("\n")
+    starts = [i for i, line in enumerate(lines) if re.match(r"(?:async\s+)?def |class |@", line)]
+    last = max((i for i in starts if i <= at), default=None)
+    if last is None:
+        return code
+    while last > 0 and lines[last - 1].startswith("@"):
+        last -= 1
+    head = "\n".join(lines[:last]).rstrip() + "\n"
+    try:
+        ast.parse(head)
+    except SyntaxError:
+        return code
+    return head if _TEST_DEF.search(head) else code
 
 
 _NOT_LITERAL = object()
