@@ -113,3 +113,33 @@ def test_refactor_asks_the_instruction_with_vim_ui_input(editor):
         content=SOURCE,
         settings=settings(editor, chat),
     )
+
+
+def test_ghosttype_cancel_stops_a_running_action_and_writes_nothing(editor):
+    # The docstring's answer takes 20 s: the person cancels it after it started.
+    chat = [{"contains": "documentation comment", "text": "Add two numbers.", "delayMs": 20000}]
+    editor.run(
+        PICK
+        + """
+        vim.api.nvim_win_set_cursor(0, { 2, 8 })
+        pick("ghosttype: Write docstring")
+        T.wait("the action running", function()
+          return require("ghosttype").statusline():find("Write docstring", 1, true) ~= nil
+        end)
+        local started = vim.uv.hrtime()
+        vim.cmd("Ghosttype cancel")
+        T.wait("the action ended", function()
+          return require("ghosttype").statusline() == "ghosttype:ready"
+        end)
+        T.eq((vim.uv.hrtime() - started) / 1e9 < 10, true, "stopped well before its answer came")
+        T.wait("the server's word that it stopped (in :Ghosttype log)", function()
+          return vim.iter(require("ghosttype.server").log_lines()):any(function(line)
+            return line:find("Write docstring: cancelled, nothing written", 1, true) ~= nil
+          end)
+        end)
+        T.eq(T.line(2), "    return a + b", "nothing written")
+        T.eq(#vim.api.nvim_buf_get_lines(0, 0, -1, false), 2, "the buffer as it was")
+        """,
+        content=SOURCE,
+        settings=settings(editor, chat),
+    )

@@ -2,7 +2,8 @@
 -- vim.lsp.buf.code_action() lists them, resolves the one picked and applies its edit, and the
 -- default window/showDocument handler opens Explain's markdown. This adds what Neovim does not do
 -- by itself: the instruction for "Refactor with an instruction" (vim.ui.input), and the action's
--- work-done progress in the message area and ghosttype's statusline component.
+-- work-done progress in the message area and ghosttype's statusline component, and
+-- :Ghosttype cancel to stop it.
 local server = require("ghosttype.server")
 
 local M = {}
@@ -88,9 +89,24 @@ local function on_progress(event)
     server.log(("action %s: %s"):format(action.title, value.message or "done"))
   else
     action.message = value.message or action.message
-    vim.api.nvim_echo({ { "ghosttype: " .. describe(action) .. " …" } }, false, {})
+    vim.api.nvim_echo({ { "ghosttype: " .. describe(action) .. " … (:Ghosttype cancel)" } }, false, {})
   end
   vim.cmd.redrawstatus({ bang = true })
+end
+
+--- :Ghosttype cancel: stops every running action of ghosttype's clients (their progress is
+--- cancellable: window/workDoneProgress/cancel stops the model and kills a test run; nothing is
+--- written). Returns how many were asked to stop.
+---@return integer
+function M.cancel()
+  local count = 0
+  for _, client in ipairs(server.all_clients()) do
+    for token in pairs(M.running[client.id] or {}) do
+      client:notify("window/workDoneProgress/cancel", { token = token })
+      count = count + 1
+    end
+  end
+  return count
 end
 
 ---@param group integer the plugin's autocommand group

@@ -1,4 +1,4 @@
--- :Ghosttype status|enable|disable|toggle|restart|log
+-- :Ghosttype status|enable|disable|toggle|restart|log|cancel
 local server = require("ghosttype.server")
 
 local M = {}
@@ -87,6 +87,12 @@ M.subcommands = {
     server.restart()
   end,
   log = log,
+  cancel = function()
+    local count = require("ghosttype.actions").cancel()
+    echo({
+      count == 0 and "ghosttype: no action running" or ("ghosttype: cancelling %d action(s)"):format(count),
+    })
+  end,
 }
 
 function M.run(args)
@@ -113,7 +119,7 @@ function M.define()
   vim.api.nvim_create_user_command("Ghosttype", M.run, {
     nargs = "?",
     complete = M.complete,
-    desc = "ghosttype: status|enable|disable|toggle|restart|log",
+    desc = "ghosttype: status|enable|disable|toggle|restart|log|cancel",
   })
 end
 
