@@ -88,7 +88,11 @@ async def test_existing_test_file_is_extended(tmp_path):
     [
         (["I cannot help with that."], "held no test code"),
         (
-            [fenced("import time\n\ndef test_hangs():\n    time.sleep(60)\n")],
+            [
+                fenced(
+                    "import time\n\ndef test_hangs():\n    time.sleep(60)\n    assert add(1, 2) == 3\n"
+                )
+            ],
             "did not finish within 2 s and was killed",
         ),
     ],
@@ -264,3 +268,54 @@ async def test_the_module_names_tests_use_are_imported_and_a_cut_off_last_test_i
     assert "from calc import check\n" in edit.text
     assert "test_check_zero" not in edit.text
     assert "2 of 2 tests pass (pytest, 1 attempt" in outcome.message
+
+
+# Shown the function's helper, the model tested it too, and wrote one test twice.
+HELPER_AND_TWICE = (
+    "from calc import add, clamp\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n"
+    "def test_inside():\n    assert clamp(5, 0, 10) == 5\n\n\n"
+    "def test_inside_again():\n    assert clamp(5, 0, 10) == 5\n"
+)
+ONLY_THE_HELPER = "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+
+
+async def test_tests_that_never_call_the_function_or_repeat_one_are_left_out(tmp_path):
+    root = workspace(tmp_path)
+    engine = engine_for(root, [{"contains": "Write pytest", "text": fenced(HELPER_AND_TWICE)}])
+    document = open_source(engine, root)
+    at = document.text.index("def clamp") + 4
+    outcome = await Actions(engine).run(
+        {"action": "tests", "uri": document.uri, "start": at, "end": at}, lambda _: None
+    )
+    (edit,) = outcome.edits
+    assert "def test_inside():" in edit.text
+    assert "test_add" not in edit.text and "test_inside_again" not in edit.text
+    assert "1 of 1 tests pass (pytest, 1 attempt" in outcome.message
+
+
+async def test_an_answer_that_tests_only_other_functions_is_asked_again(tmp_path):
+    root = workspace(tmp_path)
+    chat = [
+        {"contains": "calls `clamp`", "text": fenced(WITH_BUG)},
+        {"contains": "Write pytest", "text": fenced(ONLY_THE_HELPER)},
+    ]
+    engine = engine_for(root, chat)
+    document = open_source(engine, root)
+    at = document.text.index("def clamp") + 4
+    outcome = await Actions(engine).run(
+        {"action": "tests", "uri": document.uri, "start": at, "end": at}, lambda _: None
+    )
+    (edit,) = outcome.edits
+    assert "clamp(5, 0, 10)" in edit.text and "test_add" not in edit.text
+    assert "2 of 2 tests pass (pytest, 2 attempts" in outcome.message
+
+
+async def test_tests_of_other_functions_only_write_nothing_and_say_why(tmp_path):
+    root = workspace(tmp_path)
+    engine = engine_for(root, [{"contains": "", "text": fenced(ONLY_THE_HELPER)}])
+    document = open_source(engine, root)
+    at = document.text.index("def clamp") + 4
+    with pytest.raises(ActionError, match="never called `clamp` after 3 attempts"):
+        await Actions(engine).run(
+            {"action": "tests", "uri": document.uri, "start": at, "end": at}, lambda _: None
+        )

@@ -4,12 +4,13 @@ against a real OpenAI-compatible server on loopback (llama-cpp-python's, the emb
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from ghosttype.backends import ChatMessage, Chats, GenerationParams, Usage
+from ghosttype.backends import BackendError, ChatMessage, Chats, GenerationParams, Usage, openai
 from tests.http.helpers import make_backend
 from tests.http.http_fakes import ProtocolFake, Reply, Request, openai_chat
 from tests.http.real_servers import ServerProcess, llama_cpp_python_server, model_file
@@ -64,6 +65,30 @@ async def test_ollama_chats_on_api_chat():
     assert text == "def f():\n    pass"
     body = request.json()
     assert body["model"] == "qwen2.5-coder:1.5b" and body["messages"][0]["content"] == "write f"
+
+
+def slow_first_byte(seconds: float, pieces: list[str]) -> Any:
+    """A chat server that evaluates a long prompt for `seconds` before its first byte."""
+    answer = openai_chat(pieces)
+
+    async def handler(request: Request, reply: Reply) -> None:
+        await asyncio.sleep(seconds)
+        await answer(request, reply)
+
+    return handler
+
+
+async def test_an_actions_long_prompt_may_take_longer_than_the_completion_timeout(monkeypatch):
+    # backend.timeoutMs is sized for completions; a code action's prompt on a CPU server can
+    # take minutes before its first token. Its own limit still ends a server that never answers.
+    async with ProtocolFake() as fake:
+        fake.route("POST", "/v1/chat/completions", slow_first_byte(0.6, ["def test_f():"]))
+        backend = make_backend("openai", fake.url, model="m", timeout_ms=200)
+        assert await collect(backend, [ChatMessage("user", "tests")], Usage()) == "def test_f():"
+        monkeypatch.setattr(openai, "ACTION_READ_TIMEOUT_S", 0.3)
+        with pytest.raises(BackendError, match=r"did not answer within 0\.3 s"):
+            await collect(backend, [ChatMessage("user", "tests")], Usage())
+        await backend.close()
 
 
 @pytest.fixture(scope="module")

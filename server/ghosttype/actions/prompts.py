@@ -93,6 +93,14 @@ def tests_failed(answer: str, output: str, failed: list[str]) -> list[ChatMessag
     return [ChatMessage("assistant", answer), ChatMessage("user", user)]
 
 
+def tests_miss_target(name: str) -> ChatMessage:
+    return ChatMessage(
+        "user",
+        f"None of these tests calls `{name}`, the function to test. Write tests that call "
+        f"`{name}` and assert its results. Answer with one fenced code block only.",
+    )
+
+
 def no_code() -> ChatMessage:
     return ChatMessage(
         "user", "Your answer held no code that parses. Answer with one fenced code block only."

@@ -105,6 +105,7 @@ async def generate(
         target, language_id, path, framework.name, framework.style, existing, related
     )
     best: tuple[str, dict[str, bool], str] | None = None  # code, outcomes, output
+    missed = False  # an answer's tests never called the target
     last: sandbox.RunResult | None = None
     for attempt in range(1, settings.max_attempts + 1):
         report.attempts = attempt
@@ -126,6 +127,16 @@ async def generate(
         if code is None or not _TEST_MARKERS.search(code):
             messages = [*messages, ChatMessage("assistant", answer), prompts.no_code()]
             continue
+        if framework.language == "python":
+            code = tests_of(code, target.name)
+            if not _TEST_DEF.search(code):
+                missed = True
+                messages = [
+                    *messages,
+                    ChatMessage("assistant", answer),
+                    prompts.tests_miss_target(target.name),
+                ]
+                continue
         progress(f"running the tests ({framework.name}, attempt {attempt})")
         result = last = await _run(framework, root, existing, code, run_sandbox, limits)
         outcomes = framework.outcomes(result.output)
@@ -153,7 +164,7 @@ async def generate(
         failed = [name for name, ok in outcomes.items() if not ok]
         messages = [*messages, *prompts.tests_failed(answer, result.output, failed)]
     if best is None:
-        raise ActionError(_why_none(last, settings))
+        raise ActionError(_why_none(last, settings, target.name if missed else ""))
     code, outcomes, output = best
     failing = [name for name, ok in outcomes.items() if not ok]
     kept = drop_tests(code, framework.language, failing)
@@ -192,8 +203,11 @@ def _done(
     return GeneratedTests(combined(existing, code), report)
 
 
-def _why_none(last: sandbox.RunResult | None, settings: ActionsSettings) -> str:
+def _why_none(last: sandbox.RunResult | None, settings: ActionsSettings, missed: str) -> str:
+    """`missed`: the target's name where an answer's tests never called it."""
     tries = f"after {settings.max_attempts} attempt{'s' if settings.max_attempts > 1 else ''}"
+    if last is None and missed:
+        return f"the model's tests never called `{missed}` {tries} (nothing written)"
     if last is None:
         return f"the model's answers held no test code {tries} (nothing written)"
     if last.timed_out:
@@ -417,6 +431,23 @@ def _test_bodies(code: str) -> list[tuple[str, str]]:
         if match:
             found.append((match.group(1), part[match.end() :]))
     return found
+
+
+def tests_of(code: str, name: str) -> str:
+    """Python test code without the tests that never use `name` (a small model shown the
+    function's helpers tests them instead: such a test says nothing about the function) and
+    without a test whose body repeats an earlier one word for word."""
+    seen: set[str] = set()
+    unwanted: list[str] = []
+    kept: set[str] = set()
+    for test, body in _test_bodies(code):
+        if not re.search(rf"\b{re.escape(name)}\b", body) or body.strip() in seen:
+            unwanted.append(test)
+        else:
+            kept.add(test)
+        seen.add(body.strip())
+    # drop_tests goes by name: a name that is also a kept test's stays.
+    return drop_tests(code, "python", [test for test in unwanted if test not in kept])
 
 
 def combined(existing: str, code: str) -> str:

@@ -28,6 +28,10 @@ from .base import BackendError, Progress, Usage
 
 log = logging.getLogger(__name__)
 
+# A code action's chat prompt is long (the function, what it uses, a test run's output): a server
+# on CPU may evaluate it for minutes before its first token, far past backend.timeoutMs, which is
+# sized for completions. The person can cancel the action.
+ACTION_READ_TIMEOUT_S = 300.0
 # How much of an error body is read (for the debug log).
 ERROR_BODY_LIMIT = 4096
 
@@ -64,12 +68,16 @@ class HttpClient:
         )
 
     @asynccontextmanager
-    async def stream(self, path: str, body: Mapping[str, Any]) -> AsyncIterator[httpx.Response]:
+    async def stream(
+        self, path: str, body: Mapping[str, Any], read_timeout_s: float | None = None
+    ) -> AsyncIterator[httpx.Response]:
         """POSTs `body` and yields the streaming response once its status is OK. Any failure,
         before or during the caller's reading, leaves as a BackendError; leaving the block early
-        (the caller closed or was cancelled) closes the connection, which stops the server."""
+        (the caller closed or was cancelled) closes the connection, which stops the server.
+        `read_timeout_s`: the wait for the server's bytes, where longer than the backend's."""
+        read_s = max(self.timeout_s, read_timeout_s or 0)
         try:
-            response = await self._send(path, body)
+            response = await self._send(path, body, read_timeout_s=read_s)
             try:
                 if response.status_code >= 400:
                     raise await self._status_error(response)
@@ -80,13 +88,19 @@ class HttpClient:
         except (httpx.HTTPError, ssl.SSLError, OSError) as error:
             # The exception's own text may quote the URL with credentials: debug log only.
             log.debug("request to %s failed: %r", self.shown_url, error)
-            raise self.map_error(error) from None
+            raise self.map_error(error, read_s) from None
 
     async def _send(
-        self, path: str, body: Mapping[str, Any] | None = None, *, stream: bool = True
+        self,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        stream: bool = True,
+        read_timeout_s: float | None = None,
     ) -> httpx.Response:
         method = "GET" if body is None else "POST"
-        request = self.client.build_request(method, path, json=body)
+        timeout = httpx.Timeout(self.timeout_s, read=read_timeout_s or self.timeout_s)
+        request = self.client.build_request(method, path, json=body, timeout=timeout)
         try:
             return await self.client.send(request, stream=stream)
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
@@ -136,7 +150,7 @@ class HttpClient:
             "look at the server's log (run with --log-level debug to see its message)",
         )
 
-    def map_error(self, error: BaseException) -> BackendError:
+    def map_error(self, error: BaseException, read_timeout_s: float | None = None) -> BackendError:
         """A transport failure as a message with what to do. The text of `error` itself is not
         shown: it may quote the URL with credentials."""
         where = f"{self.what} at {self.shown_url}"
@@ -148,7 +162,7 @@ class HttpClient:
             )
         if isinstance(error, httpx.TimeoutException):
             return BackendError(
-                f"{where} did not answer within {self.timeout_s:g} s",
+                f"{where} did not answer within {read_timeout_s or self.timeout_s:g} s",
                 "the server may be overloaded or stuck; raise backend.timeoutMs if it is just slow",
             )
         if isinstance(error, httpx.ProxyError):
@@ -376,11 +390,11 @@ class HttpBackend:
             yield tail
 
     def post(
-        self, path: str, body: dict[str, Any], usage: Usage
+        self, path: str, body: dict[str, Any], usage: Usage, read_timeout_s: float | None = None
     ) -> AbstractAsyncContextManager[httpx.Response]:
         """`http.stream(path, body)`, recording in `usage.sent` what goes out (the audit log)."""
         usage.sent = {"path": path, "body": body}
-        return self.http.stream(path, body)
+        return self.http.stream(path, body, read_timeout_s)
 
     def use_model(self, model: str) -> None:
         """Sets the model (also when it becomes known after start, discovered from the server)

@@ -16,7 +16,7 @@ from ..prompts import Prompt, neutralise
 from ..prompts.chatml import ChatMessage
 from ..tokens import estimate_tokens
 from .base import BackendError, GenerationParams, Progress, Usage
-from .http import HttpBackend, error_in_payload, ndjson_events
+from .http import ACTION_READ_TIMEOUT_S, HttpBackend, error_in_payload, ndjson_events
 
 # Ollama unloads an idle model after 5 minutes by default; reloading costs seconds, so ask for
 # longer while someone is typing.
@@ -94,7 +94,7 @@ class OllamaBackend(HttpBackend):
         usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(
             "".join(m.content for m in messages)
         )
-        async with self.post("/api/chat", body, usage) as response:
+        async with self.post("/api/chat", body, usage, ACTION_READ_TIMEOUT_S) as response:
             events = ndjson_events(response, self.http.malformed)
             pieces = self.cut_stream(
                 events,

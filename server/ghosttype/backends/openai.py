@@ -20,6 +20,7 @@ from ..prompts.chatml import ChatMessage
 from ..tokens import estimate_tokens
 from .base import BackendError, GenerationParams, Progress, Usage
 from .http import (
+    ACTION_READ_TIMEOUT_S,
     HttpBackend,
     error_in_payload,
     sse_events,
@@ -194,7 +195,8 @@ async def chat_completions(
     usage.prompt_tokens = usage.evaluated_tokens = estimate_tokens(
         "".join(m.content for m in messages)
     )
-    async with backend.post("/v1/chat/completions", body, usage) as response:
+    post = backend.post("/v1/chat/completions", body, usage, ACTION_READ_TIMEOUT_S)
+    async with post as response:
         events = sse_events(response, backend.http.malformed)
         pieces = backend.cut_stream(
             events, lambda e: stream_piece(backend, e, usage, chat=True), usage
