@@ -7,7 +7,7 @@ import pytest
 
 from ghosttype.actions.errors import ActionError
 from ghosttype.actions.service import Actions
-from ghosttype.actions.testgen import pinned_assert
+from ghosttype.actions.testgen import only_tests_calling, pinned_assert
 from tests.actions.helpers import engine_for, fenced, open_source, workspace
 
 WRONG_IMPORT = "from calculator import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"
@@ -319,3 +319,16 @@ async def test_tests_of_other_functions_only_write_nothing_and_say_why(tmp_path)
         await Actions(engine).run(
             {"action": "tests", "uri": document.uri, "start": at, "end": at}, lambda _: None
         )
+
+
+def test_a_test_reaching_the_function_through_its_fixtures_and_classes_is_kept():
+    code = (
+        "import pytest\nfrom m import make, other\n\n\nclass Lexer:\n"
+        "    analyse = make(lambda text: 1.0)\n\n\n@pytest.fixture\ndef lexer():\n"
+        "    return Lexer()\n\n\ndef test_through_fixture(lexer):\n"
+        "    assert lexer.analyse('x') == 1.0\n\n\ndef test_through_class():\n"
+        "    assert Lexer.analyse('y') == 1.0\n\n\ndef test_other():\n    assert other(1) == 2\n"
+    )
+    kept = only_tests_calling(code, "make")
+    assert "def test_through_fixture(lexer):" in kept and "def test_through_class():" in kept
+    assert "test_other" not in kept

@@ -128,7 +128,7 @@ async def generate(
             messages = [*messages, ChatMessage("assistant", answer), prompts.no_code()]
             continue
         if framework.language == "python":
-            code = tests_of(code, target.name)
+            code = only_tests_calling(code, target.name)
             if not _TEST_DEF.search(code):
                 missed = True
                 messages = [
@@ -433,21 +433,50 @@ def _test_bodies(code: str) -> list[tuple[str, str]]:
     return found
 
 
-def tests_of(code: str, name: str) -> str:
+def only_tests_calling(code: str, name: str) -> str:
     """Python test code without the tests that never use `name` (a small model shown the
     function's helpers tests them instead: such a test says nothing about the function) and
-    without a test whose body repeats an earlier one word for word."""
+    without a test whose body repeats an earlier one word for word. A test that uses a fixture,
+    class or helper of the test code which uses `name` counts as using it."""
+    users = {name} | _top_level_users(code, name)
+    uses = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(users)))})\b")
     seen: set[str] = set()
     unwanted: list[str] = []
     kept: set[str] = set()
     for test, body in _test_bodies(code):
-        if not re.search(rf"\b{re.escape(name)}\b", body) or body.strip() in seen:
+        if not uses.search(body) or body.strip() in seen:
             unwanted.append(test)
         else:
             kept.add(test)
         seen.add(body.strip())
     # drop_tests goes by name: a name that is also a kept test's stays.
     return drop_tests(code, "python", [test for test in unwanted if test not in kept])
+
+
+def _top_level_users(code: str, name: str) -> set[str]:
+    """The test code's top-level definitions other than tests (fixtures, classes, helpers,
+    assignments) whose source names `name`, or names one of those."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    defined: dict[str, str] = {}  # a definition's name: its source
+    for node in tree.body:
+        source = ast.get_source_segment(code, node) or ""
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if not node.name.startswith("test"):
+                defined[node.name] = source
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                defined |= {n.id: source for n in ast.walk(target) if isinstance(n, ast.Name)}
+    users: set[str] = set()
+    wanted = {name}
+    while wanted:
+        uses = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(wanted)))})\b")
+        wanted = {d for d, source in defined.items() if d not in users and uses.search(source)}
+        users |= wanted
+    return users
 
 
 def combined(existing: str, code: str) -> str:
