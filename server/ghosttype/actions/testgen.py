@@ -331,18 +331,26 @@ def with_module_imports(
 
 def top_level_names(source: str) -> frozenset[str]:
     """The names a Python module defines at the top: functions, classes, assignments."""
+    return frozenset(_definitions(source))
+
+
+def _definitions(code: str) -> dict[str, str]:
+    """Python code's top-level definitions (functions, classes, assigned names), each with the
+    source of the statement that defines it; {} where the code does not parse."""
     try:
-        tree = ast.parse(source)
+        tree = ast.parse(code)
     except SyntaxError:
-        return frozenset()
-    names: set[str] = set()
+        return {}
+    found: dict[str, str] = {}
     for node in tree.body:
+        source = ast.get_source_segment(code, node) or ""
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
+            found[node.name] = source
         elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-    return frozenset(names)
+            for target in targets:
+                found |= {n.id: source for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return found
 
 
 def without_cut_tail(code: str) -> str:
@@ -456,20 +464,7 @@ def only_tests_calling(code: str, name: str) -> str:
 def _top_level_users(code: str, name: str) -> set[str]:
     """The test code's top-level definitions other than tests (fixtures, classes, helpers,
     assignments) whose source names `name`, or names one of those."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return set()
-    defined: dict[str, str] = {}  # a definition's name: its source
-    for node in tree.body:
-        source = ast.get_source_segment(code, node) or ""
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            if not node.name.startswith("test"):
-                defined[node.name] = source
-        elif isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                defined |= {n.id: source for n in ast.walk(target) if isinstance(n, ast.Name)}
+    defined = {d: source for d, source in _definitions(code).items() if not d.startswith("test")}
     users: set[str] = set()
     wanted = {name}
     while wanted:
