@@ -3,6 +3,8 @@ real sandbox: the write-run-retry loop, suspected bugs, and bad input."""
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 
 from ghosttype.actions.errors import ActionError
@@ -332,3 +334,18 @@ def test_a_test_reaching_the_function_through_its_fixtures_and_classes_is_kept()
     kept = only_tests_calling(code, "make")
     assert "def test_through_fixture(lexer):" in kept and "def test_through_class():" in kept
     assert "test_other" not in kept
+
+
+def test_a_test_method_whose_class_sets_the_function_up_is_kept():
+    code = (
+        "import unittest\nfrom m import make\n\n\nclass TestMake(unittest.TestCase):\n"
+        "    def setUp(self):\n        self.made = make(2)\n\n"
+        "    def test_value(self):\n        self.assertEqual(self.made.value, 2)\n\n\n"
+        "class TestOther(unittest.TestCase):\n    def test_nothing(self):\n"
+        "        self.assertTrue(True)\n"
+    )
+    kept = only_tests_calling(code, "make")
+    assert "def test_value(self):" in kept and "test_nothing" not in kept
+    # The class left with no test goes whole: an empty class body would not parse.
+    assert "TestOther" not in kept
+    ast.parse(kept)

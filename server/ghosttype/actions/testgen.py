@@ -444,19 +444,41 @@ def _test_bodies(code: str) -> list[tuple[str, str]]:
 def only_tests_calling(code: str, name: str) -> str:
     """Python test code without the tests that never use `name` (a small model shown the
     function's helpers tests them instead: such a test says nothing about the function) and
-    without a test whose body repeats an earlier one word for word. A test that uses a fixture,
-    class or helper of the test code which uses `name` counts as using it."""
+    without a test whose body repeats an earlier one word for word. A test counts as using
+    `name` through a fixture, class or helper of the test code that uses it, and a test method
+    through its class's other methods (`setUp`, fixtures)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
     users = {name} | _top_level_users(code, name)
     uses = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(users)))})\b")
+
+    def source(node: ast.AST) -> str:
+        return ast.get_source_segment(code, node) or ""
+
+    tests: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]] = []  # (test, set up)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            tests.append((node, False))
+        elif isinstance(node, ast.ClassDef):
+            methods = [
+                m for m in node.body if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)
+            ]
+            set_up = any(not m.name.startswith("test") and uses.search(source(m)) for m in methods)
+            tests += [(m, set_up) for m in methods]
     seen: set[str] = set()
     unwanted: list[str] = []
     kept: set[str] = set()
-    for test, body in _test_bodies(code):
-        if not uses.search(body) or body.strip() in seen:
-            unwanted.append(test)
+    for test, set_up in tests:
+        if not test.name.startswith("test"):
+            continue
+        body = "\n".join(source(statement) for statement in test.body)
+        if not (set_up or uses.search(source(test))) or body in seen:
+            unwanted.append(test.name)
         else:
-            kept.add(test)
-        seen.add(body.strip())
+            kept.add(test.name)
+        seen.add(body)
     # drop_tests goes by name: a name that is also a kept test's stays.
     return drop_tests(code, "python", [test for test in unwanted if test not in kept])
 
@@ -493,13 +515,27 @@ def drop_tests(code: str, language_id: str, names: list[str]) -> str:
     wanted = {n.split("[")[0].split("/")[-1] for n in names}
     spans: list[tuple[int, int]] = []
 
-    def visit(node: Node) -> None:
+    def drop(node: Node) -> None:
+        outer = node.parent if node.parent and node.parent.type in _WRAPPERS else node
+        spans.append((outer.start_byte, outer.end_byte))
+
+    def visit(node: Node) -> bool:
+        """Whether `node` goes whole."""
         if _is_test(node, source, wanted):
-            outer = node.parent if node.parent and node.parent.type in _WRAPPERS else node
-            spans.append((outer.start_byte, outer.end_byte))
-            return
-        for child in node.named_children:
-            visit(child)
+            drop(node)
+            return True
+        body = node.child_by_field_name("body")
+        if node.type == "class_definition" and body is not None:
+            # A Python class left with no member would not parse: it goes whole.
+            before = len(spans)
+            members = [c for c in body.named_children if c.type != "comment"]
+            if all([visit(member) for member in members]) and members:
+                del spans[before:]
+                drop(node)
+                return True
+            return False
+        gone = [visit(child) for child in node.named_children]
+        return node.type in _WRAPPERS and any(gone)
 
     visit(tree.root_node)
     for start, end in sorted(spans, reverse=True):
