@@ -529,7 +529,8 @@ def drop_tests(code: str, language_id: str, names: list[str]) -> str:
             # A Python class left with no member would not parse: it goes whole.
             before = len(spans)
             members = [c for c in body.named_children if c.type != "comment"]
-            if all([visit(member) for member in members]) and members:
+            gone = [visit(member) for member in members]  # each visited: its tests go
+            if members and all(gone):
                 del spans[before:]
                 drop(node)
                 return True
