@@ -143,6 +143,9 @@ class ActionsSettings:
     memory_mb: int = 2048
     # Tokens per model answer.
     max_tokens: int = 1024
+    # Generate tests (Python): the tests also run against this many small changes of the
+    # function, and the model is asked once for tests that notice the ones they miss; 0: off.
+    mutants: int = 6
 
 
 @dataclass(frozen=True)
@@ -298,6 +301,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
         "timeoutS": ("timeout_s", _int(1, 3600)),
         "memoryMb": ("memory_mb", _int(64, 65536)),
         "maxTokens": ("max_tokens", _int(16, 8192)),
+        "mutants": ("mutants", _int(0, 20)),
     },
 }
 # Sections that belong to someone else (the clients' `server` section) and are ignored silently.

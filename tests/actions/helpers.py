@@ -36,7 +36,9 @@ def engine_for(root: Path, chat: list[dict[str, Any]], **actions: Any) -> Engine
     settings = with_overrides(
         Settings(),
         backend={"kind": "scripted", "script": str(script)},
-        actions={"timeout_s": 60, **actions},
+        # No check against changed code unless a test asks (test_strengthen.py): the scripted
+        # answers are for the write-run-retry loop.
+        actions={"timeout_s": 60, "mutants": 0, **actions},
     )
     engine = Engine(settings, workspace_root=root)
     engine.context.set_roots([root])

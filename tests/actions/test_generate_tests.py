@@ -157,15 +157,40 @@ async def test_a_failing_assertion_that_cannot_be_pinned_is_dropped_and_the_rest
     assert 'suspected bugs: test_clamp: assert clamp(15, 0, 10) == int("10")' in outcome.message
 
 
+COLOURED = "def coloured(text):\n    return '\\x1b[01;31m' + text + '\\x1b[39;49;00m'\n"
+WRONG_COLOUR = (
+    "from paint import coloured\n\n\ndef test_coloured():\n"
+    "    assert coloured('a warning that runs past what pytest shows') == '\\x1b[31mwarning'\n"
+)
+
+
+async def test_a_result_longer_than_pytest_shows_by_default_is_pinned_whole(tmp_path):
+    # Without verbosity_assertions=2 pytest writes this result as '\x1b[01;31ma...39;49;00m',
+    # which cannot be pinned: the test would be dropped.
+    root = workspace(tmp_path)
+    (root / "paint.py").write_text(COLOURED)
+    engine = engine_for(root, [{"contains": "Write pytest", "text": fenced(WRONG_COLOUR)}])
+    document = open_source(engine, root, "paint.py")
+    outcome = await Actions(engine).run(
+        {"action": "tests", "uri": document.uri, "start": 5, "end": 5}, lambda _: None
+    )
+    (edit,) = outcome.edits
+    whole = "'\\x1b[01;31ma warning that runs past what pytest shows\\x1b[39;49;00m'"
+    assert f"== {whole}  # ghosttype: suspected bug?" in edit.text
+    assert "1 of 1 tests pass" in outcome.message
+
+
 async def test_the_prompt_shows_what_the_function_needs_from_its_file(tmp_path):
     # A method's tests must build its class, and a function taking the module's own type must
-    # be given one: the model is shown both as signatures (it called such functions with a str).
+    # be given one: the model is shown both as signatures (it called such functions with a str),
+    # and the file's own calls of it.
     root = workspace(tmp_path)
     (root / "calc.py").write_text(
         "class Reader:\n    size: int\n\n    def __init__(self, text: str) -> None:\n"
         "        self.text = text\n\n    def peek(self) -> str:\n        return self.text[:1]\n\n\n"
         "def first(reader: Reader) -> str:\n    return reader.peek()\n\n\n"
-        "def unrelated():\n    return 1\n"
+        "def unrelated():\n    return 1\n\n\n"
+        "def first_of(text: str) -> str:\n    reader = Reader(text)\n    return first(reader)\n"
     )
     engine = engine_for(root, [{"contains": "Write pytest", "text": fenced(GOOD)}], max_attempts=1)
     document = open_source(engine, root)
@@ -179,6 +204,14 @@ async def test_the_prompt_shows_what_the_function_needs_from_its_file(tmp_path):
     outline = "class Reader:\n    size: int\n    def __init__(self, text: str) -> None:\n"
     assert outline in first and "def unrelated" not in first
     assert outline in method and "def first" not in method.split("```")[1]
+    # ... and how the file calls each: a Reader built from a str, and `peek` on a parameter.
+    caller = "def first_of(text: str) -> str:\n    reader = Reader(text)\n    return first(reader)"
+    assert (
+        f"The file calls it like this; pass arguments of the same types:\n```python\n{caller}\n```"
+        in first
+    )
+    assert "def first(reader: Reader) -> str:\n    return reader.peek()" in method
+    assert 'built like this (use your own values): `first(Reader("text"))`' in first
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Code actions on the real embedded model (Qwen2.5-Coder-0.5B Instruct, the typing model, one
 thread): Write docstring gives a docstring, Generate tests gives tests that pass in the sandbox
-(the write-run loop, real pytest in bubblewrap). Seconds each."""
+(the write-run loop, real pytest in bubblewrap, then the check against changes of the function).
+Seconds each."""
 
 from __future__ import annotations
 
@@ -49,3 +50,5 @@ async def test_generate_tests_with_the_real_model(engine):
     assert "from calc import add" in edit.text and "assert add(" in edit.text
     assert "tests pass (pytest" in outcome.message and "sandbox: bubblewrap" in outcome.message
     assert "passed" in outcome.report
+    # ... and checked against small changes of `a + b` (actions.mutants, on by default).
+    assert "small changes of the function" in outcome.message

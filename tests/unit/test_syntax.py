@@ -13,6 +13,7 @@ from ghosttype.context.syntax import (
     SPECS,
     SyntaxIndex,
     api_outline,
+    call_sites,
     completion_shape,
     definitions,
     enclosing_scopes,
@@ -227,6 +228,33 @@ def test_a_seeded_speculative_state_parses_like_a_fresh_one() -> None:
     assert "binary_operator" in str(got.tree.root_node)
     unchanged = index.parsed(base)
     assert unchanged is not None and unchanged.tree.root_node.end_byte == len(base.text)
+
+
+def test_call_sites_show_how_callers_build_the_arguments_in_several_languages():
+    python = (
+        "def parse_key(reader):\n    return reader.read()\n\n\n"
+        "def parse(stream, strict=False):\n    reader = Reader(stream)\n    count = 0\n"
+        '    log("parse_key(reader) in a string")  # parse_key(x) in a comment\n'
+        "    return parse_key(reader)\n\n\nparse_key(Reader(io.StringIO('a')))\n"
+    )
+    parsed = parse(python, "python")
+    assert call_sites(parsed, "parse_key", 0, python.index("def parse(")) == (
+        "def parse(stream, strict=False):\n    reader = Reader(stream)\n    ...\n"
+        "    return parse_key(reader)\n\nparse_key(Reader(io.StringIO('a')))"
+    )
+    go = (
+        "package p\n\nfunc total(xs []int) int {\n\treturn 0\n}\n\n"
+        "func main() {\n\tvalues := []int{1, 2}\n\tfmt.Println(total(values))\n}\n"
+    )
+    start = go.index("func total")
+    assert call_sites(parse(go, "go"), "total", start, go.index("func main")) == (
+        "func main()\n\tvalues := []int{1, 2}\n\tfmt.Println(total(values))"
+    )
+    js = "function area(r) {\n  return r * r;\n}\nconst size = 2;\nconsole.log(area(size));\n"
+    assert call_sites(parse(js, "javascript"), "area", 0, js.index("const")) == (
+        "console.log(area(size));"
+    )
+    assert call_sites(parsed, "never_called", 0, 10) == ""
 
 
 def test_related_outline_is_what_the_code_names_and_the_class_that_holds_it():

@@ -45,6 +45,7 @@ export const SERVER_KEYS = [
   "actions.timeoutS",
   "actions.memoryMb",
   "actions.maxTokens",
+  "actions.mutants",
 ] as const;
 
 export type ServerKey = (typeof SERVER_KEYS)[number];

@@ -125,7 +125,10 @@ def _python(root: Path, source: PurePosixPath) -> Framework:
     python = python_of(root)
     command: tuple[str, ...]
     if name == "pytest":
-        command = (python, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", test_path)
+        # verbosity_assertions=2: a failed assert's explanation shows whole values, not
+        # `'abc...xyz'`, so a wrong expectation can be pinned to the result (testgen).
+        command = (python, "-m", "pytest", "-q", "-rA", "-o", "verbosity_assertions=2")
+        command += ("-p", "no:cacheprovider", test_path)
         style = (
             f"Use pytest: import the code with `from {module} import ...`, write 3 to 6 plain "
             "`def test_...():` functions of a few lines that assert concrete results, "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..backends import ChatMessage
 from ..context.secrets import redact
-from .target import Target
+from .target import Related, Target
 
 # Code shown to the model is cut to this (the embedded models' context is 4,096 tokens).
 CODE_MAX_CHARS = 6_000
@@ -56,18 +56,27 @@ def tests(
     framework: str,
     style: str,
     existing: str,
-    related: str = "",
+    related: Related,
 ) -> list[ChatMessage]:
-    """`related`: the outline of what the target uses from its file (target.related)."""
     language = language_name(language_id)
     seen = ""
     if existing.strip():
         seen = f"\nThe existing test file, for its style (do not repeat it):\n```\n{_code(existing, 2000)}\n```\n"
     uses = ""
-    if related.strip():
+    if related.uses.strip():
         uses = (
             f"\nIt uses these from the same file (signatures only; build them as they "
-            f"show):\n```{language_id}\n{_code(related, 2000)}\n```\n"
+            f"show):\n```{language_id}\n{_code(related.uses, 2000)}\n```\n"
+        )
+    if related.example:
+        uses += (
+            "\nArguments of the right types are built like this (use your own values): "
+            f"`{redact(related.example)}`\n"
+        )
+    if related.calls.strip():
+        uses += (
+            f"\nThe file calls it like this; pass arguments of the same types:\n"
+            f"```{language_id}\n{_code(related.calls, 1200)}\n```\n"
         )
     user = (
         f"Write {framework} unit tests for the {target.label} from the {language} file `{path}`.\n"
@@ -98,6 +107,19 @@ def tests_miss_target(name: str) -> ChatMessage:
         "user",
         f"None of these tests calls `{name}`, the function to test. Write tests that call "
         f"`{name}` and assert its results. Answer with one fenced code block only.",
+    )
+
+
+def tests_miss_changes(changes: list[str]) -> ChatMessage:
+    """After tests that pass: the changes of the function they would not notice."""
+    listed = "\n".join(f"- {redact(change)}" for change in changes)
+    return ChatMessage(
+        "user",
+        "These tests pass, but they also pass when the function is changed in any of these "
+        f"ways, so they would miss such a bug:\n{listed}\nWrite only new tests that pass on the "
+        "function as it is and fail after each change: call it with inputs where the change "
+        "gives a different result (at the boundaries) and assert the exact result. Answer with "
+        "one fenced code block only.",
     )
 
 

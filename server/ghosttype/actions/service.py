@@ -170,21 +170,27 @@ class Actions:
         existing = document.text if framework.in_source else self._readable(test_file)
         if test_file.is_file() and not existing and not framework.in_source:
             raise ActionError(f"{framework.test_path} exists but may not be read (context.exclude)")
-        result = await testgen.generate(
-            model,
-            self.engine.settings.actions,
-            framework,
+        on_disk = self._readable(root / path)
+        subject = testgen.Subject(
             target,
             document.language_id,
-            root,
             path,
-            existing,
-            run_sandbox,
-            progress,
             related(self.engine.context.syntax, document, target),
             testgen.top_level_names(document.text)
             if framework.language == "python"
             else frozenset(),
+            # The runs see the file on disk: with unsaved changes, changing it proves nothing.
+            document.text if on_disk == document.text else "",
+        )
+        result = await testgen.generate(
+            model,
+            self.engine.settings.actions,
+            framework,
+            subject,
+            root,
+            existing,
+            run_sandbox,
+            progress,
         )
         uri = document.uri if framework.in_source else test_file.as_uri()
         edit = FileEdit(uri, existing, 0, len(existing), result.text, create=not existing)

@@ -8,8 +8,9 @@ from typing import Literal
 
 from tree_sitter import Node
 
-from ..context.syntax import Parsed, SyntaxIndex, related_outline
+from ..context.syntax import Parsed, SyntaxIndex, call_sites, related_outline
 from ..documents import Document
+from .arguments import example_call
 
 # Wrappers whose range is the definition's own (decorators belong to the function).
 _OUTER = frozenset({"decorated_definition", "export_statement"})
@@ -93,10 +94,23 @@ def _definition(parsed: Parsed, node: Node) -> Target:
     return Target(kind, name, start, end, parsed.text[start:end], body_start, top_level)
 
 
-def related(syntax: SyntaxIndex, document: Document, target: Target) -> str:
-    """The outline of what `target` uses from its file (the class of a method, the classes and
-    functions it names): a test of it has to build those."""
+@dataclass(frozen=True)
+class Related:
+    """What a test of a target has to know from the rest of its file."""
+
+    uses: str = ""  # the outline of what it uses: the class of a method, the names it calls
+    calls: str = ""  # how the file calls it: the arguments it is built with
+    example: str = ""  # a call with arguments of its annotated types (Python; arguments.py)
+
+
+def related(syntax: SyntaxIndex, document: Document, target: Target) -> Related:
+    """What `target` uses from its file and how the file calls it: a test has to build the same
+    arguments (a small model shown only the signature calls `parse(reader)` with a string)."""
     parsed = syntax.parsed(document)
     if parsed is None or target.kind == "selection":
-        return ""
-    return related_outline(parsed, target.start, target.end)
+        return Related()
+    return Related(
+        related_outline(parsed, target.start, target.end),
+        call_sites(parsed, target.name, target.start, target.end) if target.name else "",
+        example_call(document.text, target.name) if document.language_id == "python" else "",
+    )

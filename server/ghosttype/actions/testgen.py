@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,18 +17,20 @@ from tree_sitter import Node
 from ..backends import ChatMessage
 from ..config import ActionsSettings
 from ..context.syntax import parser_for, spec_for
-from . import prompts, sandbox
+from . import mutation, prompts, sandbox
 from .answers import code_in
 from .errors import ActionError
 from .frameworks import Framework
 from .model import ActionModel, Progress
-from .target import Target
+from .target import Related, Target
 
 # Runs that each remove the failing assertions (one per test at a time) before the model is asked
 # again.
 PRUNE_ROUNDS = 8
 # A test file worth its run fits in this: a longer answer is a model writing on and on.
 TESTS_MAX_TOKENS = 768
+# The shortest time limit of a run against a changed function.
+CHANGED_TIMEOUT_MIN_S = 10.0
 _TEST_MARKERS = re.compile(r"\bdef test|\btest\(|\bit\(|func Test|#\[test\]|unittest")
 
 
@@ -43,6 +46,8 @@ class TestReport:
     suspected_bugs: list[str] = field(default_factory=list)  # dropped from the tests
     pinned: list[str] = field(default_factory=list)  # kept with the code's current result
     output: str = ""
+    changes: int = 0  # small changes of the function the tests ran against (mutation.py)
+    missed_changes: list[str] = field(default_factory=list)  # those the tests all pass on
 
     def summary(self) -> str:
         text = (
@@ -56,6 +61,9 @@ class TestReport:
             )
         if self.suspected_bugs:
             text += f"; dropped as suspected bugs: {'; '.join(self.suspected_bugs)}"
+        if self.changes:
+            noticed = self.changes - len(self.missed_changes)
+            text += f"; they notice {noticed} of {self.changes} small changes of the function"
         return text
 
     def markdown(self) -> str:
@@ -68,6 +76,10 @@ class TestReport:
             "suspected bug if the model's expectation is right\n"
             for name in self.pinned
         )
+        bugs += "".join(
+            f"- the tests still pass when {change}: a bug like it would go unnoticed\n"
+            for change in self.missed_changes
+        )
         return (
             f"# ghosttype: tests for {self.test_file}\n\n{self.summary()}\n\n{bugs}\n"
             f"Command: `{self.command}` (sandbox: {self.sandbox})\n\n"
@@ -77,33 +89,103 @@ class TestReport:
 
 @dataclass(frozen=True)
 class GeneratedTests:
-    text: str  # the whole test file (or source file, for tests that live in it)
+    existing: str  # what the test file (or source file, for tests that live in it) held
+    code: str  # the new tests
     report: TestReport
+
+    @property
+    def text(self) -> str:
+        """The whole file the edit writes."""
+        return combined(self.existing, self.code)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the tests are for: the target in its file."""
+
+    target: Target
+    language_id: str
+    path: str  # the file, relative to the workspace root
+    related: Related  # what the target uses from its file and how the file calls it
+    # The names the file defines at the top (Python), imported where tests use them (an
+    # exception class, a constant) without the import.
+    module_names: frozenset[str] = frozenset()
+    # The file's text as the test runs see it (on disk); "" where the editor's differs, and
+    # the tests are not checked against changes of the function.
+    text: str = ""
+
+
+@dataclass
+class _Runs:
+    """Runs of test code in the sandbox, each on a fresh copy of the workspace."""
+
+    framework: Framework
+    root: Path
+    existing: str
+    kind: str
+    limits: sandbox.Limits
+    slowest_pass_s: float = 0.0  # the longest a run took that passed
+
+    async def run(self, code: str, changed: dict[str, str] | None = None) -> sandbox.RunResult:
+        """`changed`: other files of the copy replaced (workspace-relative path: text); such a
+        run gets a shorter time limit (a changed loop may never end), far above a passing run."""
+        files = {**(changed or {}), self.framework.test_path: combined(self.existing, code)}
+        limits = self.limits
+        if changed:
+            timeout = max(CHANGED_TIMEOUT_MIN_S, 5 * self.slowest_pass_s)
+            limits = sandbox.Limits(min(limits.timeout_s, timeout), limits.memory_mb)
+        framework = self.framework
+        started = time.perf_counter()
+        async with sandbox.workspace_copy(self.root, files) as copy:
+            result = await sandbox.run(
+                self.kind, list(framework.command), self.root, copy, limits, framework.env
+            )
+        if result.passed and not changed:
+            self.slowest_pass_s = max(self.slowest_pass_s, time.perf_counter() - started)
+        return result
 
 
 async def generate(
     model: ActionModel,
     settings: ActionsSettings,
     framework: Framework,
-    target: Target,
-    language_id: str,
+    subject: Subject,
     root: Path,
-    path: str,
     existing: str,
     run_sandbox: str,
     progress: Progress,
-    related: str = "",
-    module_names: frozenset[str] = frozenset(),
 ) -> GeneratedTests:
-    """`related`: the outline of what the target uses from its file (target.related);
-    `module_names`: the names its file defines at the top (Python), imported where tests use
-    them (an exception class, a constant) without the import."""
-    report = TestReport(framework.name, framework.test_path, sandbox=run_sandbox)
-    report.command = " ".join(framework.command)
+    """Tests that pass on the current code, written in up to actions.maxAttempts answers; then,
+    for Python, checked against simple changes of the function (actions.mutants) and added to
+    once where they miss some."""
     limits = sandbox.Limits(settings.timeout_s, settings.memory_mb)
+    runs = _Runs(framework, root, existing, run_sandbox, limits)
     messages = prompts.tests(
-        target, language_id, path, framework.name, framework.style, existing, related
+        subject.target,
+        subject.language_id,
+        subject.path,
+        framework.name,
+        framework.style,
+        existing,
+        subject.related,
     )
+    written = await _written(model, settings, runs, subject, messages, progress)
+    if framework.language != "python" or not subject.text or settings.mutants == 0:
+        return written
+    return await _strengthened(model, settings, runs, subject, messages, written, progress)
+
+
+async def _written(
+    model: ActionModel,
+    settings: ActionsSettings,
+    runs: _Runs,
+    subject: Subject,
+    messages: list[ChatMessage],
+    progress: Progress,
+) -> GeneratedTests:
+    framework, target = runs.framework, subject.target
+    report = TestReport(framework.name, framework.test_path, sandbox=runs.kind)
+    report.command = " ".join(framework.command)
     best: tuple[str, dict[str, bool], str] | None = None  # code, outcomes, output
     missed = False  # an answer's tests never called the target
     last: sandbox.RunResult | None = None
@@ -117,14 +199,8 @@ async def generate(
             temperature=0.0 if attempt == 1 else 0.4,
             seed=attempt,
         )
-        code = code_in(answer, framework.language)
-        if code is not None and framework.language == "python":
-            code = without_cut_tail(code)
-        if code is not None and target.top_level:
-            code = framework.with_import(code, target.name)
-        if code is not None and framework.language == "python":
-            code = with_module_imports(code, framework.import_template, module_names)
-        if code is None or not _TEST_MARKERS.search(code):
+        code = _tests_in(answer, framework, subject)
+        if code is None:
             messages = [*messages, ChatMessage("assistant", answer), prompts.no_code()]
             continue
         if framework.language == "python":
@@ -138,38 +214,25 @@ async def generate(
                 ]
                 continue
         progress(f"running the tests ({framework.name}, attempt {attempt})")
-        result = last = await _run(framework, root, existing, code, run_sandbox, limits)
-        outcomes = framework.outcomes(result.output)
+        settled = await _settled(runs, code, progress)
+        last, outcomes = settled.first, settled.outcomes
         if outcomes and (best is None or sum(outcomes.values()) >= sum(best[1].values())):
-            best = (code, outcomes, result.output)
-        if result.passed and outcomes and all(outcomes.values()):
-            return _done(report, existing, code, outcomes, result.output, 0)
-        # A test stops at its first failing assertion: remove it and run again, while that
-        # finds one to remove.
-        pruned, output = code, result.output
-        wrong: list[str] = []
-        pins: list[str] = []
-        for _ in range(PRUNE_ROUNDS):
-            found = prune_failed_asserts(pruned, existing, framework, output)
-            if not (found.dropped or found.pinned):
-                break
-            pruned, wrong, pins = found.code, wrong + found.dropped, pins + found.pinned
-            progress("running the tests with their failing assertions pinned or removed")
-            again = await _run(framework, root, existing, pruned, run_sandbox, limits)
-            passing, output = framework.outcomes(again.output), again.output
-            if again.passed and passing and all(passing.values()):
-                report.suspected_bugs, report.pinned = wrong, pins
-                dropped = len(outcomes) - len(passing)
-                return _done(report, existing, pruned, passing, again.output, dropped)
+            best = (code, outcomes, settled.first.output)
+        if settled.passing is not None:
+            report.suspected_bugs, report.pinned = settled.dropped, settled.pinned
+            dropped = len(outcomes) - len(settled.passing)
+            return _done(
+                report, runs.existing, settled.code, settled.passing, settled.output, dropped
+            )
         failed = [name for name, ok in outcomes.items() if not ok]
-        messages = [*messages, *prompts.tests_failed(answer, result.output, failed)]
+        messages = [*messages, *prompts.tests_failed(answer, settled.first.output, failed)]
     if best is None:
         raise ActionError(_why_none(last, settings, target.name if missed else ""))
     code, outcomes, output = best
     failing = [name for name, ok in outcomes.items() if not ok]
     kept = drop_tests(code, framework.language, failing)
     progress("running the tests that pass once more")
-    result = await _run(framework, root, existing, kept, run_sandbox, limits)
+    result = await runs.run(kept)
     rerun = framework.outcomes(result.output)
     if not (result.passed and rerun and all(rerun.values())):
         raise ActionError(
@@ -177,15 +240,145 @@ async def generate(
             f"(nothing written); last output: {output.strip()[-300:]}"
         )
     report.suspected_bugs = failing
-    return _done(report, existing, kept, rerun, result.output, len(failing))
+    return _done(report, runs.existing, kept, rerun, result.output, len(failing))
 
 
-async def _run(
-    framework: Framework, root: Path, existing: str, code: str, kind: str, limits: sandbox.Limits
-) -> sandbox.RunResult:
-    files = {framework.test_path: combined(existing, code)}
-    async with sandbox.workspace_copy(root, files) as copy:
-        return await sandbox.run(kind, list(framework.command), root, copy, limits, framework.env)
+def _tests_in(answer: str, framework: Framework, subject: Subject) -> str | None:
+    """The test code of a model's answer, with what a small model gets wrong mended: a last
+    test the token limit cut off left out, the imports it forgot added. None where there is
+    none."""
+    code = code_in(answer, framework.language)
+    if code is not None and framework.language == "python":
+        code = without_cut_tail(code)
+    if code is not None and subject.target.top_level:
+        code = framework.with_import(code, subject.target.name)
+    if code is not None and framework.language == "python":
+        code = with_module_imports(code, framework.import_template, subject.module_names)
+    return code if code is not None and _TEST_MARKERS.search(code) else None
+
+
+@dataclass(frozen=True)
+class _Settled:
+    first: sandbox.RunResult  # the run of the code as given
+    outcomes: dict[str, bool]  # its tests' outcomes
+    # Where the tests pass once failing assertions are pinned or removed: the code, the passing
+    # tests and the run's output; else the code as given, None and the first run's output.
+    code: str
+    passing: dict[str, bool] | None
+    output: str
+    dropped: list[str] = field(default_factory=list)
+    pinned: list[str] = field(default_factory=list)
+
+
+async def _settled(runs: _Runs, code: str, progress: Progress) -> _Settled:
+    """Run the tests; while some fail, pin or remove the failing assertions (one per test at a
+    time: a test stops at its first) and run again."""
+    framework = runs.framework
+    first = await runs.run(code)
+    outcomes = framework.outcomes(first.output)
+    if first.passed and outcomes and all(outcomes.values()):
+        return _Settled(first, outcomes, code, outcomes, first.output)
+    pruned, output = code, first.output
+    wrong: list[str] = []
+    pins: list[str] = []
+    for _ in range(PRUNE_ROUNDS):
+        found = prune_failed_asserts(pruned, runs.existing, framework, output)
+        if not (found.dropped or found.pinned):
+            break
+        pruned, wrong, pins = found.code, wrong + found.dropped, pins + found.pinned
+        progress("running the tests with their failing assertions pinned or removed")
+        again = await runs.run(pruned)
+        passing, output = framework.outcomes(again.output), again.output
+        if again.passed and passing and all(passing.values()):
+            return _Settled(first, outcomes, pruned, passing, again.output, wrong, pins)
+    return _Settled(first, outcomes, code, None, first.output)
+
+
+async def _strengthened(
+    model: ActionModel,
+    settings: ActionsSettings,
+    runs: _Runs,
+    subject: Subject,
+    messages: list[ChatMessage],
+    written: GeneratedTests,
+    progress: Progress,
+) -> GeneratedTests:
+    """The tests run against simple changes of the function (mutation.mutants): a change they
+    all pass on is a bug they would miss. For those the model is asked once for more tests, and
+    the new ones that pass on the current code are added. The report says how many changes the
+    tests notice, and which they miss."""
+    variants = mutation.mutants(subject.text, subject.target, settings.mutants)
+    if not variants:
+        return written
+    progress(f"checking the tests against {len(variants)} small changes of the function")
+    code, report = written.code, written.report
+    missed = await _missed(runs, subject.path, code, variants)
+    if missed:
+        progress("writing tests for the changes the tests miss")
+        answer = await model.ask(
+            [
+                *messages,
+                ChatMessage("assistant", f"```python\n{code}```"),
+                prompts.tests_miss_changes([variant.change for variant in missed]),
+            ],
+            min(TESTS_MAX_TOKENS, settings.max_tokens),
+            temperature=0.0,
+        )
+        extra = _tests_in(answer, runs.framework, subject)
+        if extra is not None:
+            merged = only_tests_calling(merged_tests(code, extra), subject.target.name)
+            settled = await _settled(runs, merged, progress)
+            kept, passing, output = settled.code, settled.passing, settled.output
+            failing = [n for n, ok in settled.outcomes.items() if not ok] if passing is None else []
+            if failing:
+                kept = drop_tests(merged, "python", failing)
+                again = await runs.run(kept)
+                outcomes = runs.framework.outcomes(again.output)
+                if again.passed and outcomes and all(outcomes.values()):
+                    passing, output = outcomes, again.output
+            if passing is not None and len(passing) > report.passed:
+                report.tests += len(passing) - report.passed + len(failing)
+                report.passed = len(passing)
+                report.pinned += settled.pinned
+                report.suspected_bugs += settled.dropped + failing
+                report.output = output
+                code = kept
+                missed = await _missed(runs, subject.path, code, missed)
+    report.changes = len(variants)
+    report.missed_changes = [variant.change for variant in missed]
+    return GeneratedTests(written.existing, code, report)
+
+
+async def _missed(
+    runs: _Runs, path: str, code: str, variants: list[mutation.Mutant]
+) -> list[mutation.Mutant]:
+    """The changes of the function the tests all pass on."""
+    missed: list[mutation.Mutant] = []
+    for variant in variants:
+        result = await runs.run(code, {path: variant.source})
+        if result.passed:
+            missed.append(variant)
+    return missed
+
+
+def merged_tests(code: str, extra: str) -> str:
+    """Python test code with another answer's tests after it, each test named like one already
+    there renamed (`test_x_2`): the model often answers with the old tests and the new ones."""
+    taken = {match.group(1) for match in map(_TEST_DEF.match, code.split("\n")) if match}
+
+    def rename(match: re.Match[str]) -> str:
+        name = match.group(2)
+        if name not in taken:
+            taken.add(name)
+            return match.group(0)
+        number = 2
+        while f"{name}_{number}" in taken:
+            number += 1
+        taken.add(f"{name}_{number}")
+        return f"{match.group(1)}{name}_{number}("
+
+    renamed = re.sub(r"^(\s*(?:async\s+)?def )(test\w*)\(", rename, extra, flags=re.MULTILINE)
+    return code.rstrip("\n") + "\n\n\n" + renamed
 
 
 def _done(
@@ -200,7 +393,7 @@ def _done(
     report.tests = len(outcomes) + dropped
     report.passed = sum(outcomes.values())
     report.output = output
-    return GeneratedTests(combined(existing, code), report)
+    return GeneratedTests(existing, code, report)
 
 
 def _why_none(last: sandbox.RunResult | None, settings: ActionsSettings, missed: str) -> str:
@@ -268,7 +461,8 @@ def prune_failed_asserts(code: str, existing: str, framework: Framework, output:
 _EXPLANATION = re.compile(r"^E\s+(?:AssertionError: )?assert (.*)$")
 _SECTION = re.compile(r"^_{3,} .+ _{3,}$", re.MULTILINE)
 _RAISED = re.compile(r"^\S+:\d+: (\w+(?:\.\w+)*)$", re.MULTILINE)
-# pytest shortens a longer value's repr (with "..."): such a value is never pinned.
+# A longer result is not pinned (an expectation that long is unreadable). A result pytest
+# shortened (with "...": a pytest older than 8.1 ignores verbosity_assertions) never is.
 PIN_MAX_CHARS = 200
 
 

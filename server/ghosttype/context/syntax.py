@@ -748,6 +748,55 @@ def related_outline(parsed: Parsed, start: int, end: int, limit: int = 2_000) ->
     return text if len(text) <= limit else text[:limit].rsplit("\n", 1)[0] + "\n…"
 
 
+def call_sites(
+    parsed: Parsed, name: str, start: int, end: int, limit: int = 3, max_chars: int = 1_200
+) -> str:
+    """How the rest of the file calls `name` (the function at text[start:end] an action works
+    on), as the code a test has to imitate: for each of up to `limit` callers, its signature,
+    the lines before the call that assign a name the call passes (`reader = Reader(stream)`),
+    and the call's line; "..." where lines are left out. "" where the file never calls it."""
+    text, spec = parsed.text, parsed.spec
+    snippets: list[str] = []
+    callers: set[int] = set()
+    for match in re.finditer(rf"\b{re.escape(name)}\s*\(", text):
+        at = match.start()
+        byte = parsed.byte_at(at)
+        node = parsed.tree.root_node.descendant_for_byte_range(byte, byte)
+        if start <= at < end or node is None or not node.type.endswith("identifier"):
+            continue  # inside the function itself, or in a comment or a string
+        caller = node.parent
+        while caller is not None and caller.type not in spec.functions:
+            caller = caller.parent
+        if caller is not None and _name_node(caller) == node:
+            continue  # a definition of the name, not a call
+        if caller is not None and caller.start_byte in callers:
+            continue
+        line_start = text.rfind("\n", 0, at) + 1
+        line_end = text.find("\n", at)
+        call_line = text[line_start : len(text) if line_end == -1 else line_end]
+        lines = [call_line]
+        if caller is not None:
+            callers.add(caller.start_byte)
+            passed = set(_WORD.findall(call_line[at - line_start + len(name) :]))
+            first = parsed.offset_at(caller.start_byte)
+            body = text[text.find("\n", first) + 1 : line_start].split("\n")
+            assigns = [line for line in body if _assigns(line, passed)]
+            gap = ["    ..."] if len(assigns) < len(body) - 1 else []
+            lines = [_signature(parsed, caller), *assigns, *gap, call_line]
+        snippets.append("\n".join(lines))
+        if len(snippets) >= limit:
+            break
+    joined = "\n\n".join(snippets)
+    return joined if len(joined) <= max_chars else joined[:max_chars].rsplit("\n", 1)[0] + "\n…"
+
+
+def _assigns(line: str, names: set[str]) -> bool:
+    """Whether a line of code assigns one of `names` (`x = `, `x: T = `, `x := `, `const x =`,
+    `Reader x = `)."""
+    match = re.match(r"\s*(?:[\w<>\[\],.*&]+\s+)*(\w+)\s*(?::[^=]*)?:?=(?!=)", line)
+    return match is not None and match.group(1) in names
+
+
 def _members(parsed: Parsed, body: Node) -> list[str]:
     """A class body's methods (signatures) and one-line fields (`key: str`, `size = 0`) in order;
     docstrings and comments left out."""
