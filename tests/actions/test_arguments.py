@@ -17,6 +17,10 @@ class Reader:
         return ()
 
 
+def validate(regex: Pattern[bytes], data: bytes, message: str = "") -> dict:
+    return {}
+
+
 class Point:
     x: int
     y: "Optional[int]"
@@ -42,6 +46,7 @@ def untyped(a, b):
 def test_a_parameter_of_the_files_own_class_is_built_through_its_constructor():
     assert example_call(SOURCE, "parse_key") == 'parse_key(Reader(io.StringIO("text")))'
     assert example_call(SOURCE, "distance") == "distance([Point(1, 1)], 1.5)"
+    assert example_call(SOURCE, "validate") == 'validate(re.compile(b"text"), b"text")'
     assert example_call(SOURCE, "read_regex") == (
         'Reader(io.StringIO("text")).read_regex(re.compile("text"))'
     )

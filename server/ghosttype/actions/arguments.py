@@ -94,13 +94,12 @@ class _Builder:
         if isinstance(annotation, ast.Subscript):
             outer = _last_name(annotation.value)
             inner = annotation.slice
-            if outer == "IO":
+            if outer in ("IO", "Pattern"):
                 self.built_something = True
                 text = _last_name(inner) == "str"
-                return 'io.StringIO("text")' if text else 'io.BytesIO(b"text")'
-            if outer == "Pattern":
-                self.built_something = True
-                return 're.compile("text")'
+                if outer == "IO":
+                    return 'io.StringIO("text")' if text else 'io.BytesIO(b"text")'
+                return 're.compile("text")' if text else 're.compile(b"text")'
             if outer == "Optional":
                 return self.value(inner, depth)
             if outer in _CONTAINERS:
