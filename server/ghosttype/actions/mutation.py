@@ -70,7 +70,8 @@ def mutants(text: str, target: Target, limit: int = MUTANTS_MAX) -> list[Mutant]
 
 
 def _sites(tree: ast.Module) -> list[ast.expr | ast.stmt]:
-    """What can be changed, in source order (a spread over the body, not its first lines)."""
+    """What can be changed, in source order (mutants picks a spread of them); docstrings and
+    other bare literals that open a body are left alone."""
     docs = {
         id(body[0].value)
         for node in ast.walk(tree)
