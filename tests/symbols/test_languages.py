@@ -260,3 +260,92 @@ def test_a_qualified_type_resolves_through_its_module(workspace: Workspace) -> N
     assert check.inventions("weight") == []
     assert check.inventions("length") == ["length"]
     assert check.inventions("weight\n    q.length") == []  # `other` is no module here
+
+
+def test_self_in_a_base_class_may_use_its_subclasses_members(workspace: Workspace) -> None:
+    """A template method calls a hook only a subclass defines: allowed; a name no class of the
+    family has is still invented (before, such a `self` was left free altogether)."""
+    main = """class Visitor:
+    def visit(self, node):
+        self.‸
+
+class Printer(Visitor):
+    def visit_Name(self, node): ...
+
+class Deep(Printer):
+    def visit_Call(self, node): ...
+"""
+    check = workspace.check({"main.py": main}, "main.py", "python")
+    assert check.inventions("visit_Name(node)") == []
+    assert check.inventions("visit_Call(node)") == []  # a subclass's subclass
+    assert check.inventions("visit_Loop(node)") == ["visit_Loop"]
+    guide = check.guide()
+    assert guide is not None and {"visit", "visit_Name", "visit_Call"} <= guide[0]
+
+
+def test_a_base_imported_under_another_name(workspace: Workspace) -> None:
+    files = {
+        "sansio.py": "class Request:\n    method = 'GET'\n    def url(self): ...\n",
+        "wrappers.py": "from sansio import Request as _Base\n\nclass Request(_Base):\n"
+        "    def json(self): ...\n",
+        "main.py": "from wrappers import Request\n\ndef f(r: Request):\n    r.‸\n",
+    }
+    check = workspace.check(files, "main.py", "python")
+    assert check.inventions("method") == []  # the aliased base's
+    assert check.inventions("json()") == []
+    assert check.inventions("body") == ["body"]
+
+
+def test_a_module_cut_short_at_the_cursor_keeps_its_imports(workspace: Workspace) -> None:
+    """A signature being typed (`node: nodes.`) can make the whole file one ERROR node for
+    tree-sitter; the imports and definitions inside it still count."""
+    files = {
+        "nodes.py": "class Assign: ...\nclass Call: ...\n",
+        "main.py": "from . import nodes\n\nclass V:\n    def visit(self, node: nodes.‸\n\n"
+        "    def other(self):\n        return 1\n",
+    }
+    (workspace.root / "__init__.py").write_text("")
+    check = workspace.check(files, "main.py", "python")
+    guide = check.guide()
+    assert guide is not None and {"Assign", "Call"} <= guide[0]
+    assert check.inventions("Loop") == ["Loop"]
+
+
+def test_a_module_that_only_reads_globals_is_checked(workspace: Workspace) -> None:
+    files = {
+        "uni.py": "Lu = 'A-Z'\n\ndef combine(*cats):\n    return ''.join(globals()[c] for c in cats)\n",
+        "written.py": "for name in ('A', 'B'):\n    globals()[name] = name\n",
+        "main.py": "import uni\nimport written\n\nx = uni.‸\n",
+    }
+    check = workspace.check(files, "main.py", "python")
+    assert check.inventions("combine('Lu')") == []
+    assert check.inventions("merge('Lu')") == ["merge"]
+    assert check.inventions("combine('Lu') + written.C") == []  # names made at run time
+
+
+def test_a_member_inside_an_f_string_or_a_template_literal(workspace: Workspace) -> None:
+    """The editor closed the quote and the brace as the person opened them."""
+    main = (
+        "class Doc:\n    encoding = 'utf-8'\n\n    def head(self):\n"
+        "        return f'<?xml encoding=\"{self.‸}\"?>'\n"
+    )
+    check = workspace.check({"main.py": main}, "main.py", "python")
+    assert check.guide() is not None
+    assert check.inventions("encoding") == []
+    assert check.inventions("charset") == ["charset"]
+    assert check.inventions("encoding} {{self.charset}}") == []  # `{{`: text, not code
+    script = "class Doc {\n  encoding = 'utf-8';\n  head() {\n    return `${this.‸}`;\n  }\n}\n"
+    check = workspace.check({"doc.js": script}, "doc.js", "javascript")
+    assert check.inventions("charset") == ["charset"]
+    assert check.inventions("encoding") == []
+
+
+def test_typescript_super_is_the_class_and_its_bases(workspace: Workspace) -> None:
+    files = {
+        "subject.ts": "export class Subject {\n  next(value: number): void {}\n}\n",
+        "replay.ts": "import { Subject } from './subject';\n\nexport class Replay extends Subject {\n"
+        "  next(value: number): void {\n    super.‸\n  }\n}\n",
+    }
+    check = workspace.check(files, "replay.ts", "typescript")
+    assert check.inventions("next(value);") == []
+    assert check.inventions("emit(value);") == ["emit"]

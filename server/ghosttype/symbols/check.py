@@ -30,8 +30,10 @@ _DEFINES = re.compile(
     r"|\blambda\s+([\w\s,]*):"
 )
 _STRINGS = {
-    "python": re.compile(r'"(?:\\.|[^"\\\n])*"?|\'(?:\\.|[^\'\\\n])*\'?|#[^\n]*'),
-    "other": re.compile(r'"(?:\\.|[^"\\\n])*"?|\'(?:\\.|[^\'\\\n])*\'?|`[^`]*`?|//[^\n]*'),
+    "python": re.compile(
+        r'(\b[rRbBuU]?[fF][rR]?)?(?:"(?:\\.|[^"\\\n])*"?|\'(?:\\.|[^\'\\\n])*\'?)|#[^\n]*'
+    ),
+    "other": re.compile(r'"(?:\\.|[^"\\\n])*"?|\'(?:\\.|[^\'\\\n])*\'?|(`)[^`]*`?|//[^\n]*'),
 }
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 # How much of the document around the cursor a bare call's name is looked for in (the index's
@@ -48,13 +50,35 @@ UNTYPED = frozenset(
 # Tests that narrow a receiver's type on some path (the check cannot follow which).
 _NARROWING = ("isinstance({}", "{} instanceof", "typeof {}", "hasattr({}", "{} as ")
 
-Resolved = tuple[str, str]  # ("instance" | "static", class) or ("module", target)
+# ("instance" | "static", class), ("hierarchy", class) for `self` in a class with subclasses,
+# or ("module", target).
+Resolved = tuple[str, str]
 
 
 def _blanked(text: str, family: str) -> str:
-    """Strings and comments as spaces (same length): a name there is no use of one."""
+    """Strings and comments as spaces (same length): a name there is no use of one. The code
+    inside an f-string's or a template literal's braces is kept."""
     pattern = _STRINGS["python" if family == "python" else "other"]
-    return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+    return pattern.sub(lambda m: _blank_text(m.group(), interpolated=m.group(1) is not None), text)
+
+
+def _blank_text(literal: str, interpolated: bool) -> str:
+    if not interpolated:
+        return re.sub(r"[^\n]", " ", literal)
+    out = []
+    depth = 0
+    for char in re.split(r"(\{\{|\}\}|[{}])", literal):
+        if char in ("{{", "}}") and not depth:  # an escaped brace: text
+            out.append("  ")
+        elif char == "{":
+            depth += 1
+            out.append(" ")
+        elif char == "}" and depth:
+            depth -= 1
+            out.append(" ")
+        else:
+            out.append(char if depth else re.sub(r"[^\n]", " ", char))
+    return "".join(out)
 
 
 class NameCheck:
@@ -160,6 +184,8 @@ class NameCheck:
         kind, value = resolved
         if kind == "module":
             return self.index.module_members(value)
+        if kind == "hierarchy":
+            return self.index.members_with_subclasses(self.family, value)
         return self.index.members(self.family, value)
 
     def _resolve_chain(self, chain: tuple[str, ...]) -> Resolved | None:
@@ -193,10 +219,14 @@ class NameCheck:
             return None
         for scope, bindings in self._scopes:
             if scope.this and scope.this == name:
-                # A base class's `self` may be a subclass's, with members the base lacks.
-                if not scope.owner or self.index.has_subclasses(self.family, scope.owner):
+                if not scope.owner:
                     return None
+                # A base class's `self` may be a subclass's, with members the base lacks.
+                if self.index.has_subclasses(self.family, scope.owner):
+                    return ("hierarchy", scope.owner)
                 return ("instance", scope.owner)
+            if name == "super" and scope.this == "this" and scope.owner:
+                return ("instance", scope.owner)  # its members: a base's are among the class's
             if name in bindings:
                 return self._typed(bindings[name])
         if self.family in ("java", "csharp", "cpp"):  # a field of the method's own class

@@ -57,7 +57,12 @@ LANGUAGES: dict[str, tuple[str, str]] = {
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 _DOTTED = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+")
 # Modules that make names at run time: any name may exist in them.
-_DYNAMIC_MODULE = ("globals()", "sys.modules[__name__]", "global_enum")
+_DYNAMIC_MODULE = ("sys.modules[__name__]", "global_enum")
+_GLOBALS = re.compile(r"globals\(\)")
+# `globals()` only read (`globals()[name]`, `.get(`, `.values()`, `in globals()`) adds no name.
+_GLOBALS_READ = re.compile(
+    r"\s*\[[^\]\n]*\](?!\s*(?:=[^=]|[-+*/|&]=))|\.(?:get|values|items|keys|copy)\("
+)
 _QUALIFIERS = re.compile(
     r"\b(?:const|volatile|struct|class|enum|union|typename|mutable|static|unsigned|signed|"
     r"readonly|ref|out|in|final|extern|inline|register)\b"
@@ -275,12 +280,25 @@ def extract(text: str, family: str, grammar: str, scoped: bool) -> FileFacts | N
     tree = parser.parse(text.encode("utf-8", "surrogatepass"))
     facts = _Facts(family, scoped)
     WALKERS[family](tree.root_node, facts)
-    if family == "python" and any(marker in text for marker in _DYNAMIC_MODULE):
+    if family == "python" and _makes_names(text):
         facts.open = True
     return facts.frozen(text)
 
 
 # --- Python -----------------------------------------------------------------------------------
+
+
+def _makes_names(text: str) -> bool:
+    """Whether a module may define names at run time: it writes to `globals()` (or hands it to
+    code that may), or replaces itself in `sys.modules`."""
+    if any(marker in text for marker in _DYNAMIC_MODULE):
+        return True
+    for use in _GLOBALS.finditer(text):
+        read = _GLOBALS_READ.match(text, use.end())
+        if read is None and not text[max(0, use.start() - 4) : use.start()].endswith("in "):
+            return True
+    return False
+
 
 _PY_NESTED = ("function_definition", "class_definition", "lambda")
 _PY_COMPREHENSIONS = (
@@ -320,6 +338,9 @@ def _py_statements(node: Node, facts: _Facts) -> None:
             "elif_clause",
             "except_clause",
             "finally_clause",
+            # A file being edited: a statement cut short (`def f(x: mod.`) can make the whole
+            # module one ERROR node, its statements intact inside it.
+            "ERROR",
         ):
             if kind == "for_statement":
                 for name in _identifiers(_field(child, "left")):
@@ -468,8 +489,15 @@ def _py_class(node: Node, facts: _Facts) -> None:
             continue
         if base.type == "subscript":
             base = _field(base, "value") or base
-        klass.bases.append(base_name(_text(base)))
+        klass.bases.append(base_name(_unaliased(_text(base), facts)))
     _py_class_body(_field(node, "body"), facts, klass, name)
+
+
+def _unaliased(name: str, facts: _Facts) -> str:
+    """A base imported under another name (`from .sansio import Request as _Base`) by the name
+    its class is indexed by."""
+    entry = next((e for e in facts.imports if e.alias == name and e.name), None)
+    return entry.name if entry is not None else name
 
 
 def _py_class_body(body: Node | None, facts: _Facts, klass: _Class, name: str) -> None:

@@ -41,6 +41,9 @@ BATCH_FILES = 8
 # 2.5 s more build time, in the background.
 YIELD_S = 0.0005
 MAX_BASE_DEPTH = 8
+# A class with more subclasses than this: its `self` is left free (the list would allow most
+# names anyway, and gathering it is no longer a lookup).
+MAX_SUBCLASSES = 64
 _GO_MODULE_LINE = "module "
 
 
@@ -59,8 +62,8 @@ class SymbolIndex:
         # family -> name -> how many files define it at module level.
         self._names: dict[str, dict[str, int]] = {}
         self._extensions: dict[str, int] = {}
-        # (family, base class) -> how many classes name it as a base.
-        self._derived: dict[tuple[str, str], int] = {}
+        # (family, base class) -> the classes that name it as a base -> in how many files.
+        self._derived: dict[tuple[str, str], dict[str, int]] = {}
         # (family, function) -> ((path, the class it returns), ...)
         self._returns: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self._folders: dict[str, set[str]] = {}
@@ -194,7 +197,11 @@ class SymbolIndex:
                 return None
             found |= facts.members
             for base in facts.bases:
-                if base == name:  # another module's class of the same name (`_socket.socket`)
+                if base == name:
+                    # Another module's class of the same name: among `entries` where the index
+                    # holds it (their members are gathered here), else unknown (`_socket.socket`).
+                    if len(entries) > 1:
+                        continue
                     return None
                 inherited = (
                     self.members(family, base, depth + 1) if depth < MAX_BASE_DEPTH else None
@@ -253,6 +260,27 @@ class SymbolIndex:
     def has_subclasses(self, family: str, name: str) -> bool:
         """Whether a class of the index names `name` as a base: its `self` may be theirs."""
         return (family, name) in self._derived
+
+    def members_with_subclasses(self, family: str, name: str) -> frozenset[str] | None:
+        """The members `self` may have in a method of `name`: its own and those of every class
+        the index sees derive from it (a base's method may call a hook only they define); None
+        where one of them cannot be known, or the family is too large to be a useful list."""
+        seen = {name}
+        queue = [name]
+        found: set[str] = set()
+        while queue:
+            klass = queue.pop()
+            members = self.members(family, klass)
+            if members is None:
+                return None
+            found |= members
+            for sub in self._derived.get((family, klass), {}):
+                if sub not in seen:
+                    seen.add(sub)
+                    queue.append(sub)
+            if len(seen) > MAX_SUBCLASSES:
+                return None
+        return frozenset(found)
 
     def extension_names(self) -> frozenset[str]:
         return frozenset(self._extensions)
@@ -407,12 +435,15 @@ class SymbolIndex:
                     names[name] = count
                 else:
                     names.pop(name, None)
-            for klass in old.classes.values():
+            for name, klass in old.classes.items():
                 for base in klass.bases:
                     key = (old.family, base)
-                    self._derived[key] = self._derived.get(key, 1) - 1
-                    if self._derived[key] <= 0:
-                        del self._derived[key]
+                    derived = self._derived.get(key, {})
+                    derived[name] = derived.get(name, 1) - 1
+                    if derived[name] <= 0:
+                        derived.pop(name, None)
+                    if not derived:
+                        self._derived.pop(key, None)
             for name in old.classes:
                 key = (old.family, name)
                 kept = tuple(e for e in self._classes.get(key, ()) if e[0] != path)
@@ -439,9 +470,8 @@ class SymbolIndex:
                 key = (facts.family, name)
                 self._classes[key] = (*self._classes.get(key, ()), (path, klass))
                 for base in klass.bases:
-                    self._derived[(facts.family, base)] = (
-                        self._derived.get((facts.family, base), 0) + 1
-                    )
+                    derived = self._derived.setdefault((facts.family, base), {})
+                    derived[name] = derived.get(name, 0) + 1
             for name in facts.extensions:
                 self._extensions[name] = self._extensions.get(name, 0) + 1
             for name, kind in facts.returns.items():
