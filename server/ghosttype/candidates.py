@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from .backends import Backend, GenerationParams
+from .backends.guide import SortedNames
 from .config import CompletionSettings
 from .generation import Generator
 from .planner import Plan
@@ -44,6 +45,9 @@ class NameCheck(Protocol):
 
     # At a member access on a resolved receiver: its members and the part of one typed.
     def guide(self) -> tuple[frozenset[str], str] | None: ...
+
+    # Where an expression starts, on an invoked request: the names that exist.
+    def expression_names(self) -> SortedNames | None: ...
 
 
 RankStep = Callable[[list[Candidate]], list[Candidate]]
@@ -107,6 +111,7 @@ async def collect(
     found: list[Candidate] = []
     guided = check.guide() if check is not None else None
     members, typed = guided if guided is not None else (frozenset[str](), "")
+    known = check.expression_names() if check is not None and guided is None else None
     for index in range(settings.candidates):
         temperature = settings.temperature
         if index > 0:
@@ -121,6 +126,7 @@ async def collect(
             cold=settings.deterministic,
             members=members,
             member_typed=typed,
+            known_names=known,
             draft=draft if index == 0 else "",
         )
         candidate = await _one(generator, backend, plan.prompt, plan, params, settings, check)

@@ -289,6 +289,8 @@ class Engine:
         if short is not None:
             return await self._first_answer(document, offset, plan, short, backend)
         roots = self.context.workspace_roots
+        if invoked:
+            await self.symbols.settle_for(document, settings, roots)
         check = self.symbols.check(document, offset, settings, roots, invoked)
         answers = await candidates.collect(
             self.generator, backend, plan, settings.completion, check
@@ -408,6 +410,8 @@ class Engine:
         if answers is not None:
             return answers, "cache"
         roots = self.context.workspace_roots
+        if invoked:
+            await self.symbols.settle_for(document, self.settings, roots)
         check = self.symbols.check(document, offset, self.settings, roots, invoked)
         answers = await candidates.collect(
             role.generator, backend, plan, self.settings.completion, check, draft

@@ -4,12 +4,16 @@ it writes a name the receiver lacks, the guided answer starts with one of the re
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ghosttype.backends.base import GenerationParams, Usage
 from ghosttype.backends.embedded import EmbeddedBackend
+from ghosttype.backends.guide import SortedNames
 from ghosttype.context.types import PromptContext
 from ghosttype.prompts import FORMATS, build_prompt
+from ghosttype.symbols.builtins import PYTHON_NAMES
 
 pytestmark = pytest.mark.model
 
@@ -40,3 +44,28 @@ async def test_the_guided_answer_starts_with_a_member(
     guided = await complete(GenerationParams(max_tokens=12, members=members))
     name = guided[: len(guided) - len(guided.lstrip("abcdefghijklmnopqrstuvwxyz_"))]
     assert name in members, (free, guided)
+
+
+EXPRESSION_PREFIX = "from shipping import quote_parcel\n\n\ndef price(parcel, rates):\n    total = "
+
+
+async def test_where_an_expression_starts_the_guided_answer_names_what_exists(
+    backend: EmbeddedBackend,
+) -> None:
+    """Free, the model calls a helper that exists nowhere here; guided, the first name is one
+    that does (or the answer starts with no name)."""
+    known = SortedNames({"quote_parcel", "price", "parcel", "rates", "total"} | PYTHON_NAMES)
+    prompt = build_prompt(
+        FORMATS["qwen2.5-coder"], PromptContext("main.py", "python", EXPRESSION_PREFIX, "\n")
+    )
+
+    async def complete(params: GenerationParams) -> str:
+        return "".join([piece async for piece in backend.generate(prompt, params, Usage())])
+
+    free = await complete(GenerationParams(max_tokens=12))
+    guided = await complete(GenerationParams(max_tokens=12, known_names=known))
+    first = re.match(r"\s*([A-Za-z_]\w*)", guided)
+    assert first is None or first.group(1) in known, (free, guided)
+    assert re.match(r"\s*([A-Za-z_]\w*)", free).group(1) not in known, (
+        free
+    )  # guided made a difference

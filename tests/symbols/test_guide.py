@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ghosttype.backends.guide import MemberGuide
+from ghosttype.backends.guide import MemberGuide, SortedNames
 
 from .conftest import Workspace
 
@@ -68,3 +68,103 @@ def test_the_check_gives_the_receivers_members_at_the_cursor(workspace: Workspac
     assert {"post_entry", "balance_of"} <= members and typed == "po"
     free = "def settle(store):\n    store.‸\n"
     assert workspace.check({"free.py": free}, "free.py", "python").guide() is None
+
+
+# --- where an expression starts: a name that exists, or none -----------------------------------
+
+EXPRESSION_VOCABULARY = ["calc", "quote", "_parcel", "(", '"', "12", "f", "p", " ", "ulate"]
+
+
+def expression_text(token: int) -> str:
+    return EXPRESSION_VOCABULARY[token]
+
+
+def expression_token(text: str) -> int | None:
+    return EXPRESSION_VOCABULARY.index(text) if text in EXPRESSION_VOCABULARY else None
+
+
+def expression_scores(**by_text: float) -> np.ndarray:
+    logits = np.full(len(EXPRESSION_VOCABULARY), -10.0)
+    for text, score in by_text.items():
+        logits[EXPRESSION_VOCABULARY.index(text)] = score
+    return logits
+
+
+KNOWN = SortedNames(("quote_parcel", "zeta"), {"p", "print"})
+
+
+def test_an_invented_name_at_an_expression_start_is_steered_to_one_that_exists() -> None:
+    guide = MemberGuide(KNOWN, optional=True)
+    chosen = guide.choose(
+        0, expression_scores(calc=6.0, quote=1.0), expression_text, expression_token
+    )
+    assert expression_text(chosen) == "quote"
+    guide.advance("quote")
+    # `_parcel` ranks low, but it is the only way on to a name that exists.
+    chosen = guide.choose(
+        9, expression_scores(ulate=5.0, _parcel=-4.0), expression_text, expression_token
+    )
+    assert expression_text(chosen) == "_parcel"
+    guide.advance("_parcel")
+    guide.advance("(")
+    assert not guide.active
+
+
+def test_an_expression_may_start_with_no_name_at_all() -> None:
+    for literal in ("(", '"', "12"):
+        guide = MemberGuide(KNOWN, optional=True)
+        token = EXPRESSION_VOCABULARY.index(literal)
+        assert (
+            guide.choose(
+                token, expression_scores(**{literal: 3.0}), expression_text, expression_token
+            )
+            == token
+        )
+        guide.advance(literal)
+        assert not guide.active
+    guide = MemberGuide(KNOWN, optional=True)
+    guide.advance("f")  # a name `f`, or an f-string
+    assert guide.allows('"')
+    assert not MemberGuide(KNOWN).allows("(")  # after a `.` a name must come
+
+
+def test_sorted_names_answer_prefix_questions_across_their_parts() -> None:
+    names = SortedNames(("alpha", "beta", "betamax"), {"gamma", "bet"})
+    assert "beta" in names and "bet" in names and "be" not in names
+    assert names.has_prefix("gam") and names.has_prefix("betam") and not names.has_prefix("x")
+    assert sorted(names.starting_with("bet", 10) or ()) == ["bet", "beta", "betamax"]
+    assert names.starting_with("", 3) is None  # more than the limit: not gathered
+
+
+def test_the_check_gives_the_names_that_exist_where_an_expression_starts(
+    workspace: Workspace,
+) -> None:
+    files = {
+        "shipping.py": "def quote_parcel(p): ...\n",
+        "main.py": "from shipping import quote_parcel\n\ndef price(p):\n    cost = ‸\n",
+    }
+    workspace.write(files)
+    document, offset = workspace.open("main.py", files["main.py"], "python")
+    from ghosttype.symbols import check_at
+
+    invoked = check_at(workspace.index, document, offset, retries=3)
+    assert invoked is not None
+    names = invoked.expression_names()
+    assert names is not None
+    for name in ("quote_parcel", "price", "p", "len", "None", "lambda"):
+        assert name in names, name
+    assert "calculate_cost" not in names
+    typing = check_at(workspace.index, document, offset, retries=0)
+    assert typing is not None and typing.expression_names() is None  # not on the typing path
+    for line in ("    cost = quote_parcel(‸", "    ‸", "    for ‸", "    f = lambda ‸", "def g(*‸"):
+        text = files["main.py"].replace("    cost = ‸", line)
+        document, offset = workspace.open("main.py", text, "python")
+        check = check_at(workspace.index, document, offset, retries=3)
+        assert check is not None and check.expression_names() is None, line
+
+
+def test_spaces_before_the_name_do_not_let_an_invented_one_through() -> None:
+    guide = MemberGuide(KNOWN, optional=True)
+    assert not guide.allows(" calc") and guide.allows(" quote") and guide.allows(" ")
+    guide.advance(" ")
+    assert guide.active and not guide.allows("calc")

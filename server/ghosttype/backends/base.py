@@ -4,11 +4,14 @@ runtime."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..prompts import Prompt, PromptFormat
 from ..prompts.chatml import ChatMessage
+
+if TYPE_CHECKING:
+    from .guide import SortedNames
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,10 @@ class GenerationParams:
     # keeps the next identifier on one of them (backends/guide.py). Others ignore it.
     members: frozenset[str] = frozenset()
     member_typed: str = ""
+    # Where an expression starts (`x = ‸`, `raise ‸`) on an invoked request: the names that
+    # exist (symbols/check.py). A backend that can steer the sampling (the embedded one) keeps
+    # the first identifier on one of them, or lets the text start with none. Others ignore it.
+    known_names: SortedNames | None = field(default=None, compare=False, repr=False)
     # Text the model is likely to write here: another model's answer at this place (the cascade's
     # typing model, for the pause model). A backend that verifies drafts (the embedded one,
     # greedy) evaluates its tokens in batches and keeps those it would have chosen itself; the

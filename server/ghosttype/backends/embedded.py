@@ -407,6 +407,8 @@ class EmbeddedBackend:
         guide = None
         if params.members and params.temperature == 0:
             guide = MemberGuide(params.members, params.member_typed)
+        elif params.known_names is not None and params.temperature == 0:
+            guide = MemberGuide(params.known_names, optional=True)
         banned: list[int] = []  # after a step back: tokens that would begin `avoid` again
         generated: list[int] = []
         logprobs: list[float] = []  # of each token in `generated`

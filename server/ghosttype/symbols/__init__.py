@@ -7,6 +7,8 @@ editor's documents and the files on disk), and per request a `NameCheck` for the
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +19,10 @@ from .index import SymbolIndex
 
 # An invoked request whose best candidate invents a name asks for this many more (sampled).
 INVOKED_RETRIES = 3
+# How long an invoked request (seconds of model time anyway) waits for the index to hold its
+# document: asked right after the file was opened, it would otherwise go unchecked.
+INVOKED_WAIT_S = 2.0
+POLL_S = 0.01
 
 
 class Symbols:
@@ -41,6 +47,21 @@ class Symbols:
     def opened(self, document: Document, settings: Settings, roots: Sequence[Path]) -> None:
         if self._sync(settings, roots):
             self.index.document_changed(document, at_once=True)
+
+    async def settle_for(
+        self, document: Document, settings: Settings, roots: Sequence[Path]
+    ) -> None:
+        """For an invoked request: waits, at most INVOKED_WAIT_S, for the index's work under
+        way (its first build, the document just opened, read in the background) rather than
+        answer unchecked. Real time: the work is another thread's. The typing path never
+        waits: it checks what the index holds."""
+        if not self._sync(settings, roots):
+            return
+        self.index.refresh(document)
+        deadline = time.monotonic() + INVOKED_WAIT_S
+        # Polled: the work is the index thread's, which knows nothing of this event loop.
+        while self.index.soon_ready_for(document) and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(POLL_S)
 
     def check(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 
+from ..backends.guide import SortedNames
 from ..documents import Document
 from .builtins import CALLABLE, KEYWORDS, KNOWN_BASES
 from .facts import FileFacts, ScopeFacts
@@ -36,6 +37,19 @@ _STRINGS = {
     "other": re.compile(r'"(?:\\.|[^"\\\n])*"?|\'(?:\\.|[^\'\\\n])*\'?|(`)[^`]*`?|//[^\n]*'),
 }
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
+# Where an expression starts at the end of the line so far: after an operator or a keyword
+# that takes a value. Not after `(`, `,`, `[` or `{` (a keyword argument, a key, a name a
+# comprehension binds may come next) nor in a line that binds names before a value (`def`,
+# `lambda`, `for`, `*args`).
+_EXPRESSION_START = re.compile(
+    r"(?:[=+\-*/%&|^~@?!]|(?<![\w$])(?:return|raise|yield|await|not|and|or|in|is|if|elif|else"
+    r"|with|assert|del|new|throw|typeof|go|defer))\s*$"
+)
+_BINDS_NAMES = re.compile(
+    r"^\s*(?:async\s+)?(?:def|function|func|class|for|case)\b|\blambda\b|[(,]\s*\*+$"
+)
+# Words that may start an expression besides the names the workspace defines.
+VALUE_WORDS = frozenset("None True False null undefined nil true false NaN Infinity async".split())
 # How much of the document around the cursor a bare call's name is looked for in (the index's
 # copy of the file is a debounce behind the person's typing).
 WINDOW_BEFORE = 4000
@@ -138,6 +152,21 @@ class NameCheck:
         if not members:
             return None
         return members | self.index.extension_names(), at.group(2) or ""
+
+    def expression_names(self) -> SortedNames | None:
+        """Where an expression starts at the cursor on an invoked request (the typing path
+        keeps its speed): every name the check would not call invented, for guided decoding.
+        None elsewhere, and where a bare call is not checked (its language, a star import)."""
+        callable_names = CALLABLE.get(self.family)
+        if not self.retries or callable_names is None or self.facts.star:
+            return None
+        line = _blanked(self._prefix, self.family)
+        if not line.strip() or _BINDS_NAMES.search(line) or not _EXPRESSION_START.search(line):
+            return None
+        text = self._document.text
+        window = _WORD.findall(text, max(0, self._offset - WINDOW_BEFORE), self._offset)
+        here = self.facts.words | callable_names | KEYWORDS | VALUE_WORDS
+        return SortedNames(self.index.sorted_names(self.family), here.union(window))
 
     def inventions(self, text: str) -> list[str]:
         """The names in `text` (inserted at the cursor) that exist nowhere they could."""

@@ -66,6 +66,8 @@ class SymbolIndex:
         self._derived: dict[tuple[str, str], dict[str, int]] = {}
         # (family, function) -> ((path, the class it returns), ...)
         self._returns: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+        # family -> (the generation it was sorted at, every name it defines, sorted)
+        self._sorted_names: dict[str, tuple[int, tuple[str, ...]]] = {}
         self._folders: dict[str, set[str]] = {}
         self._documents: dict[str, tuple[int, FileFacts]] = {}
         # Files open in the editor: their text there, not on disk, is what the index holds.
@@ -78,6 +80,8 @@ class SymbolIndex:
         self._config: Config | None = None
         self._excluder: Excluder | None = None
         self._pending_documents: dict[str, tuple[float, Document]] = {}
+        # The documents the thread has taken from `_pending_documents` and not finished.
+        self._in_hand: set[str] = set()
         self._pending_paths: set[str] = set()
         self._latest: dict[str, Document] = {}  # open documents, re-indexed after a rebuild
         self._wake = threading.Event()
@@ -118,6 +122,18 @@ class SymbolIndex:
             self._pending_documents[document.uri] = (0.0 if at_once else time.monotonic(), document)
             self._latest[document.uri] = document
         self._wake.set()
+
+    def soon_ready_for(self, document: Document) -> bool:
+        """Whether the check at `document` waits on work under way: the first build, or the
+        document itself queued or being read (False where it will never be read: a language
+        the index does not know, an index not started)."""
+        if document.language_id not in LANGUAGES or self._thread is None:
+            return False
+        if not self.ready:
+            return True
+        if self.document_facts(document) is not None:
+            return False
+        return document.uri in self._pending_documents or document.uri in self._in_hand
 
     def refresh(self, document: Document) -> None:
         """Hands over an open document whose latest text the index has not seen nor been given
@@ -250,6 +266,19 @@ class SymbolIndex:
     def defined(self, family: str, name: str) -> bool:
         """Whether any file of the family defines `name` at module level (or as a class)."""
         return name in self._names.get(family, {}) or (family, name) in self._classes
+
+    def sorted_names(self, family: str) -> tuple[str, ...]:
+        """Every module-level name and class of the family, sorted (for guided decoding's
+        prefix questions); sorted again only after the index changed."""
+        cached = self._sorted_names.get(family)
+        if cached is not None and cached[0] == self.generation:
+            return cached[1]
+        generation = self.generation
+        names = set(self._names.get(family, ()))
+        names.update(name for kind, name in list(self._classes) if kind == family)
+        ordered = tuple(sorted(names))
+        self._sorted_names[family] = (generation, ordered)
+        return ordered
 
     def returns(self, family: str, function: str) -> str:
         """The class a module-level function declares it returns ("" if unknown or if the
@@ -400,11 +429,14 @@ class SymbolIndex:
             ]
             for uri, _ in due:
                 del self._pending_documents[uri]
+            self._in_hand = {uri for uri, _ in due}
         for uri, document in due:
             try:
                 self._index_document(uri, document)
             except Exception:  # one document must not stop the others
                 log.exception("the symbol index could not index %s", uri)
+            finally:
+                self._in_hand.discard(uri)
             time.sleep(YIELD_S)
 
     def _index_document(self, uri: str, document: Document) -> None:
