@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ghosttype.backends.guide import MemberGuide, SortedNames
+from ghosttype.backends.guide import NameGuide, SortedNames
 
 from .conftest import Workspace
 
@@ -28,14 +28,14 @@ def scores(**by_text: float) -> np.ndarray:
 
 
 def test_the_models_choice_stands_where_it_keeps_to_a_member() -> None:
-    guide = MemberGuide(frozenset({"balance_of", "post_entry"}))
+    guide = NameGuide(frozenset({"balance_of", "post_entry"}))
     assert guide.choose(0, scores(balance=5.0), text_of, token_of) == 0
     guide.advance("balance")
     assert guide.active and guide.name == "balance"
 
 
 def test_a_name_the_receiver_lacks_is_steered_to_a_member() -> None:
-    guide = MemberGuide(frozenset({"balance_of", "post_entry"}))
+    guide = NameGuide(frozenset({"balance_of", "post_entry"}))
     guide.advance("balance")
     # The model wants ` -=` (a variable `balance`); `_of` is low, but the only way on.
     chosen = guide.choose(1, scores(MINUS=5.0, _of=-3.0), text_of, token_of)
@@ -47,15 +47,15 @@ def test_a_name_the_receiver_lacks_is_steered_to_a_member() -> None:
 
 
 def test_the_part_the_person_typed_counts() -> None:
-    guide = MemberGuide(frozenset({"post_entry", "pay_out"}), typed="post")
+    guide = NameGuide(frozenset({"post_entry", "pay_out"}), typed="post")
     assert text_of(guide.choose(7, scores(pay=6.0, _entry=-2.0), text_of, token_of)) == "_entry"
 
 
 def test_where_nothing_fits_the_guide_gives_up() -> None:
-    guide = MemberGuide(frozenset({"zzz"}))
+    guide = NameGuide(frozenset({"zzz"}))
     assert guide.choose(7, scores(pay=6.0), text_of, token_of) == 7
     assert not guide.active
-    assert not MemberGuide(frozenset({"post_entry"}), typed="pay").active
+    assert not NameGuide(frozenset({"post_entry"}), typed="pay").active
 
 
 def test_the_check_gives_the_receivers_members_at_the_cursor(workspace: Workspace) -> None:
@@ -94,7 +94,7 @@ KNOWN = SortedNames(("quote_parcel", "zeta"), {"p", "print"})
 
 
 def test_an_invented_name_at_an_expression_start_is_steered_to_one_that_exists() -> None:
-    guide = MemberGuide(KNOWN, optional=True)
+    guide = NameGuide(KNOWN, optional=True)
     chosen = guide.choose(
         0, expression_scores(calc=6.0, quote=1.0), expression_text, expression_token
     )
@@ -112,7 +112,7 @@ def test_an_invented_name_at_an_expression_start_is_steered_to_one_that_exists()
 
 def test_an_expression_may_start_with_no_name_at_all() -> None:
     for literal in ("(", '"', "12"):
-        guide = MemberGuide(KNOWN, optional=True)
+        guide = NameGuide(KNOWN, optional=True)
         token = EXPRESSION_VOCABULARY.index(literal)
         assert (
             guide.choose(
@@ -122,10 +122,10 @@ def test_an_expression_may_start_with_no_name_at_all() -> None:
         )
         guide.advance(literal)
         assert not guide.active
-    guide = MemberGuide(KNOWN, optional=True)
+    guide = NameGuide(KNOWN, optional=True)
     guide.advance("f")  # a name `f`, or an f-string
     assert guide.allows('"')
-    assert not MemberGuide(KNOWN).allows("(")  # after a `.` a name must come
+    assert not NameGuide(KNOWN).allows("(")  # after a `.` a name must come
 
 
 def test_sorted_names_answer_prefix_questions_across_their_parts() -> None:
@@ -164,7 +164,7 @@ def test_the_check_gives_the_names_that_exist_where_an_expression_starts(
 
 
 def test_spaces_before_the_name_do_not_let_an_invented_one_through() -> None:
-    guide = MemberGuide(KNOWN, optional=True)
+    guide = NameGuide(KNOWN, optional=True)
     assert not guide.allows(" calc") and guide.allows(" quote") and guide.allows(" ")
     guide.advance(" ")
     assert guide.active and not guide.allows("calc")

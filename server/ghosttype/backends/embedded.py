@@ -44,7 +44,7 @@ from ..config import BackendSettings, cache_dir
 from ..prompts import Prompt, pick_format
 from ..prompts.chatml import ChatMessage, chatml_prompt
 from .base import BackendError, GenerationParams, Progress, Usage
-from .guide import MemberGuide
+from .guide import NameGuide
 from .model_store import DEFAULT_MODEL, check_model_file, ensure_model
 
 # Prompt evaluation can stop only between batches. Measured on 2 quiet cores (1 thread): 16-token
@@ -406,9 +406,9 @@ class EmbeddedBackend:
         avoid = params.avoid_line.strip()
         guide = None
         if params.members and params.temperature == 0:
-            guide = MemberGuide(params.members, params.member_typed)
+            guide = NameGuide(params.members, params.member_typed)
         elif params.known_names is not None and params.temperature == 0:
-            guide = MemberGuide(params.known_names, optional=True)
+            guide = NameGuide(params.known_names, optional=True)
         banned: list[int] = []  # after a step back: tokens that would begin `avoid` again
         generated: list[int] = []
         logprobs: list[float] = []  # of each token in `generated`

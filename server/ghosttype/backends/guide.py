@@ -62,7 +62,7 @@ def _at(part: tuple[str, ...], prefix: str) -> str:
     return part[index] if index < len(part) else ""
 
 
-class MemberGuide:
+class NameGuide:
     def __init__(
         self, members: frozenset[str] | SortedNames, typed: str = "", optional: bool = False
     ) -> None:
