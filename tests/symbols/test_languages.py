@@ -349,3 +349,29 @@ def test_typescript_super_is_the_class_and_its_bases(workspace: Workspace) -> No
     check = workspace.check(files, "replay.ts", "typescript")
     assert check.inventions("next(value);") == []
     assert check.inventions("emit(value);") == ["emit"]
+
+
+def test_members_set_in_new_and_imported_in_a_class_body(workspace: Workspace) -> None:
+    """Shapes from the standard library's email package that a `self` resolved through a class
+    and its subclasses met: `self = super().__new__(cls)` then `self.defects = []`, and a method
+    imported in the class body."""
+    files = {
+        "iterators.py": "def walk(self): ...\n",
+        "main.py": """class Terminal(str):
+    def __new__(cls, value, token_type):
+        self = super().__new__(cls, value)
+        self.defects = []
+        return self
+
+    from iterators import walk
+
+    def show(self):
+        return self.‸
+
+class Word(Terminal): ...
+""",
+    }
+    check = workspace.check(files, "main.py", "python")
+    assert check.inventions("defects") == []
+    assert check.inventions("walk()") == []
+    assert check.inventions("token_kind") == ["token_kind"]

@@ -523,6 +523,13 @@ def _py_class_body(body: Node | None, facts: _Facts, klass: _Class, name: str) -
                     annotation = _field(assignment, "type")
                     typed = _text(annotation) or _py_constructed(_field(assignment, "right"))
                     klass.field(member, typed)
+        elif kind in ("import_statement", "import_from_statement"):
+            # `from email.iterators import walk` in a class body: a method named walk.
+            for item in child.named_children:
+                if item.type == "aliased_import":
+                    klass.members.add(sys.intern(_text(_field(item, "alias"))))
+                elif item.type == "dotted_name" and item != _field(child, "module_name"):
+                    klass.members.add(sys.intern(_text(item).split(".")[0]))
         elif kind in ("if_statement", "try_statement", "block", "else_clause", "elif_clause"):
             _py_class_body(child, facts, klass, name)
 
@@ -535,6 +542,8 @@ def _py_self_attributes(method: Node, klass: _Class) -> None:
     if first is None:
         return
     this = _text(first) if first.type == "identifier" else next(_identifiers(first), "")
+    if _text(_field(method, "name")) == "__new__":
+        this = "self"  # `self = super().__new__(cls)`, then `self.x = ...`
     typed: dict[str, str] = {}
     for parameter in _named(_field(method, "parameters")):
         annotation = _field(parameter, "type")
