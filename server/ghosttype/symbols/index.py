@@ -303,7 +303,8 @@ class SymbolIndex:
             if members is None:
                 return None
             found |= members
-            for sub in self._derived.get((family, klass), {}):
+            # A copy in one step: the index's thread may be changing the table meanwhile.
+            for sub in tuple(self._derived.get((family, klass), ())):
                 if sub not in seen:
                     seen.add(sub)
                     queue.append(sub)
