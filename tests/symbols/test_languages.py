@@ -375,3 +375,18 @@ class Word(Terminal): ...
     assert check.inventions("defects") == []
     assert check.inventions("walk()") == []
     assert check.inventions("token_kind") == ["token_kind"]
+
+
+def test_an_imported_class_is_the_one_its_import_names(workspace: Workspace) -> None:
+    """Classes are indexed by name; where two files declare a `Request`, the file's import says
+    which one a parameter typed `Request` is (httpx's, not urllib's with its `data`)."""
+    files = {
+        "stdlib_request.py": "class Request:\n    def __init__(self):\n        self.data = b''\n",
+        "models.py": "class Request:\n    def read(self) -> bytes: ...\n    content = b''\n",
+        "main.py": "from models import Request\n\ndef sign(request: Request):\n    request.‸\n",
+    }
+    check = workspace.check(files, "main.py", "python")
+    assert check.inventions("content") == []
+    assert check.inventions("data") == ["data"]
+    guide = check.guide()
+    assert guide is not None and "data" not in guide[0] and "read" in guide[0]

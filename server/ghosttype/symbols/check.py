@@ -215,7 +215,14 @@ class NameCheck:
             return self.index.module_members(value)
         if kind == "hierarchy":
             return self.index.members_with_subclasses(self.family, value)
-        return self.index.members(self.family, value)
+        return self.index.members(self.family, value, path=self._imported_from(value))
+
+    def _imported_from(self, name: str) -> str:
+        """The file this file imports the class `name` from, "" where it does not say."""
+        for entry in self.facts.imports:
+            if entry.alias == name and entry.name == name and entry.target:
+                return entry.target
+        return ""
 
     def _resolve_chain(self, chain: tuple[str, ...]) -> Resolved | None:
         resolved = self._resolve_name(chain[0])

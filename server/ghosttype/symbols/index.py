@@ -201,10 +201,16 @@ class SymbolIndex:
     def class_entries(self, family: str, name: str) -> tuple[tuple[str, ClassFacts], ...]:
         return self._classes.get((family, name), ())
 
-    def members(self, family: str, name: str, depth: int = 0) -> frozenset[str] | None:
+    def members(
+        self, family: str, name: str, depth: int = 0, path: str = ""
+    ) -> frozenset[str] | None:
         """Every member of the class `name` (declared anywhere, inherited from bases the index
-        can see), or None when some of them cannot be known."""
+        can see), or None when some of them cannot be known. With `path`, the class that file
+        declares where it declares one (an import said which: the environment's
+        `urllib.request.Request` is not the workspace's `Request`)."""
         entries = self._classes.get((family, name))
+        if entries and path:
+            entries = tuple(e for e in entries if e[0] == path) or entries
         if not entries:
             return KNOWN_BASES.get(family, {}).get(name)
         found: set[str] = set(IMPLICIT_MEMBERS.get(family, ()))
@@ -214,11 +220,17 @@ class SymbolIndex:
             found |= facts.members
             for base in facts.bases:
                 if base == name:
-                    # Another module's class of the same name: among `entries` where the index
-                    # holds it (their members are gathered here), else unknown (`_socket.socket`).
-                    if len(entries) > 1:
-                        continue
-                    return None
+                    # Another module's class of the same name: one of the classes of that name
+                    # where the index holds it (gathered all), else unknown (`_socket.socket`).
+                    every = self._classes.get((family, name), ())
+                    if len(every) < 2:
+                        return None
+                    if len(entries) < len(every):  # narrowed to `path`'s: gather them all
+                        inherited = self.members(family, name, depth + 1)
+                        if inherited is None:
+                            return None
+                        found |= inherited
+                    continue
                 inherited = (
                     self.members(family, base, depth + 1) if depth < MAX_BASE_DEPTH else None
                 )
