@@ -29,19 +29,20 @@ CASES = [
 ]
 
 
+async def complete(backend: EmbeddedBackend, prefix: str, params: GenerationParams) -> str:
+    """The model's answer at the end of `prefix` (a Python file), greedy."""
+    prompt = build_prompt(
+        FORMATS["qwen2.5-coder"], PromptContext("main.py", "python", prefix, "\n")
+    )
+    return "".join([piece async for piece in backend.generate(prompt, params, Usage())])
+
+
 @pytest.mark.parametrize(("prefix", "members"), CASES)
 async def test_the_guided_answer_starts_with_a_member(
     backend: EmbeddedBackend, prefix: str, members: frozenset[str]
 ) -> None:
-    prompt = build_prompt(
-        FORMATS["qwen2.5-coder"], PromptContext("main.py", "python", prefix, "\n")
-    )
-
-    async def complete(params: GenerationParams) -> str:
-        return "".join([piece async for piece in backend.generate(prompt, params, Usage())])
-
-    free = await complete(GenerationParams(max_tokens=12))
-    guided = await complete(GenerationParams(max_tokens=12, members=members))
+    free = await complete(backend, prefix, GenerationParams(max_tokens=12))
+    guided = await complete(backend, prefix, GenerationParams(max_tokens=12, members=members))
     name = guided[: len(guided) - len(guided.lstrip("abcdefghijklmnopqrstuvwxyz_"))]
     assert name in members, (free, guided)
 
@@ -55,15 +56,10 @@ async def test_where_an_expression_starts_the_guided_answer_names_what_exists(
     """Free, the model calls a helper that exists nowhere here; guided, the first name is one
     that does (or the answer starts with no name)."""
     known = SortedNames({"quote_parcel", "price", "parcel", "rates", "total"} | PYTHON_NAMES)
-    prompt = build_prompt(
-        FORMATS["qwen2.5-coder"], PromptContext("main.py", "python", EXPRESSION_PREFIX, "\n")
+    free = await complete(backend, EXPRESSION_PREFIX, GenerationParams(max_tokens=12))
+    guided = await complete(
+        backend, EXPRESSION_PREFIX, GenerationParams(max_tokens=12, known_names=known)
     )
-
-    async def complete(params: GenerationParams) -> str:
-        return "".join([piece async for piece in backend.generate(prompt, params, Usage())])
-
-    free = await complete(GenerationParams(max_tokens=12))
-    guided = await complete(GenerationParams(max_tokens=12, known_names=known))
     first = re.match(r"\s*([A-Za-z_]\w*)", guided)
     assert first is None or first.group(1) in known, (free, guided)
     assert re.match(r"\s*([A-Za-z_]\w*)", free).group(1) not in known, (

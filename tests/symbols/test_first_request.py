@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.conftest import SERVER_COMMAND, write_script
 
-from .test_ranking import LEDGER, MAIN, SCRIPT
+from .test_ranking import LEDGER, MAIN, SCRIPT, start_session
 
 WORKSPACE = Path(tempfile.mkdtemp(prefix="ghosttype-first-")).resolve()
 
@@ -23,15 +23,7 @@ WORKSPACE = Path(tempfile.mkdtemp(prefix="ghosttype-first-")).resolve()
 async def client(lsp_client: LanguageClient):
     (WORKSPACE / "ledger.py").write_text(LEDGER, encoding="utf-8")
     (WORKSPACE / "main.py").write_text(MAIN, encoding="utf-8")
-    script = write_script(WORKSPACE, SCRIPT, "script.json")
-    lsp_client.set_configuration({"completion": {"debounceMs": 0}}, section="ghosttype")
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("neovim"),
-            root_uri=WORKSPACE.as_uri(),
-            initialization_options={"backend": {"kind": "scripted", "script": str(script)}},
-        )
-    )
+    await start_session(lsp_client, WORKSPACE, write_script(WORKSPACE, SCRIPT, "script.json"))
     yield
     await lsp_client.shutdown_session()
     shutil.rmtree(WORKSPACE, ignore_errors=True)

@@ -62,15 +62,7 @@ def setup_workspace() -> Path:
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER_COMMAND), scope="module")
 async def client(lsp_client: LanguageClient):
-    script = setup_workspace()
-    lsp_client.set_configuration({"completion": {"debounceMs": 0}}, section="ghosttype")
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("neovim"),
-            root_uri=WORKSPACE.as_uri(),
-            initialization_options={"backend": {"kind": "scripted", "script": str(script)}},
-        )
-    )
+    await start_session(lsp_client, WORKSPACE, setup_workspace())
     uri = (WORKSPACE / "main.py").as_uri()
     lsp_client.text_document_did_open(
         types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, MAIN))
@@ -79,6 +71,18 @@ async def client(lsp_client: LanguageClient):
     yield
     await lsp_client.shutdown_session()
     shutil.rmtree(WORKSPACE, ignore_errors=True)
+
+
+async def start_session(client: LanguageClient, workspace: Path, script: Path) -> None:
+    """The server initialised on `workspace` with the scripted backend, no debounce."""
+    client.set_configuration({"completion": {"debounceMs": 0}}, section="ghosttype")
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("neovim"),
+            root_uri=workspace.as_uri(),
+            initialization_options={"backend": {"kind": "scripted", "script": str(script)}},
+        )
+    )
 
 
 async def wait_for_index(client: LanguageClient) -> None:
