@@ -390,3 +390,18 @@ def test_an_imported_class_is_the_one_its_import_names(workspace: Workspace) -> 
     assert check.inventions("data") == ["data"]
     guide = check.guide()
     assert guide is not None and "data" not in guide[0] and "read" in guide[0]
+
+
+def test_typescript_a_symbol_keyed_member_leaves_the_class_checkable(workspace: Workspace) -> None:
+    """rxjs's Observable has `[Symbol_observable]()`: no `.` reaches it, so the class's members
+    are still all known (before, any computed name left the class and its subclasses free)."""
+    files = {
+        "observable.ts": "export class Observable {\n  [Symbol_observable]() { return this; }\n"
+        "  ['quoted']() {}\n  pipe(): Observable { return this; }\n}\n",
+        "subject.ts": "import { Observable } from './observable';\n\n"
+        "export class Subject extends Observable {\n  next(v: number): void {\n    this.‸\n  }\n}\n",
+    }
+    check = workspace.check(files, "subject.ts", "typescript")
+    assert check.inventions("pipe();") == []
+    assert check.inventions("quoted();") == []
+    assert check.inventions("add(v);") == ["add"]

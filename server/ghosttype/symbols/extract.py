@@ -698,7 +698,12 @@ def _js_class(node: Node, facts: _Facts, name: str) -> None:
         if member_name is None:
             continue
         if member_name.type == "computed_property_name":
-            klass.open = True
+            # `['name']()` is a member `name`; `[Symbol.iterator]()` is none a `.` can reach.
+            key = next(_named(member_name), None)
+            if key is not None and key.type == "string":
+                klass.members.add(sys.intern(_text(key).strip("'\"`")))
+            elif key is None or key.type not in ("member_expression", "identifier"):
+                klass.open = True
             continue
         text = _text(member_name)
         if kind == "method_definition" and text == "constructor":
