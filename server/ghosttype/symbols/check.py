@@ -163,10 +163,8 @@ class NameCheck:
         line = _blanked(self._prefix, self.family)
         if not line.strip() or _BINDS_NAMES.search(line) or not _EXPRESSION_START.search(line):
             return None
-        text = self._document.text
-        window = _WORD.findall(text, max(0, self._offset - WINDOW_BEFORE), self._offset)
-        here = self.facts.words | callable_names | KEYWORDS | VALUE_WORDS
-        return SortedNames(self.index.sorted_names(self.family), here.union(window))
+        here = self.facts.words | callable_names | KEYWORDS | VALUE_WORDS | self._window_words()
+        return SortedNames(self.index.sorted_names(self.family), here)
 
     def inventions(self, text: str) -> list[str]:
         """The names in `text` (inserted at the cursor) that exist nowhere they could."""
@@ -338,11 +336,15 @@ class NameCheck:
             return True
         if self.index.defined(self.family, name):
             return True
+        return name in self._window_words()
+
+    def _window_words(self) -> frozenset[str]:
+        """The words of the document around the cursor (the index's copy is a debounce behind)."""
         if self._window is None:
             text = self._document.text
             start = max(0, self._offset - WINDOW_BEFORE)
             self._window = frozenset(_WORD.findall(text, start, self._offset + WINDOW_AFTER))
-        return name in self._window
+        return self._window
 
 
 def check_at(index: SymbolIndex, document: Document, offset: int, retries: int) -> NameCheck | None:

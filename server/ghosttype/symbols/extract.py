@@ -525,11 +525,9 @@ def _py_class_body(body: Node | None, facts: _Facts, klass: _Class, name: str) -
                     klass.field(member, typed)
         elif kind in ("import_statement", "import_from_statement"):
             # `from email.iterators import walk` in a class body: a method named walk.
-            for item in child.named_children:
-                if item.type == "aliased_import":
-                    klass.members.add(sys.intern(_text(_field(item, "alias"))))
-                elif item.type == "dotted_name" and item != _field(child, "module_name"):
-                    klass.members.add(sys.intern(_text(item).split(".")[0]))
+            imported = _Facts(facts.family, scoped=False)
+            _py_import(child, imported)
+            klass.members.update(sys.intern(entry.alias) for entry in imported.imports)
         elif kind in ("if_statement", "try_statement", "block", "else_clause", "elif_clause"):
             _py_class_body(child, facts, klass, name)
 
