@@ -142,3 +142,20 @@ def test_closed_then_started_again_it_builds_afresh(workspace: Workspace) -> Non
     (workspace.root / "ledger.py").write_text(LEDGER + "    def pay(self): ...\n")
     check = workspace.check({"main.py": MAIN}, "main.py", "python")
     assert check.inventions("pay()") == []
+
+
+def test_an_invoked_request_waits_only_on_work_under_way(workspace: Workspace) -> None:
+    """`soon_ready_for` (what an invoked request waits on, at most 2 s): the first build and a
+    document queued or being read; never a language the index does not read, nor a document
+    it already holds."""
+    workspace.write({"main.py": "x = 1\n"})
+    python = workspace.store.open((workspace.root / "main.py").as_uri(), "x = 1\n", "python", 1)
+    notes = workspace.store.open((workspace.root / "notes.md").as_uri(), "# x\n", "markdown", 1)
+    index = workspace.index
+    assert not index.soon_ready_for(python)  # not started: nothing will come
+    index.configure([workspace.root], ())
+    assert not index.soon_ready_for(notes)  # never indexed, even while the build runs
+    index.document_changed(python, at_once=True)
+    assert index.settle(20)
+    assert index.document_facts(python) is not None
+    assert not index.soon_ready_for(python) and not index.soon_ready_for(notes)
