@@ -3,6 +3,8 @@ names a completion invents (real parses of small workspaces; see conftest.py).""
 
 from __future__ import annotations
 
+from ghosttype.symbols import check_at
+
 from .conftest import Workspace
 
 LEDGER_PY = """
@@ -405,3 +407,26 @@ def test_typescript_a_symbol_keyed_member_leaves_the_class_checkable(workspace: 
     assert check.inventions("pipe();") == []
     assert check.inventions("quoted();") == []
     assert check.inventions("add(v);") == ["add"]
+
+
+def test_a_docstring_or_a_block_comment_is_prose_not_code(workspace: Workspace) -> None:
+    """Names in prose are words: nothing is checked or guided there, in any line of it; the
+    code after it is checked again."""
+    module = (
+        'class Ledger:\n    def close(self):\n        """Closes it.\n\n'
+        "        Call self.‸ first, then\n        self.open() again.\n"
+        '        """\n        self.close()\n'
+    )
+    workspace.write({"ledger.py": module})
+    document, offset = workspace.open("ledger.py", module, "python")
+    assert check_at(workspace.index, document, offset, 0) is None
+    last = document.text.index('        """\n') + 8
+    assert check_at(workspace.index, document, last, 0) is None  # before the closing quotes
+    after = check_at(workspace.index, document, document.text.rindex("close()"), 0)
+    assert after is not None and after.inventions("flush()") == ["flush"]
+    script = "class Doc {\n  /* a comment\n     this.‸\n  */\n  head() { return this.x; }\n}\n"
+    workspace.write({"doc.js": script})
+    document, offset = workspace.open("doc.js", script, "javascript")
+    assert check_at(workspace.index, document, offset, 0) is None
+    after = check_at(workspace.index, document, document.text.rindex("x;"), 0)
+    assert after is not None and after.inventions("y") == ["y"]

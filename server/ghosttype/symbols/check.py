@@ -356,4 +356,25 @@ def check_at(index: SymbolIndex, document: Document, offset: int, retries: int) 
     if facts is None:
         index.document_changed(document)
         return None
+    if _in_prose(facts, document, offset):
+        return None
     return NameCheck(index, facts, document, offset, retries)
+
+
+# What closes a string or comment on its last line.
+_CLOSERS = ('"', "'", "*/", "`")
+
+
+def _in_prose(facts: FileFacts, document: Document, offset: int) -> bool:
+    """Whether the cursor is inside a docstring or a block comment (on a line after the one it
+    opens on, and before it closes): names there are words, not code to check. The line it
+    opens on needs no help: `_blanked` blanks an unclosed string to the end of its line."""
+    line = bisect.bisect_right(document.line_starts, offset) - 1
+    at = bisect.bisect_left(facts.prose, (line, -1)) - 1
+    if at < 0:
+        return False
+    _, end = facts.prose[at]
+    if line < end:
+        return True
+    prefix = document.text[document.line_starts[line] : offset]
+    return line == end and not any(closer in prefix for closer in _CLOSERS)

@@ -217,7 +217,7 @@ class _Facts:
             self.scopes.append(scope)
         return scope
 
-    def frozen(self, text: str) -> FileFacts:
+    def frozen(self, text: str, prose: tuple[tuple[int, int], ...] = ()) -> FileFacts:
         scopes: tuple[ScopeFacts, ...] = ()
         words: frozenset[str] = frozenset()
         if self.scoped:
@@ -238,6 +238,7 @@ class _Facts:
                 for name, kind in self.module.bindings.items()
                 if name.endswith("()") and kind
             },
+            prose,
         )
 
 
@@ -282,7 +283,31 @@ def extract(text: str, family: str, grammar: str, scoped: bool) -> FileFacts | N
     WALKERS[family](tree.root_node, facts)
     if family == "python" and _makes_names(text):
         facts.open = True
-    return facts.frozen(text)
+    return facts.frozen(text, _prose_rows(tree.root_node, family) if scoped else ())
+
+
+# Strings and comments that can span lines. A Python `string` is a docstring's node too; the
+# other languages' plain strings cannot span lines, and a template literal holds code.
+_PROSE = {"comment", "block_comment", "raw_string_literal", "text_block"}
+_PROSE_PYTHON = _PROSE | {"string"}
+
+
+def _prose_rows(root: Node, family: str) -> tuple[tuple[int, int], ...]:
+    """The lines of every string or comment spanning more than one line, in order. Only nodes
+    that span lines are descended into, so a file costs about its count of blocks."""
+    kinds = _PROSE_PYTHON if family == "python" else _PROSE
+    rows: list[tuple[int, int]] = []
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        start, end = node.start_point.row, node.end_point.row
+        if start == end:
+            continue
+        if node.type in kinds:
+            rows.append((start, end))
+        else:
+            pending.extend(reversed(node.children))
+    return tuple(rows)
 
 
 # --- Python -----------------------------------------------------------------------------------

@@ -62,3 +62,6 @@ class FileFacts:
     extensions: frozenset[str] = frozenset()
     # Module-level functions whose declared result is a class: `p = NewParcel()` is a Parcel.
     returns: Mapping[str, str] = field(default_factory=dict)
+    # Open documents only: the first and last line of each string or comment that spans lines
+    # (a docstring, a block comment). A cursor inside one is writing prose, not code.
+    prose: tuple[tuple[int, int], ...] = ()

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..context.exclude import Excluder
@@ -632,18 +632,7 @@ class SymbolIndex:
 
 
 def _with_imports(facts: FileFacts, imports: tuple[Import, ...]) -> FileFacts:
-    return FileFacts(
-        facts.family,
-        facts.names,
-        facts.classes,
-        imports,
-        facts.star,
-        facts.open,
-        facts.scopes,
-        facts.words,
-        facts.extensions,
-        facts.returns,
-    )
+    return replace(facts, imports=imports)
 
 
 def _python_file(stem: str) -> str:

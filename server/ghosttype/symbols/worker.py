@@ -10,6 +10,7 @@ main script again."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import pickle
@@ -124,17 +125,14 @@ def interned(facts: FileFacts) -> FileFacts:
         )
         for s in facts.scopes
     )
-    return FileFacts(
-        i(facts.family),
-        frozenset(map(i, facts.names)),
-        classes,
-        facts.imports,
-        facts.star,
-        facts.open,
-        scopes,
-        facts.words,
-        frozenset(map(i, facts.extensions)),
-        {i(k): i(v) for k, v in facts.returns.items()},
+    return dataclasses.replace(
+        facts,
+        family=i(facts.family),
+        names=frozenset(map(i, facts.names)),
+        classes=classes,
+        scopes=scopes,
+        extensions=frozenset(map(i, facts.extensions)),
+        returns={i(k): i(v) for k, v in facts.returns.items()},
     )
 
 
