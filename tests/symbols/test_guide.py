@@ -156,6 +156,11 @@ def test_the_check_gives_the_names_that_exist_where_an_expression_starts(
     assert "calculate_cost" not in names
     typing = check_at(workspace.index, document, offset, retries=0)
     assert typing is not None and typing.expression_names() is None  # not on the typing path
+    for line in ("    while ‸", "    try:\n        pass\n    except ‸"):
+        text = files["main.py"].replace("    cost = ‸", line)
+        document, offset = workspace.open("main.py", text, "python")
+        check = check_at(workspace.index, document, offset, retries=3)
+        assert check is not None and check.expression_names() is not None, line
     for line in ("    cost = quote_parcel(‸", "    ‸", "    for ‸", "    f = lambda ‸", "def g(*‸"):
         text = files["main.py"].replace("    cost = ‸", line)
         document, offset = workspace.open("main.py", text, "python")

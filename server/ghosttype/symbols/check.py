@@ -43,7 +43,7 @@ _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 # `lambda`, `for`, `*args`).
 _EXPRESSION_START = re.compile(
     r"(?:[=+\-*/%&|^~@?!]|(?<![\w$])(?:return|raise|yield|await|not|and|or|in|is|if|elif|else"
-    r"|with|assert|del|new|throw|typeof|go|defer))\s*$"
+    r"|with|assert|del|while|except|new|throw|typeof|instanceof|go|defer))\s*$"
 )
 _BINDS_NAMES = re.compile(
     r"^\s*(?:async\s+)?(?:def|function|func|class|for|case)\b|\blambda\b|[(,]\s*\*+$"
