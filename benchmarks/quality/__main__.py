@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="only these task ids (as results.json names them)")  # fmt: skip
     run.add_argument(
         "--runners", nargs="*", default=["plain", "ghosttype", "ghosttype-raw"],
-        help="plain | plain-raw | ghosttype | ghosttype-raw | ghosttype-short",
+        help="plain | plain-raw | ghosttype | ghosttype-raw | ghosttype-short | ghosttype-0.5b | "
+        "ghosttype-nocheck",
     )  # fmt: skip
     run.add_argument("--model", type=Path, help="GGUF file (default: ghosttype's model store)")
     run.add_argument("--out", type=Path, default=DATA / "results.json")

@@ -151,7 +151,8 @@ class Session:
         first line: the line is the same either way). `short`: the prompt of a first answer at a
         new place (first_answer.py): about 90 tokens of the lines around the cursor, nothing
         else. `typing`: the typing model alone (no pause role: the 0.5B answers invoked requests
-        too). `pp`: the server as shipped."""
+        too). `nocheck`: the name check off (no symbol index, no guided names). `pp`: the
+        server as shipped."""
         completion: dict[str, Any] = {"deterministic": True}
         pause = {"kind": "off" if mode == "typing" else "auto"}
         settings: dict[str, Any] = {"completion": completion, "context": {}, "pauseBackend": pause}
@@ -161,6 +162,8 @@ class Session:
                 completion["multiline"] = "never"
         if mode == "short":
             settings["context"] = SHORT_PROMPT
+        if mode == "nocheck":
+            completion["checkNames"] = False
         self.client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(settings=settings)
         )

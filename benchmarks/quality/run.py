@@ -25,6 +25,7 @@ RUNNER_NAMES = {
     "ghosttype-raw": "ghosttype, post-processing off",
     "ghosttype-short": "ghosttype, a new place's short prompt (~90 tokens around the cursor)",
     "ghosttype-0.5b": "ghosttype, the typing model alone (no pause role)",
+    "ghosttype-nocheck": "ghosttype, the name check off (completion.checkNames = false)",
 }
 # The runners that go through `ghosttype serve`, and the mode each sets (lsp_runner.set_mode).
 SERVER_MODES = {
@@ -32,6 +33,7 @@ SERVER_MODES = {
     "ghosttype-raw": "raw",
     "ghosttype-short": "short",
     "ghosttype-0.5b": "typing",
+    "ghosttype-nocheck": "nocheck",
 }
 MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 
