@@ -392,6 +392,13 @@ def test_an_imported_class_is_the_one_its_import_names(workspace: Workspace) -> 
     assert check.inventions("data") == ["data"]
     guide = check.guide()
     assert guide is not None and "data" not in guide[0] and "read" in guide[0]
+    # A class the file declares itself is its own, not every class of that name.
+    files["main.py"] = (
+        "class Request:\n    content = b''\n\ndef sign(request: Request):\n    request.‸\n"
+    )
+    check = workspace.check(files, "main.py", "python")
+    assert check.inventions("content") == []
+    assert check.inventions("data") == ["data"] and check.inventions("read()") == ["read"]
 
 
 def test_typescript_a_symbol_keyed_member_leaves_the_class_checkable(workspace: Workspace) -> None:

@@ -10,7 +10,7 @@ import bisect
 import re
 
 from ..backends.guide import SortedNames
-from ..documents import Document
+from ..documents import Document, uri_to_path
 from .builtins import CALLABLE, KEYWORDS, KNOWN_BASES
 from .facts import FileFacts, ScopeFacts
 from .index import SymbolIndex
@@ -213,10 +213,16 @@ class NameCheck:
             return self.index.module_members(value)
         if kind == "hierarchy":
             return self.index.members_with_subclasses(self.family, value)
-        return self.index.members(self.family, value, path=self._imported_from(value))
+        return self.index.members(self.family, value, path=self._declaring_file(value))
 
-    def _imported_from(self, name: str) -> str:
-        """The file this file imports the class `name` from, "" where it does not say."""
+    def _declaring_file(self, name: str) -> str:
+        """The file whose class `name` this file means: its own where it declares one (in the
+        languages where a class is declared in one file: Go's methods, C#'s partial classes
+        and C++'s out-of-class definitions spread over several), else the file it imports
+        it from; "" where neither says."""
+        if name in self.facts.classes and self.family in ("python", "js"):
+            path = uri_to_path(self._document.uri)
+            return path.as_posix() if path is not None else self._document.uri
         for entry in self.facts.imports:
             if entry.alias == name and entry.name == name and entry.target:
                 return entry.target
