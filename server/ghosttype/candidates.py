@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from .backends import Backend, GenerationParams
-from .backends.guide import SortedNames
+from .backends.guide import MemberMonitor, SortedNames
 from .config import CompletionSettings
 from .generation import Generator
 from .planner import Plan
@@ -48,6 +48,9 @@ class NameCheck(Protocol):
 
     # Where an expression starts, on an invoked request: the names that exist.
     def expression_names(self) -> SortedNames | None: ...
+
+    # On an invoked request: the monitor of every member access the model writes.
+    def member_monitor(self) -> MemberMonitor | None: ...
 
 
 RankStep = Callable[[list[Candidate]], list[Candidate]]
@@ -112,6 +115,7 @@ async def collect(
     guided = check.guide() if check is not None else None
     members, typed = guided if guided is not None else (frozenset[str](), "")
     known = check.expression_names() if check is not None and guided is None else None
+    monitor = check.member_monitor() if check is not None else None
     for index in range(settings.candidates):
         temperature = settings.temperature
         if index > 0:
@@ -127,6 +131,7 @@ async def collect(
             members=members,
             member_typed=typed,
             known_names=known,
+            member_monitor=monitor,
             draft=draft if index == 0 else "",
         )
         candidate = await _one(generator, backend, plan.prompt, plan, params, settings, check)

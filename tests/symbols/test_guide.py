@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ghosttype.backends.guide import NameGuide, SortedNames
+from ghosttype.backends.guide import NameGuide, SortedNames, best_allowed
 
 from .conftest import Workspace
 
@@ -173,3 +173,51 @@ def test_spaces_before_the_name_do_not_let_an_invented_one_through() -> None:
     assert not guide.allows(" calc") and guide.allows(" quote") and guide.allows(" ")
     guide.advance(" ")
     assert guide.active and not guide.allows("calc")
+
+
+LEDGER = (
+    "class Ledger:\n    def post_entry(self, amount): ...\n    def balance_of(self, account): ...\n"
+)
+
+
+def test_the_monitor_judges_every_member_access_the_model_writes(workspace: Workspace) -> None:
+    """On an invoked request the cursor need not be at a member access: each `store.` the model
+    writes later is judged as it is written (the last name only once it is complete)."""
+    from ghosttype.symbols import check_at
+
+    files = {
+        "ledger.py": LEDGER,
+        "main.py": "from ledger import Ledger\n\ndef settle(store: Ledger):\n    if store:\n        ‸\n",
+    }
+    workspace.write(files)
+    document, offset = workspace.open("main.py", files["main.py"], "python")
+    check = check_at(workspace.index, document, offset, retries=3)
+    assert check is not None
+    assert check.invented_members("store.post") == 0  # still being written
+    assert check.invented_members("store.pay") == 1  # no member starts so
+    assert check.invented_members("store.post_entry(1)\n        store.pay(2)") == 1
+    assert check.member_continuations("store.bal", 256) == ["ance_of"]
+    assert ".post_entry" in check.member_continuations("x = store", 256)
+    monitor = check.member_monitor()
+    assert monitor is not None
+    assert monitor.allows("store", ".post") and not monitor.allows("store", ".pay")
+    assert monitor.allows("store.post", "_entry(") and not monitor.allows("store.post", "(")
+    assert monitor.mid_access("store.po") and not monitor.mid_access("store.post_entry(")
+    # The model's `.pay` is not allowed; the best of the same shape is: another access.
+    vocabulary = [".pay", " =", ".post", "_entry", "("]
+    logits = np.array([5.0, 3.0, 1.0, 0.0, 0.0])
+    shape = monitor.same_shape("store", ".pay")
+
+    def allows(piece: str) -> bool:
+        return shape(piece) and monitor.allows("store", piece)
+
+    chosen = best_allowed(
+        logits,
+        vocabulary.__getitem__,
+        lambda text: vocabulary.index(text) if text in vocabulary else None,
+        allows,
+        monitor.spellings("store"),
+    )
+    assert chosen is not None and vocabulary[chosen] == ".post"  # not " =": the model meant one
+    typing = check_at(workspace.index, document, offset, retries=0)
+    assert typing is not None and typing.member_monitor() is None  # the typing path's speed

@@ -11,7 +11,7 @@ from ..prompts import Prompt, PromptFormat
 from ..prompts.chatml import ChatMessage
 
 if TYPE_CHECKING:
-    from .guide import SortedNames
+    from .guide import MemberMonitor, SortedNames
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,11 @@ class GenerationParams:
     # exist (symbols/check.py). A backend that can steer the sampling (the embedded one) keeps
     # the first identifier on one of them, or lets the text start with none. Others ignore it.
     known_names: SortedNames | None = field(default=None, compare=False, repr=False)
+    # On an invoked request whose file the symbol index holds: the monitor of every member access
+    # the model writes on a resolved receiver, the cursor's and later ones (`self.client.send`).
+    # A backend that can steer the sampling (the embedded one, greedy) keeps each name on one of
+    # the receiver's members (backends/guide.py). Others ignore it.
+    member_monitor: MemberMonitor | None = field(default=None, compare=False, repr=False)
     # Text the model is likely to write here: another model's answer at this place (the cascade's
     # typing model, for the pause model). A backend that verifies drafts (the embedded one,
     # greedy) evaluates its tokens in batches and keeps those it would have chosen itself; the

@@ -44,7 +44,7 @@ from ..config import BackendSettings, cache_dir
 from ..prompts import Prompt, pick_format
 from ..prompts.chatml import ChatMessage, chatml_prompt
 from .base import BackendError, GenerationParams, Progress, Usage
-from .guide import NameGuide
+from .guide import MemberMonitor, NameGuide, best_allowed
 from .model_store import DEFAULT_MODEL, check_model_file, ensure_model
 
 # Prompt evaluation can stop only between batches. Measured on 2 quiet cores (1 thread): 16-token
@@ -404,11 +404,13 @@ class EmbeddedBackend:
         llm._sampler = llm._init_sampler(temp=params.temperature, repeat_penalty=1.0)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         avoid = params.avoid_line.strip()
+        monitor = params.member_monitor if params.temperature == 0 else None
         guide = None
-        if params.members and params.temperature == 0:
-            guide = NameGuide(params.members, params.member_typed)
-        elif params.known_names is not None and params.temperature == 0:
+        if params.known_names is not None and params.temperature == 0:
             guide = NameGuide(params.known_names, optional=True)
+        elif params.members and params.temperature == 0 and monitor is None:
+            guide = NameGuide(params.members, params.member_typed)
+        written = ""  # the text of `generated`, for the monitor
         banned: list[int] = []  # after a step back: tokens that would begin `avoid` again
         generated: list[int] = []
         logprobs: list[float] = []  # of each token in `generated`
@@ -432,9 +434,8 @@ class EmbeddedBackend:
                     if banned:
                         _ban(llm, banned)
                     token, row = llm.sample(), -1
-                    if guide is not None and guide.active:
-                        logits = _logits(llm, -1)
-                        token = guide.choose(token, logits, self._token_text, self._text_token)
+                    if (guide is not None and guide.active) or monitor is not None:
+                        token = self._guided(llm, token, guide, monitor, written)
                 if stop.is_set():
                     usage.wasted_tokens += 1
                     return
@@ -445,6 +446,7 @@ class EmbeddedBackend:
                 if not control:
                     generated.append(token)
                     logprobs.append(logprob)
+                    written += piece
                 if piece.strip():
                     banned = []
                 if guide is not None and guide.active and piece:
@@ -461,6 +463,7 @@ class EmbeddedBackend:
                         _step_back(llm, len(tokens) + start)
                         banned = self._tokens_beginning(avoid)
                         held = llm.detokenize(generated, special=False).decode("utf-8", "replace")
+                        written = held
                         decoder.reset()
                         avoid = ""
                         if held:
@@ -482,12 +485,19 @@ class EmbeddedBackend:
                 # banned from the next one. Never past max_tokens: the choice after the draft is
                 # a token too.
                 draft: list[int] | None = None  # None: the next token is sampled, not verified
-                if greedy and not banned and not (guide is not None and guide.active):
+                if (
+                    greedy
+                    and not banned
+                    and not (guide is not None and guide.active)
+                    and not (monitor is not None and monitor.mid_access(written))
+                ):
                     room = params.max_tokens - len(generated) - 1
                     limit = min(self._draft_limit(draft_size), room)
                     draft = _continuing(hint, generated, limit)
                     if not draft and lookup:
                         draft = _draft(llm.input_ids[: llm.n_tokens], token, limit)
+                    if draft and monitor is not None:
+                        draft = self._undotted(draft)
                 known, drafted = self._evaluate(llm, token, draft, usage)
                 if drafted:
                     whole = len(known) - 1 == drafted
@@ -496,6 +506,53 @@ class EmbeddedBackend:
                     )
         finally:
             llm._sampler = None
+
+    def _guided(
+        self,
+        llm: Any,
+        first: int,
+        guide: NameGuide | None,
+        monitor: MemberMonitor | None,
+        written: str,
+    ) -> int:
+        """The token guided decoding takes for the model's choice `first` (backends/guide.py):
+        a name kept on one that exists where `guide` is active (an expression's first name, or
+        the member at the cursor), every member access kept on the receiver's members where
+        there is a `monitor`."""
+        naming = guide if guide is not None and guide.active else None
+        if monitor is None:
+            assert naming is not None
+            return naming.choose(first, _logits(llm, -1), self._token_text, self._text_token)
+
+        def allows(piece: str) -> bool:
+            return (naming is None or naming.allows(piece)) and monitor.allows(written, piece)
+
+        text = self._token_text(first)
+        if allows(text):
+            return first
+        shape = monitor.same_shape(written, text)
+        spellings = (naming.spellings() if naming is not None else []) + monitor.spellings(written)
+        chosen = best_allowed(
+            _logits(llm, -1),
+            self._token_text,
+            self._text_token,
+            lambda piece: shape(piece) and allows(piece),
+            [spelled for spelled in spellings if shape(spelled)],
+        )
+        if chosen is None:
+            if naming is not None:
+                naming.active = False
+            return first
+        return chosen
+
+    def _undotted(self, draft: list[int]) -> list[int]:
+        """The draft up to its first token that may start a member access: the monitor judges
+        each of those, so it is sampled, not taken from a verified draft."""
+        for at, token in enumerate(draft):
+            text = self._token_text(token)
+            if "." in text or ">" in text:
+                return draft[:at]
+        return draft
 
     def _token_text(self, token: int) -> str:
         """A token's text (guided decoding looks at the top choices' texts), cached."""

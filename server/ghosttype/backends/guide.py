@@ -11,6 +11,7 @@ than force an unlikely token."""
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -94,28 +95,21 @@ class NameGuide:
         token_of: Callable[[str], int | None],
     ) -> int:
         """The token to take: the model's own choice where it keeps to a name, else the one
-        the model scores highest of those that do: among its top choices, and the tokens that
-        spell the start of an allowed name's rest (`_of` after `balance`, which the model may
-        not rank high: it had another name in mind). Its own choice where none does (the guide
-        stops)."""
+        the model scores highest of those that do (`best_allowed`). Its own choice where none
+        does (the guide stops)."""
         if self.allows(text_of(first)):
             return first
-        import numpy as np
-
-        count = min(TOP_CHOICES, len(logits))
-        top = np.argpartition(logits, -count)[-count:]
-        allowed = {int(t) for t in top if text_of(int(t)) and self.allows(text_of(int(t)))}
-        for member in self.names.starting_with(self.name, MAX_SPELLED) or ():
-            if member != self.name:
-                rest = member[len(self.name) :]
-                for end in range(1, len(rest) + 1):
-                    token = token_of(rest[:end])
-                    if token is not None:
-                        allowed.add(token)
-        if not allowed:
+        chosen = best_allowed(logits, text_of, token_of, self.allows, self.spellings())
+        if chosen is None:
             self.active = False
             return first
-        return max(allowed, key=lambda token: float(logits[token]))
+        return chosen
+
+    def spellings(self) -> list[str]:
+        """The rests of the allowed names that continue the one so far (`_of` after
+        `balance`): the model may not rank their tokens high, having another name in mind."""
+        names = self.names.starting_with(self.name, MAX_SPELLED) or ()
+        return [name[len(self.name) :] for name in names if name != self.name]
 
     def advance(self, piece: str) -> None:
         """The piece taken: the name grows, or it is complete (or was never begun) and decoding
@@ -129,3 +123,75 @@ class NameGuide:
     def _unspaced(self, piece: str) -> str:
         """Where a name may come but has not begun, spaces before it are no start of it."""
         return piece.lstrip(" \t") if self.optional and not self.name else piece
+
+
+def best_allowed(
+    logits: Any,
+    text_of: Callable[[int], str],
+    token_of: Callable[[str], int | None],
+    allows: Callable[[str], bool],
+    spellings: Iterable[str],
+) -> int | None:
+    """The token the model scores highest of those `allows` lets through: among its top
+    choices, and the tokens that spell the start of one of `spellings` (allowed as they come).
+    None where there is none."""
+    import numpy as np
+
+    count = min(TOP_CHOICES, len(logits))
+    top = np.argpartition(logits, -count)[-count:]
+    allowed = {int(t) for t in top if text_of(int(t)) and allows(text_of(int(t)))}
+    for text in spellings:
+        for end in range(1, len(text) + 1):
+            token = token_of(text[:end])
+            if token is not None:
+                allowed.add(token)
+    if not allowed:
+        return None
+    return max(allowed, key=lambda token: float(logits[token]))
+
+
+class MemberMonitor:
+    """Every member access the model writes on a receiver the check resolves, the one at the
+    cursor and those later in its text (`self.client.send(`): a token may not make a member
+    name invented, one the receiver lacks or a start no member has (the monitor of Agrawal et
+    al., run at each step). `invented(text)` counts them in the model's text so far;
+    `continuations(text, limit)` spells what may come next (symbols/check.py); `before` is
+    the cursor's line up to it."""
+
+    def __init__(
+        self,
+        invented: Callable[[str], int],
+        continuations: Callable[[str, int], list[str]],
+        before: str,
+    ) -> None:
+        self._invented = invented
+        self._continuations = continuations
+        self._before = before[-200:]
+        self._last: tuple[str, int] = ("", invented(""))
+
+    def allows(self, written: str, piece: str) -> bool:
+        if self._last[0] != written:
+            self._last = (written, self._invented(written))
+        return self._invented(written + piece) <= self._last[1]
+
+    def spellings(self, written: str) -> list[str]:
+        return self._continuations(written, MAX_SPELLED)
+
+    def same_shape(self, written: str, first: str) -> Callable[[str], bool]:
+        """What an alternative to the model's own choice `first`, which would invent a member,
+        must look like: the model meant a member, so an access it began (`.set`) stays an
+        access (`.post`), and the token after a `.` stays a name."""
+        if first.startswith("."):
+            return lambda piece: piece.startswith(".")
+        if _AFTER_DOT.search(self._before + written[-200:]):
+            return lambda piece: identifier_end(piece) > 0
+        return lambda piece: True
+
+    def mid_access(self, written: str) -> bool:
+        """Whether the text ends inside a member access (`self.`, `self.cl`): the next token
+        is the monitor's to judge, so none is drafted there."""
+        return _MID_ACCESS.search(self._before + written[-200:]) is not None
+
+
+_MID_ACCESS = re.compile(r"(?:\.|->)\s*[\w$]*$")
+_AFTER_DOT = re.compile(r"(?:\.|->)\s*$")

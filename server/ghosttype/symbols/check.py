@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 
-from ..backends.guide import SortedNames
+from ..backends.guide import MemberMonitor, SortedNames
 from ..documents import Document, uri_to_path
 from .builtins import CALLABLE, KEYWORDS, KNOWN_BASES
 from .facts import FileFacts, ScopeFacts
@@ -21,6 +22,10 @@ _PART = re.compile(r"[A-Za-z_$][\w$]*")
 _AT_CURSOR = re.compile(
     r"(?<![\w$.])([A-Za-z_$][\w$]*(?:\s*(?:\?\.|\.|->)\s*[A-Za-z_$][\w$]*)*)"
     r"\s*(?:\?\.|\.|->)\s*([A-Za-z_$][\w$]*)?$"
+)
+# The receiver a text ends with (`self`, `self.client`), a `.` perhaps coming next.
+_CHAIN_AT_END = re.compile(
+    r"(?<![\w$.])([A-Za-z_$][\w$]*(?:\s*(?:\?\.|\.|->)\s*[A-Za-z_$][\w$]*)*)$"
 )
 _CALL = re.compile(r"(?<![\w$.>:])([A-Za-z_$][\w$]*)\s*\(")
 _DEFINITION_BEFORE = re.compile(r"(?:\b(?:def|func|function|class|fn)|\bfunc\s*\([^()\n]*\))\s*$")
@@ -122,6 +127,8 @@ class NameCheck:
         self._module = dict(facts.scopes[0].bindings) if facts.scopes else {}
         self._members: dict[tuple[str, ...], frozenset[str] | None] = {}
         self._window: frozenset[str] | None = None
+        # Members sorted for prefix questions, by the set's id (the set is kept alongside).
+        self._sorted_members: dict[int, tuple[frozenset[str], SortedNames]] = {}
 
     def _continues(self, scope: ScopeFacts, line: int) -> bool:
         """The cursor's line is past the end the parse gave `scope` (a body still being
@@ -170,21 +177,11 @@ class NameCheck:
         """The names in `text` (inserted at the cursor) that exist nowhere they could."""
         combined = _blanked(self._prefix + text, self.family)
         cursor = len(self._prefix)
-        found: list[str] = []
-        for match in _ACCESS.finditer(combined):
-            if match.end() <= cursor:
-                continue
-            parts = [(p.group(), match.start() + p.start()) for p in _PART.finditer(match.group())]
-            for k in range(1, len(parts)):
-                name, start = parts[k]
-                if start + len(name) <= cursor:
-                    continue  # the person typed it
-                members = self._receiver_members(tuple(p[0] for p in parts[:k]))
-                if members is None:
-                    break
-                if name not in members and not self.index.is_extension(name):
-                    found.append(name)
-                    break
+        found = [
+            name
+            for name, _, members in self._member_uses(combined, cursor)
+            if name not in members and not self.index.is_extension(name)
+        ]
         callable_names = CALLABLE.get(self.family)
         if callable_names is not None and not self.facts.star:
             defined_here = self._defined_in(text)
@@ -197,6 +194,72 @@ class NameCheck:
                 if not self._known(name, defined_here, callable_names):
                     found.append(name)
         return found
+
+    def _member_uses(self, combined: str, cursor: int) -> Iterator[tuple[str, int, frozenset[str]]]:
+        """Each member name written after the cursor on a receiver that resolves: the name,
+        where it starts, and the receiver's members. A chain stops at a receiver that does not
+        resolve (an invented member's members are unknown too)."""
+        for match in _ACCESS.finditer(combined):
+            if match.end() <= cursor:
+                continue
+            parts = [(p.group(), match.start() + p.start()) for p in _PART.finditer(match.group())]
+            for k in range(1, len(parts)):
+                name, start = parts[k]
+                if start + len(name) <= cursor:
+                    continue  # the person typed it
+                members = self._receiver_members(tuple(p[0] for p in parts[:k]))
+                if members is None:
+                    break
+                yield name, start, members
+
+    # --- guided decoding of the member accesses the model writes (backends/guide.py) --------
+
+    def member_monitor(self) -> MemberMonitor | None:
+        """On an invoked request, the monitor of every member access the model writes (the
+        typing path keeps its speed: there only the one at the cursor is guided)."""
+        if not self.retries:
+            return None
+        return MemberMonitor(self.invented_members, self.member_continuations, self._prefix)
+
+    def invented_members(self, text: str) -> int:
+        """How many member names in `text` (the model's so far, inserted at the cursor) a
+        resolved receiver lacks. The last one, where `text` ends inside it, counts only where
+        no member starts with it: it is still being written."""
+        combined = _blanked(self._prefix + text, self.family)
+        count = 0
+        for name, start, members in self._member_uses(combined, len(self._prefix)):
+            if start + len(name) == len(combined):
+                count += not self._sorted(members).has_prefix(name)
+            elif name not in members and not self.index.is_extension(name):
+                count += 1
+        return count
+
+    def member_continuations(self, text: str, limit: int) -> list[str]:
+        """What may come next where `text` (the model's so far) ends at a member access on a
+        resolved receiver: the rests of the members that start with the part written (`ient`
+        after `self.cl`), and, where the text ends with a receiver that resolves, `.` and one
+        of its members (`self` or `self.client`). None where there are more than `limit`: the
+        model's top choices are looked through anyway."""
+        combined = _blanked(self._prefix + text, self.family)
+        found: list[str] = []
+        at = _AT_CURSOR.search(combined)
+        if at is not None:
+            written = at.group(2) or ""
+            members = self._receiver_members(tuple(_PART.findall(at.group(1))))
+            names = self._sorted(members).starting_with(written, limit) if members else []
+            found += [name[len(written) :] for name in names or () if name != written]
+        receiver = _CHAIN_AT_END.search(combined)
+        if receiver is not None:
+            members = self._receiver_members(tuple(_PART.findall(receiver.group(1))))
+            names = self._sorted(members).starting_with("", limit) if members else []
+            found += ["." + name for name in names or ()]
+        return found if len(found) <= limit else []
+
+    def _sorted(self, members: frozenset[str]) -> SortedNames:
+        key = id(members)
+        if key not in self._sorted_members:
+            self._sorted_members[key] = (members, SortedNames(members))
+        return self._sorted_members[key][1]
 
     # --- receivers ---------------------------------------------------------------------------
 
