@@ -256,9 +256,12 @@ class NameCheck:
         return found if len(found) <= limit else []
 
     def _sorted(self, members: frozenset[str]) -> SortedNames:
+        """A receiver's members and the names callable on any (C#'s extension methods), for
+        prefix questions."""
         key = id(members)
         if key not in self._sorted_members:
-            self._sorted_members[key] = (members, SortedNames(members))
+            names = SortedNames(members, self.index.extension_names())
+            self._sorted_members[key] = (members, names)
         return self._sorted_members[key][1]
 
     # --- receivers ---------------------------------------------------------------------------
