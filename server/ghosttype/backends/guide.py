@@ -1,8 +1,9 @@
 """Guided decoding (monitor-guided decoding, Agrawal et al., NeurIPS 2023): where the check
 (symbols/check.py) knows which names may come next, the next identifier must be one of them.
-Two places: a member access on a resolved receiver (one of its members), and, on an invoked
-request, a place where an expression starts (`x = ‸`, `raise ‸`, `return ‸`: a name that exists
-somewhere, or no name at all: a literal, a bracket). While the name is being written, a token
+Two places: a member access on a resolved receiver (one of its members: at the cursor, and on an
+invoked request every one the model writes, `MemberMonitor`), and, on an invoked request, a place
+where an expression starts (`x = ‸`, `raise ‸`, `return ‸`: a name that exists somewhere, or no
+name at all: a literal, a bracket). While the name is being written, a token
 that would leave every allowed name is passed over for the model's best one among its top
 choices that keeps to one; once the name is complete (a token holds a character that ends it),
 the model decodes freely again. Where none of the top choices fits, the guide gives up rather
