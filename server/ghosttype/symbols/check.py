@@ -127,8 +127,8 @@ class NameCheck:
         self._module = dict(facts.scopes[0].bindings) if facts.scopes else {}
         self._members: dict[tuple[str, ...], frozenset[str] | None] = {}
         self._window: frozenset[str] | None = None
-        # Members sorted for prefix questions, by the set's id (the set is kept alongside).
-        self._sorted_members: dict[int, tuple[frozenset[str], SortedNames]] = {}
+        # Members sorted for prefix questions (a frozenset keeps its hash: a lookup is cheap).
+        self._sorted_members: dict[frozenset[str], SortedNames] = {}
 
     def _continues(self, scope: ScopeFacts, line: int) -> bool:
         """The cursor's line is past the end the parse gave `scope` (a body still being
@@ -180,7 +180,7 @@ class NameCheck:
         found = [
             name
             for name, _, members in self._member_uses(combined, cursor)
-            if name not in members and not self.index.is_extension(name)
+            if self._lacks(members, name)
         ]
         callable_names = CALLABLE.get(self.family)
         if callable_names is not None and not self.facts.star:
@@ -230,16 +230,20 @@ class NameCheck:
         for name, start, members in self._member_uses(combined, len(self._prefix)):
             if start + len(name) == len(combined):
                 count += not self._sorted(members).has_prefix(name)
-            elif name not in members and not self.index.is_extension(name):
+            elif self._lacks(members, name):
                 count += 1
         return count
+
+    def _lacks(self, members: frozenset[str], name: str) -> bool:
+        """Whether a receiver with `members` has no `name` (nor is it an extension method)."""
+        return name not in members and not self.index.is_extension(name)
 
     def member_continuations(self, text: str, limit: int) -> list[str]:
         """What may come next where `text` (the model's so far) ends at a member access on a
         resolved receiver: the rests of the members that start with the part written (`ient`
         after `self.cl`), and, where the text ends with a receiver that resolves, `.` and one
-        of its members (`self` or `self.client`). None where there are more than `limit`: the
-        model's top choices are looked through anyway."""
+        of its members (`self` or `self.client`). Nothing where there are more than `limit`:
+        the model's top choices are looked through anyway."""
         combined = _blanked(self._prefix + text, self.family)
         found: list[str] = []
         at = _AT_CURSOR.search(combined)
@@ -258,11 +262,9 @@ class NameCheck:
     def _sorted(self, members: frozenset[str]) -> SortedNames:
         """A receiver's members and the names callable on any (C#'s extension methods), for
         prefix questions."""
-        key = id(members)
-        if key not in self._sorted_members:
-            names = SortedNames(members, self.index.extension_names())
-            self._sorted_members[key] = (members, names)
-        return self._sorted_members[key][1]
+        if members not in self._sorted_members:
+            self._sorted_members[members] = SortedNames(members, self.index.extension_names())
+        return self._sorted_members[members]
 
     # --- receivers ---------------------------------------------------------------------------
 

@@ -464,7 +464,7 @@ class SymbolIndex:
         facts: FileFacts | None = self._worker.call("extract_text", text, family, grammar)
         if facts is None:
             return
-        facts = _with_imports(worker.interned(facts), self._resolve_imports(path, facts))
+        facts = replace(worker.interned(facts), imports=self._resolve_imports(path, facts))
         self._documents[uri] = (document.revision, facts)
         self._document_paths.add(path)
         self._set(path, facts)
@@ -523,7 +523,7 @@ class SymbolIndex:
                 key = (facts.family, name)
                 self._returns[key] = (*self._returns.get(key, ()), (path, kind))
             # Disk files keep no import list: only an open document's imports are resolved.
-            stored = facts if facts.scopes else _with_imports(facts, ())
+            stored = facts if facts.scopes else replace(facts, imports=())
             self._files[path] = stored
         self.generation += 1
 
@@ -629,10 +629,6 @@ class SymbolIndex:
                 if line.startswith(_GO_MODULE_LINE):
                     modules[line[len(_GO_MODULE_LINE) :].strip()] = root
         return modules
-
-
-def _with_imports(facts: FileFacts, imports: tuple[Import, ...]) -> FileFacts:
-    return replace(facts, imports=imports)
 
 
 def _python_file(stem: str) -> str:
