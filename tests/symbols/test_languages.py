@@ -180,6 +180,8 @@ def test_csharp_properties_and_extension_methods(workspace: Workspace) -> None:
     assert check.inventions("Twice();") == []
     assert check.inventions("ToString();") == []
     assert check.inventions("Pay(1);") == ["Pay"]
+    # Being written (the member monitor's count): an extension method's start is a name too.
+    assert check.invented_members("Twi") == 0 and check.invented_members("Pa") == 1
 
 
 def test_cpp_members_declared_in_header_defined_out_of_class(workspace: Workspace) -> None:
